@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from selfcare.testing import TEST_ACTOR, CustomerFactory, PlanFactory, pool_add
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: run scripts/test (sets DATABASE_URL) or set DATABASE_URL")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def actor():
+    return TEST_ACTOR
+
+
+@pytest.fixture
+def plan(db):
+    return PlanFactory()
+
+
+@pytest.fixture
+def customer(db, plan):
+    return CustomerFactory(plan=plan)
+
+
+@pytest.fixture
+def pool(db):
+    """A pool of 200 fresh numbers, 05000000000 onwards."""
+    return pool_add("05000000000", 200)

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    """A login. Staff have ``is_staff``; a customer's login is its self-care ID and has a ``customer``."""
+
+
+selfcare_id_validator = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9._-]{3,31}$",
+    _("A self-care ID is 4 to 32 letters, digits, '.', '_' or '-', starting with a letter or digit."),
+)
+
+
+class Plan(models.Model):
+    code = models.SlugField(_("plan code"), max_length=32, unique=True)
+    name = models.CharField(_("plan name"), max_length=100)
+    monthly_fee_per_number = models.PositiveIntegerField(
+        _("monthly fee per number (yen)"),
+    )
+    is_active = models.BooleanField(_("offered"), default=True)
+
+    class Meta:
+        verbose_name = _("plan")
+        verbose_name_plural = _("plans")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+def default_addition_limit() -> int:
+    return settings.SELFCARE_DEFAULT_ADDITION_LIMIT
+
+
+class Customer(models.Model):
+    """A contract holder (契約者). Its login is ``user``; its self-care ID is the user name."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("active")
+        SUSPENDED = "suspended", _("suspended")
+
+    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="customer")
+    contract_name = models.CharField(_("contract name"), max_length=200)
+    postal_code = models.CharField(_("postal code"), max_length=8, blank=True)
+    address = models.CharField(_("contract address"), max_length=300, blank=True)
+    plan = models.ForeignKey(Plan, verbose_name=_("plan"), on_delete=models.PROTECT, related_name="customers")
+    addition_limit = models.PositiveIntegerField(
+        _("addition limit"),
+        default=default_addition_limit,
+        validators=[MinValueValidator(0)],
+        help_text=_("Numbers this customer may add by self-care in total, cancelled ones included."),
+    )
+    numbers_added = models.PositiveIntegerField(
+        _("numbers added"),
+        default=0,
+        editable=False,
+        help_text=_("Numbers added by self-care so far, cancelled ones included."),
+    )
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        constraints = [
+            # Invariant 2, refereed by the database itself.
+            models.CheckConstraint(
+                condition=models.Q(numbers_added__lte=models.F("addition_limit")),
+                name="customer_numbers_added_within_limit",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.selfcare_id} {self.contract_name}"
+
+    @property
+    def selfcare_id(self) -> str:
+        return self.user.username
+
+    @property
+    def email(self) -> str:
+        return self.user.email
+
+    @property
+    def remaining_additions(self) -> int:
+        return max(self.addition_limit - self.numbers_added, 0)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE

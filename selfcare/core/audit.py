@@ -1,0 +1,68 @@
+"""Who acts, and the audit record every state change leaves (invariant 8)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+
+from selfcare.core import clock
+from selfcare.core.models import AuditEntry
+
+if TYPE_CHECKING:
+    from selfcare.accounts.models import Customer, User
+
+
+@dataclass(frozen=True)
+class Actor:
+    kind: str
+    label: str
+    user_id: int | None = None
+    ip_address: str | None = None
+
+    @classmethod
+    def system(cls, label: str = "system") -> Actor:
+        return cls(kind=AuditEntry.ActorKind.SYSTEM, label=label)
+
+    @classmethod
+    def staff(cls, user: User, ip_address: str | None = None) -> Actor:
+        return cls(kind=AuditEntry.ActorKind.STAFF, label=user.get_username(), user_id=user.pk, ip_address=ip_address)
+
+    @classmethod
+    def customer(cls, customer: Customer, ip_address: str | None = None) -> Actor:
+        return cls(
+            kind=AuditEntry.ActorKind.CUSTOMER,
+            label=customer.selfcare_id,
+            user_id=customer.user_id,
+            ip_address=ip_address,
+        )
+
+
+def audit_record(
+    *,
+    actor: Actor,
+    action: str,
+    customer: Customer | None = None,
+    customer_id: int | None = None,
+    target: str = "",
+    detail: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Write one audit entry in the caller's transaction (so it commits or rolls back with the change)."""
+    return AuditEntry.objects.create(
+        at=clock.now(),
+        actor_kind=actor.kind,
+        actor_user_id=actor.user_id,
+        actor_label=actor.label[:150],
+        ip_address=actor.ip_address,
+        action=action,
+        customer_id=customer.pk if customer is not None else customer_id,
+        target=target[:128],
+        detail=detail or {},
+    )
+
+
+def audit_refusal(**kwargs: Any) -> AuditEntry:
+    """Record a refused request. Runs in its own transaction: the refused change was rolled back."""
+    with transaction.atomic():
+        return audit_record(**kwargs)

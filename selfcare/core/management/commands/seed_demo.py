@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from selfcare.accounts.models import Customer, Plan
+from selfcare.accounts.services import customer_create, customer_reset_password
+from selfcare.core import clock
+from selfcare.core.audit import Actor
+from selfcare.inventory.models import PhoneNumber
+from selfcare.inventory.services import iter_range, numbers_import
+from selfcare.orders.models import Application, IssuedLine
+from selfcare.orders.services import numbers_add, numbers_cancel
+
+DEMO_ID = "demo0001"
+FORMER_ID = "former0001"
+FRESH_FIRST, FRESH_LAST = "05010000000", "05010002999"
+RECYCLED_FIRST, RECYCLED_LAST = "05099990000", "05099990039"
+
+
+class Command(BaseCommand):
+    help = (
+        "Load demo data: plans, a demo customer (its password is reset and printed on every run), "
+        "3,000 fresh numbers and 40 recycled ones, half still in quarantine. Safe to run again."
+    )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        actor = Actor.system("seed_demo")
+        Plan.objects.get_or_create(code="basic", defaults={"name": "ベーシックプラン", "monthly_fee_per_number": 330})
+        Plan.objects.get_or_create(code="business", defaults={"name": "ビジネスプラン", "monthly_fee_per_number": 275})
+        self._seed_recycled(actor)
+        result = numbers_import(numbers=iter_range(FRESH_FIRST, FRESH_LAST), actor=actor, source="seed_demo")
+
+        demo = Customer.objects.filter(user__username=DEMO_ID).first()
+        if demo is None:
+            demo = customer_create(
+                selfcare_id=DEMO_ID,
+                email="demo@example.com",
+                contract_name="デモ商事株式会社",
+                plan_code="basic",
+                postal_code="100-0005",
+                address="東京都千代田区丸の内1-1-1 デモビル5F",
+                actor=actor,
+            ).customer
+        password = customer_reset_password(customer_id=demo.pk, actor=actor)
+        free = PhoneNumber.objects.issuable().count()
+        waiting = PhoneNumber.objects.in_quarantine().count()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready: {free} numbers issuable now, {waiting} in quarantine ({result.added} new)."
+            )
+        )
+        self.stdout.write(f"Demo login  セルフケアID: {DEMO_ID}  セルフケアパスワード: {password}")
+        self.stdout.write("The login code is e-mailed to demo@example.com (printed on this console without SMTP).")
+
+    def _seed_recycled(self, actor: Actor) -> None:
+        """A former customer whose numbers were cancelled 8 and 2 months ago: half out of quarantine, half not."""
+        if Customer.objects.filter(user__username=FORMER_ID).exists():
+            return
+        today = clock.today()
+        long_ago = clock.add_months(today, -30)
+        numbers_import(numbers=iter_range(RECYCLED_FIRST, RECYCLED_LAST), available_from=long_ago, actor=actor)
+        former = customer_create(
+            selfcare_id=FORMER_ID,
+            email="former@example.com",
+            contract_name="旧契約テスト株式会社",
+            plan_code="business",
+            addition_limit=40,
+            actor=actor,
+        ).customer
+        placement = numbers_add(customer_id=former.pk, count=40, idempotency_key="seed-demo-history", actor=actor)
+        issued = dt.datetime.combine(clock.add_months(today, -24), dt.time(10), tzinfo=dt.UTC)
+        with transaction.atomic():
+            # Demo history only: these lines were issued two years ago.
+            Application.objects.filter(pk=placement.application.pk).update(placed_at=issued)
+            IssuedLine.objects.filter(application=placement.application).update(issued_at=issued)
+        numbers = list(iter_range(RECYCLED_FIRST, RECYCLED_LAST))
+        for chunk, months_ago in ((numbers[:20], 8), (numbers[20:], 2)):
+            day = clock.add_months(today, -months_ago)
+            numbers_cancel(numbers=chunk, received_on=day, effective_on=day, actor=actor, note="demo history")

@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+
+from django.db import transaction
+
+from selfcare.core import clock
+from selfcare.core.audit import Actor, audit_record
+from selfcare.inventory.errors import BadCsv, BadNumber, BadRange, RangeTooLarge
+from selfcare.inventory.models import PhoneNumber
+
+MAX_RANGE = 10_000_000
+IMPORT_CHUNK = 10_000
+_NUMBER_RE = re.compile(r"050[0-9]{8}")
+_SEPARATORS = re.compile(r"[\s\-‐‑‒–—―ー－]")
+
+
+def parse_number(raw: str) -> str:
+    """'050-1234-5678', '０５０ １２３４ ５６７８' -> '05012345678'; anything else is BadNumber."""
+    text = _SEPARATORS.sub("", unicodedata.normalize("NFKC", raw))
+    if not _NUMBER_RE.fullmatch(text):
+        raise BadNumber(value=raw[:40])
+    return text
+
+
+def numbers_in_range(first: str, last: str) -> tuple[str, str, int]:
+    """Validate an inclusive range; return it normalised with its size."""
+    first, last = parse_number(first), parse_number(last)
+    size = int(last) - int(first) + 1
+    if size < 1:
+        raise BadRange(first=first, last=last)
+    if size > MAX_RANGE:
+        raise RangeTooLarge(size=size, maximum=MAX_RANGE)
+    return first, last, size
+
+
+def iter_range(first: str, last: str) -> Iterator[str]:
+    for value in range(int(first), int(last) + 1):
+        yield f"{value:011d}"
+
+
+def numbers_from_csv(stream: io.TextIOBase | Iterable[str]) -> list[str]:
+    """Read the first column of a CSV (a header row is allowed); every row is checked before anything is imported."""
+    numbers: list[str] = []
+    for line_no, row in enumerate(csv.reader(stream), start=1):
+        if not row or not row[0].strip():
+            continue
+        try:
+            numbers.append(parse_number(row[0]))
+        except BadNumber:
+            if line_no == 1 and not any(ch.isdigit() for ch in row[0]):
+                continue  # a header
+            raise BadCsv(line=line_no, problem=str(BadNumber(value=row[0][:40]))) from None
+    return sorted(set(numbers))
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    added: int
+    skipped: int
+
+
+def numbers_import(
+    *,
+    numbers: Iterable[str],
+    actor: Actor,
+    available_from: dt.date | None = None,
+    progress: Callable[[int], object] | None = None,
+    source: str = "",
+) -> ImportResult:
+    """Add numbers to the pool as free; numbers already known (in any state) are skipped.
+
+    Works in chunks, each its own transaction, so a long import can be stopped
+    and run again: what is in already is skipped. ``numbers`` must be valid
+    (see ``parse_number``) and is best given in ascending order.
+    """
+    available_from = available_from or clock.today()
+    imported_at = clock.now()
+    added = skipped = 0
+    iterator = iter(numbers)
+    while chunk := list(islice(iterator, IMPORT_CHUNK)):
+        with transaction.atomic():
+            existing = set(
+                PhoneNumber.objects.filter(number__gte=min(chunk), number__lte=max(chunk))
+                .filter(number__in=chunk)
+                .values_list("number", flat=True)
+            )
+            fresh = [
+                PhoneNumber(
+                    number=n, status=PhoneNumber.Status.FREE, available_from=available_from, imported_at=imported_at
+                )
+                for n in chunk
+                if n not in existing
+            ]
+            PhoneNumber.objects.bulk_create(fresh, ignore_conflicts=True, batch_size=IMPORT_CHUNK)
+        added += len(fresh)
+        skipped += len(chunk) - len(fresh)
+        if progress is not None:
+            progress(len(chunk))
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="inventory.imported",
+            target=source[:128],
+            detail={"added": added, "skipped": skipped, "available_from": available_from.isoformat()},
+        )
+    return ImportResult(added=added, skipped=skipped)

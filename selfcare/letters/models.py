@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from selfcare.accounts.models import Customer
+
+
+class Letter(models.Model):
+    """A posted letter to the contract address, e.g. IP電話サービス開始のご案内 for an application.
+
+    The address is copied when the letter is queued: a later change of address
+    does not rewrite what was (or will be) posted.
+    """
+
+    class Kind(models.TextChoices):
+        SERVICE_START = "service_start", _("IP電話サービス開始のご案内")
+
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="letters")
+    application = models.OneToOneField(
+        "orders.Application",
+        verbose_name=_("application"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="letter",
+    )
+    recipient_name = models.CharField(_("addressee"), max_length=200)
+    postal_code = models.CharField(_("postal code"), max_length=8, blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    queued_at = models.DateTimeField(_("queued"), db_index=True)
+    printed_at = models.DateTimeField(_("last printed"), null=True, blank=True)
+    print_count = models.PositiveSmallIntegerField(_("times printed"), default=0)
+    posted_at = models.DateTimeField(_("posted"), null=True, blank=True)
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("posted by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("letter")
+        verbose_name_plural = _("letters")
+        ordering = ["queued_at", "id"]
+        indexes = [
+            models.Index(fields=["queued_at"], condition=models.Q(posted_at__isnull=True), name="letter_unposted_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.recipient_name}"

@@ -1,0 +1,51 @@
+from django.utils.translation import gettext_lazy as _
+
+from selfcare.core.errors import DomainError
+
+
+class BadCount(DomainError):
+    code = "bad_count"
+    message = _("Enter the number of numbers to add as a whole number from %(minimum)d to %(maximum)d.")
+
+
+class LimitReached(DomainError):
+    code = "limit_reached"
+    message = _(
+        "This would exceed your addition limit of %(limit)d numbers in total "
+        "(cancelled numbers included). You can add %(remaining)d more."
+    )
+
+
+class PoolShort(DomainError):
+    code = "pool_short"
+    message = _(
+        "There are not enough 050 numbers available right now to add %(requested)d. "
+        "Nothing was added. Please try again later or contact the customer centre."
+    )
+
+
+class CustomerSuspended(DomainError):
+    code = "customer_suspended"
+    message = _("This contract is suspended; numbers cannot be added. Please contact the customer centre.")
+
+
+class NumbersNotHeld(DomainError):
+    code = "numbers_not_held"
+    message = _("These numbers are not held by the customer (or are already cancelled): %(numbers)s")
+
+
+class NumbersOfSeveralCustomers(DomainError):
+    code = "numbers_of_several_customers"
+    message = _("One cancellation form covers one customer, but these numbers belong to several: %(numbers)s")
+
+
+class BadCancellationDates(DomainError):
+    code = "bad_cancellation_dates"
+    message = _(
+        "The cancellation cannot take effect (%(effective_on)s) before the form was received (%(received_on)s)."
+    )
+
+
+class NothingToCancel(DomainError):
+    code = "nothing_to_cancel"
+    message = _("Name at least one number to cancel.")

@@ -1,0 +1,178 @@
+"""Checks of DESIGN.md's invariants 1, 2, 3 and 5 against the database, for operators.
+
+Each check is one set-based query (plus a streamed pass over the numbers that
+have had more than one holder), so it stays fast on ten million numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.utils import timezone
+
+from selfcare.accounts.models import Customer
+from selfcare.inventory.models import PhoneNumber
+from selfcare.letters.models import Letter
+from selfcare.orders.models import Application, IssuedLine
+from selfcare.orders.services import quarantine_end
+
+EXAMPLES = 10
+
+
+@dataclass
+class CheckResult:
+    invariant: int
+    description: str
+    checked: int
+    violations: int = 0
+    examples: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.violations == 0
+
+
+def _tables() -> dict[str, str]:
+    return {
+        "number": PhoneNumber._meta.db_table,
+        "line": IssuedLine._meta.db_table,
+        "app": Application._meta.db_table,
+        "customer": Customer._meta.db_table,
+        "letter": Letter._meta.db_table,
+    }
+
+
+def _scalar(sql: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql.format(**_tables()))
+        return int(cursor.fetchone()[0] or 0)
+
+
+def _rows(sql: str, limit: int = EXAMPLES) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql.format(**_tables()) + f" LIMIT {int(limit)}")
+        return list(cursor.fetchall())
+
+
+def _count_and_examples(invariant: int, description: str, checked: int, sql: str) -> CheckResult:
+    # The SQL is this module's own constants and table names; nothing comes from input.
+    violations = _scalar(f"SELECT COUNT(*) FROM ({sql}) v")  # noqa: S608
+    examples = [" ".join(str(c) for c in row) for row in _rows(sql)] if violations else []
+    return CheckResult(invariant, description, checked, violations, examples)
+
+
+def _stream(sql: str) -> Iterator[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql.format(**_tables()))
+        while rows := cursor.fetchmany(10_000):
+            yield from rows
+
+
+def _as_date(value: object) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return timezone.localdate(value if timezone.is_aware(value) else timezone.make_aware(value, dt.UTC))
+    if isinstance(value, dt.date):
+        return value
+    text = str(value)
+    if len(text) == 10:
+        return dt.date.fromisoformat(text)
+    parsed = dt.datetime.fromisoformat(text)
+    return timezone.localdate(parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=dt.UTC))
+
+
+def invariants_check() -> list[CheckResult]:
+    lines = _scalar("SELECT COUNT(*) FROM {line}")
+    numbers = _scalar("SELECT COUNT(*) FROM {number}")
+    applications = _scalar("SELECT COUNT(*) FROM {app}")
+    customers = _scalar("SELECT COUNT(*) FROM {customer}")
+    results = [
+        _count_and_examples(
+            1,
+            "no number has two holders not cancelled",
+            lines,
+            "SELECT number, COUNT(*) FROM {line} WHERE cancellation_id IS NULL GROUP BY number HAVING COUNT(*) > 1",
+        ),
+        _count_and_examples(
+            1,
+            "every assigned number has exactly its holder's line",
+            numbers,
+            "SELECT p.number FROM {number} p WHERE p.status = 'assigned' AND NOT EXISTS "
+            "(SELECT 1 FROM {line} l WHERE l.number = p.number AND l.cancellation_id IS NULL)",
+        ),
+        _count_and_examples(
+            1,
+            "no free number has a holder not cancelled",
+            lines,
+            "SELECT p.number FROM {number} p JOIN {line} l ON l.number = p.number "
+            "WHERE l.cancellation_id IS NULL AND p.status <> 'assigned'",
+        ),
+        _count_and_examples(
+            2,
+            "no customer has added more than its limit, and its counter matches its applications",
+            customers,
+            "SELECT c.id, c.numbers_added, c.addition_limit, COALESCE(a.total, 0) FROM {customer} c "
+            "LEFT JOIN (SELECT customer_id, SUM(count) AS total FROM {app} GROUP BY customer_id) a "
+            "ON a.customer_id = c.id "
+            "WHERE c.numbers_added > c.addition_limit OR c.numbers_added <> COALESCE(a.total, 0)",
+        ),
+        _count_and_examples(
+            3,
+            "every application has exactly its count of lines, all of its customer",
+            applications,
+            "SELECT a.application_number, a.count, COALESCE(l.n, 0) FROM {app} a "
+            "LEFT JOIN (SELECT application_id, COUNT(*) AS n FROM {line} GROUP BY application_id) l "
+            "ON l.application_id = a.id WHERE COALESCE(l.n, 0) <> a.count "
+            "UNION ALL SELECT a.application_number, a.customer_id, l.customer_id FROM {line} l "
+            "JOIN {app} a ON a.id = l.application_id WHERE a.customer_id <> l.customer_id",
+        ),
+        _count_and_examples(
+            3,
+            "every line keeps both passwords until they are destroyed",
+            lines,
+            "SELECT number FROM {line} WHERE secrets_destroyed_at IS NULL "
+            "AND (service_pin_encrypted = '' OR sip_password_encrypted = '')",
+        ),
+        _count_and_examples(
+            3,
+            "every application has its service-start letter",
+            applications,
+            "SELECT a.application_number FROM {app} a WHERE NOT EXISTS "
+            "(SELECT 1 FROM {letter} t WHERE t.application_id = a.id)",
+        ),
+    ]
+    results.extend(_check_reissues())
+    return results
+
+
+def _check_reissues() -> list[CheckResult]:
+    """Invariant 5 (and 1 over time): a number's holders never overlap, quarantine included."""
+    reissue = CheckResult(5, "no number was issued again before its quarantine ended", 0)
+    previous: tuple[str, object, object] | None = None
+    for number, issued_at, cancelled_on in _stream(
+        "SELECT l.number, l.issued_at, l.cancelled_on FROM {line} l WHERE l.number IN "
+        "(SELECT number FROM {line} GROUP BY number HAVING COUNT(*) > 1) ORDER BY l.number, l.issued_at, l.id"
+    ):
+        reissue.checked += 1
+        if previous is not None and previous[0] == number:
+            prev_cancelled = previous[2]
+            bad = prev_cancelled is None or _as_date(issued_at) < quarantine_end(_as_date(prev_cancelled))
+            if bad:
+                reissue.violations += 1
+                if len(reissue.examples) < EXAMPLES:
+                    reissue.examples.append(f"{number} reissued {issued_at} after cancellation {prev_cancelled}")
+        previous = (number, issued_at, cancelled_on)
+
+    pool = CheckResult(5, "every cancelled number in the pool waits until its quarantine ends", 0)
+    for number, available_from, last_cancelled in _stream(
+        "SELECT p.number, p.available_from, MAX(l.cancelled_on) FROM {number} p JOIN {line} l ON l.number = p.number "
+        "WHERE p.status = 'free' GROUP BY p.number, p.available_from"
+    ):
+        pool.checked += 1
+        if last_cancelled is None or _as_date(available_from) < quarantine_end(_as_date(last_cancelled)):
+            pool.violations += 1
+            if len(pool.examples) < EXAMPLES:
+                pool.examples.append(f"{number} free from {available_from}, cancelled {last_cancelled}")
+    return [reissue, pool]

@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from selfcare.accounts.models import Customer
+from selfcare.core import clock, crypto
+from selfcare.inventory.models import PhoneNumber
+
+
+class Application(models.Model):
+    """One 050番号追加申込: all its lines exist, or none (invariant 3)."""
+
+    application_number = models.CharField(_("application number"), max_length=20, unique=True)
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="applications"
+    )
+    count = models.PositiveSmallIntegerField(_("numbers added"))
+    monthly_fee_per_number = models.PositiveIntegerField(_("monthly fee per number (yen)"))
+    plan_code = models.CharField(_("plan at the time"), max_length=32)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=64)
+    placed_at = models.DateTimeField(_("placed"), db_index=True)
+
+    class Meta:
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
+        ordering = ["-placed_at", "-id"]
+        constraints = [
+            # Invariant 4: the same 実行 twice can never make a second application.
+            models.UniqueConstraint(fields=["customer", "idempotency_key"], name="application_idempotency_key_once"),
+            models.CheckConstraint(condition=models.Q(count__gte=1), name="application_count_positive"),
+        ]
+        indexes = [models.Index(fields=["customer", "placed_at"], name="application_customer_idx")]
+
+    def __str__(self) -> str:
+        return self.application_number
+
+    @property
+    def monthly_fee_total(self) -> int:
+        return self.count * self.monthly_fee_per_number
+
+
+class Cancellation(models.Model):
+    """A paper cancellation form (書面での解約) as recorded by staff."""
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="cancellations"
+    )
+    received_on = models.DateField(_("form received"))
+    effective_on = models.DateField(_("cancellation takes effect"))
+    recorded_at = models.DateTimeField(_("recorded"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("paper cancellation")
+        verbose_name_plural = _("paper cancellations")
+        ordering = ["-recorded_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(effective_on__gte=models.F("received_on")),
+                name="cancellation_effective_after_received",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer.selfcare_id} {self.effective_on:%Y-%m-%d}"
+
+
+class IssuedLineQuerySet(models.QuerySet["IssuedLine"]):
+    def live(self) -> IssuedLineQuerySet:
+        """Lines whose number the customer still holds today (cancellation not yet in effect)."""
+        return self.filter(models.Q(cancellation__isnull=True) | models.Q(cancelled_on__gt=clock.today()))
+
+    def not_cancelled(self) -> IssuedLineQuerySet:
+        return self.filter(cancellation__isnull=True)
+
+
+class IssuedLine(models.Model):
+    """A number held by a customer, from issue to cancellation; the history of each number's owners.
+
+    The two credentials are stored only encrypted (invariant 6) and are
+    destroyed some time after the letter carrying them was posted.
+    """
+
+    application = models.ForeignKey(
+        Application, verbose_name=_("application"), on_delete=models.PROTECT, related_name="lines"
+    )
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="lines")
+    number = models.ForeignKey(
+        PhoneNumber, verbose_name=_("050 number"), on_delete=models.PROTECT, related_name="lines", db_column="number"
+    )
+    issued_at = models.DateTimeField(_("issued"))
+    service_pin_encrypted = models.TextField(_("付加サービスパスワード (encrypted)"), blank=True, editable=False)
+    sip_password_encrypted = models.TextField(_("IP加入電話パスワード (encrypted)"), blank=True, editable=False)
+    secrets_destroyed_at = models.DateTimeField(_("passwords destroyed"), null=True, blank=True)
+    cancellation = models.ForeignKey(
+        Cancellation,
+        verbose_name=_("paper cancellation"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="lines",
+    )
+    cancelled_on = models.DateField(_("cancelled from"), null=True, blank=True)
+
+    objects = IssuedLineQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("issued line")
+        verbose_name_plural = _("issued lines")
+        ordering = ["number_id"]
+        constraints = [
+            # Invariant 1: a number has at most one holder not yet cancelled.
+            models.UniqueConstraint(
+                fields=["number"], condition=models.Q(cancellation__isnull=True), name="line_one_holder_per_number"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(cancellation__isnull=True, cancelled_on__isnull=True)
+                | models.Q(cancellation__isnull=False, cancelled_on__isnull=False),
+                name="line_cancellation_has_date",
+            ),
+        ]
+        indexes = [models.Index(fields=["customer", "number"], name="line_customer_number_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.number_id} → {self.customer_id}"
+
+    def service_pin(self) -> str | None:
+        return crypto.decrypt(self.service_pin_encrypted) if self.service_pin_encrypted else None
+
+    def sip_password(self) -> str | None:
+        return crypto.decrypt(self.sip_password_encrypted) if self.sip_password_encrypted else None

@@ -1,0 +1,225 @@
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from selfcare.accounts.lock_objects import customer_lock
+from selfcare.accounts.models import Customer
+from selfcare.core import clock, crypto
+from selfcare.core.audit import Actor, audit_record, audit_refusal
+from selfcare.core.errors import DomainError
+from selfcare.inventory.models import PhoneNumber
+from selfcare.letters.models import Letter
+from selfcare.orders import credentials
+from selfcare.orders.errors import (
+    BadCancellationDates,
+    CustomerSuspended,
+    LimitReached,
+    NothingToCancel,
+    NumbersNotHeld,
+    NumbersOfSeveralCustomers,
+    PoolShort,
+)
+from selfcare.orders.lock_objects import issuable_numbers_lock, uncancelled_lines_lock
+from selfcare.orders.models import Application, Cancellation, IssuedLine
+from selfcare.orders.parsing import parse_count
+
+_APPLICATION_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+MAX_IDEMPOTENCY_KEY = 64
+
+
+def new_application_number() -> str:
+    """申込番号 such as 261124-7KQ3M9XA: the day it was placed, then 8 random characters."""
+    suffix = "".join(secrets.choice(_APPLICATION_CODE_ALPHABET) for _ in range(8))
+    return f"{clock.today():%y%m%d}-{suffix}"
+
+
+@dataclass(frozen=True)
+class Placement:
+    application: Application
+    created: bool
+    """False when the idempotency key had been used: this is the first application, shown again."""
+
+
+def numbers_add(*, customer_id: int, count: int | str, idempotency_key: str, actor: Actor) -> Placement:
+    """Add ``count`` numbers for a customer, with two fresh passwords each, as one application.
+
+    One durable transaction: lock the customer (serialising that customer's
+    applications), return the earlier application if this idempotency key has
+    been used, check status and limit, take the numbers with SKIP LOCKED, write
+    the application, its lines and its letter, raise the customer's counter.
+    Either all of it commits or nothing does.
+
+    Raises BadCount, CustomerSuspended, LimitReached or PoolShort; each refusal
+    is recorded in the audit log in a transaction of its own.
+    """
+    if not idempotency_key or len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
+        raise ValueError("idempotency_key must be 1 to 64 characters")
+    try:
+        count = parse_count(count)
+        with transaction.atomic(durable=True):
+            customer = customer_lock(customer_id=customer_id)
+            earlier = Application.objects.filter(customer=customer, idempotency_key=idempotency_key).first()
+            if earlier is not None:
+                return Placement(application=earlier, created=False)
+            application = _place(customer=customer, count=count, idempotency_key=idempotency_key, actor=actor)
+    except DomainError as refusal:
+        audit_refusal(
+            actor=actor,
+            action="application.refused",
+            customer_id=customer_id,
+            detail={"reason": refusal.code, "requested": str(count)[:10], **_safe_params(refusal)},
+        )
+        raise
+    return Placement(application=application, created=True)
+
+
+def _safe_params(refusal: DomainError) -> dict[str, object]:
+    return {k: v for k, v in refusal.params.items() if isinstance(v, int)}
+
+
+def _place(*, customer: Customer, count: int, idempotency_key: str, actor: Actor) -> Application:
+    if not customer.is_active:
+        raise CustomerSuspended()
+    if customer.numbers_added + count > customer.addition_limit:
+        raise LimitReached(limit=customer.addition_limit, remaining=customer.remaining_additions)
+    numbers = issuable_numbers_lock(count=count)
+    if len(numbers) < count:
+        raise PoolShort(requested=count, available=len(numbers))
+
+    now = clock.now()
+    application = _create_application(customer=customer, count=count, idempotency_key=idempotency_key, placed_at=now)
+    claimed = PhoneNumber.objects.filter(number__in=numbers, status=PhoneNumber.Status.FREE).update(
+        status=PhoneNumber.Status.ASSIGNED
+    )
+    if claimed != count:  # the locks make this impossible; never issue on a doubt
+        raise IntegrityError(f"claimed {claimed} of {count} locked numbers")
+    IssuedLine.objects.bulk_create(
+        IssuedLine(
+            application=application,
+            customer=customer,
+            number_id=number,
+            issued_at=now,
+            service_pin_encrypted=crypto.encrypt(credentials.new_service_pin()),
+            sip_password_encrypted=crypto.encrypt(credentials.new_sip_password()),
+        )
+        for number in sorted(numbers)
+    )
+    Customer.objects.filter(pk=customer.pk).update(numbers_added=F("numbers_added") + count)
+    Letter.objects.create(
+        kind=Letter.Kind.SERVICE_START,
+        customer=customer,
+        application=application,
+        recipient_name=customer.contract_name,
+        postal_code=customer.postal_code,
+        address=customer.address,
+        queued_at=now,
+    )
+    audit_record(
+        actor=actor,
+        action="application.placed",
+        customer=customer,
+        target=application.application_number,
+        detail={
+            "count": count,
+            "numbers": sorted(numbers),
+            "monthly_fee_per_number": application.monthly_fee_per_number,
+        },
+    )
+    return application
+
+
+def _create_application(*, customer: Customer, count: int, idempotency_key: str, placed_at: dt.datetime) -> Application:
+    # The application number is random; on the rare clash, draw again inside a savepoint.
+    for attempt in range(5):
+        try:
+            with transaction.atomic():
+                return Application.objects.create(
+                    application_number=new_application_number(),
+                    customer=customer,
+                    count=count,
+                    monthly_fee_per_number=customer.plan.monthly_fee_per_number,
+                    plan_code=customer.plan.code,
+                    idempotency_key=idempotency_key,
+                    placed_at=placed_at,
+                )
+        except IntegrityError:
+            if attempt == 4:
+                raise
+    raise AssertionError("unreachable")
+
+
+def quarantine_end(effective_on: dt.date) -> dt.date:
+    """The first day a cancelled number may be issued again."""
+    return clock.add_months(effective_on, settings.SELFCARE_QUARANTINE_MONTHS)
+
+
+def numbers_cancel(
+    *,
+    numbers: list[str],
+    received_on: dt.date,
+    actor: Actor,
+    effective_on: dt.date | None = None,
+    customer_id: int | None = None,
+    note: str = "",
+) -> Cancellation:
+    """Record a paper cancellation form for one customer's numbers.
+
+    The numbers stay the customer's until ``effective_on`` (default: the day
+    received) and go back to the pool with ``available_from`` at the end of
+    their quarantine, so no one can be issued them before then.
+    Raises NothingToCancel, BadCancellationDates, NumbersNotHeld or
+    NumbersOfSeveralCustomers.
+    """
+    numbers = sorted(set(numbers))
+    if not numbers:
+        raise NothingToCancel()
+    effective_on = effective_on or received_on
+    if effective_on < received_on:
+        raise BadCancellationDates(effective_on=effective_on.isoformat(), received_on=received_on.isoformat())
+    holders = set(
+        IssuedLine.objects.not_cancelled().filter(number_id__in=numbers).values_list("customer_id", flat=True)
+    )
+    if customer_id is None and len(holders) > 1:
+        raise NumbersOfSeveralCustomers(numbers=", ".join(numbers))
+    holder_id = customer_id if customer_id is not None else next(iter(holders), None)
+    if holder_id is None:
+        raise NumbersNotHeld(numbers=", ".join(numbers))
+
+    with transaction.atomic(durable=True):
+        customer = customer_lock(customer_id=holder_id)
+        lines = uncancelled_lines_lock(numbers=numbers)
+        held = {line.number_id for line in lines if line.customer_id == customer.pk}
+        if held != set(numbers):
+            raise NumbersNotHeld(numbers=", ".join(n for n in numbers if n not in held))
+        cancellation = Cancellation.objects.create(
+            customer=customer,
+            received_on=received_on,
+            effective_on=effective_on,
+            recorded_at=clock.now(),
+            recorded_by_id=actor.user_id if actor.kind == "staff" else None,
+            note=note,
+        )
+        IssuedLine.objects.filter(pk__in=[line.pk for line in lines]).update(
+            cancellation=cancellation, cancelled_on=effective_on
+        )
+        free_from = quarantine_end(effective_on)
+        PhoneNumber.objects.filter(number__in=numbers).update(status=PhoneNumber.Status.FREE, available_from=free_from)
+        audit_record(
+            actor=actor,
+            action="numbers.cancelled",
+            customer=customer,
+            target=f"cancellation:{cancellation.pk}",
+            detail={
+                "numbers": numbers,
+                "received_on": received_on.isoformat(),
+                "effective_on": effective_on.isoformat(),
+                "available_from": free_from.isoformat(),
+            },
+        )
+    return cancellation
