@@ -7,9 +7,11 @@ have had more than one holder), so it stays fast on ten million numbers.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -29,6 +31,7 @@ class CheckResult:
     checked: int
     violations: int = 0
     examples: list[str] = field(default_factory=list)
+    seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -45,23 +48,26 @@ def _tables() -> dict[str, str]:
     }
 
 
-def _scalar(sql: str) -> int:
+def _scalar(sql: str, params: list[object] | None = None) -> int:
     with connection.cursor() as cursor:
-        cursor.execute(sql.format(**_tables()))
+        cursor.execute(sql.format(**_tables()), params)
         return int(cursor.fetchone()[0] or 0)
 
 
-def _rows(sql: str, limit: int = EXAMPLES) -> list[tuple]:
+def _rows(sql: str, params: list[object] | None = None, limit: int = EXAMPLES) -> list[tuple]:
     with connection.cursor() as cursor:
-        cursor.execute(sql.format(**_tables()) + f" LIMIT {int(limit)}")
+        cursor.execute(sql.format(**_tables()) + f" LIMIT {int(limit)}", params)
         return list(cursor.fetchall())
 
 
-def _count_and_examples(invariant: int, description: str, checked: int, sql: str) -> CheckResult:
+def _count_and_examples(
+    invariant: int, description: str, checked: int, sql: str, params: list[object] | None = None
+) -> CheckResult:
+    started = time.monotonic()
     # The SQL is this module's own constants and table names; nothing comes from input.
-    violations = _scalar(f"SELECT COUNT(*) FROM ({sql}) v")  # noqa: S608
-    examples = [" ".join(str(c) for c in row) for row in _rows(sql)] if violations else []
-    return CheckResult(invariant, description, checked, violations, examples)
+    violations = _scalar(f"SELECT COUNT(*) FROM ({sql}) v", params)  # noqa: S608
+    examples = [" ".join(str(c) for c in row) for row in _rows(sql, params)] if violations else []
+    return CheckResult(invariant, description, checked, violations, examples, time.monotonic() - started)
 
 
 def _stream(sql: str) -> Iterator[tuple]:
@@ -149,30 +155,67 @@ def invariants_check() -> list[CheckResult]:
 
 def _check_reissues() -> list[CheckResult]:
     """Invariant 5 (and 1 over time): a number's holders never overlap, quarantine included."""
-    reissue = CheckResult(5, "no number was issued again before its quarantine ended", 0)
+    months = settings.SELFCARE_QUARANTINE_MONTHS
+    if connection.vendor == "postgresql":
+        # PostgreSQL adds calendar months the way clock.add_months does (clamped to the month's end).
+        return [
+            _count_and_examples(
+                5,
+                "no number was issued again before its quarantine ended",
+                _scalar("SELECT COUNT(*) FROM (SELECT number FROM {line} GROUP BY number HAVING COUNT(*) > 1) r"),
+                "SELECT number, issued_at, previous_cancelled_on FROM (SELECT number, issued_at, "
+                "LAG(cancelled_on) OVER w AS previous_cancelled_on, LAG(id) OVER w AS previous_id FROM {line} "
+                "WHERE number IN (SELECT number FROM {line} GROUP BY number HAVING COUNT(*) > 1) "
+                "WINDOW w AS (PARTITION BY number ORDER BY issued_at, id)) s WHERE previous_id IS NOT NULL AND "
+                "(previous_cancelled_on IS NULL OR (issued_at AT TIME ZONE %s)::date < "
+                "(previous_cancelled_on + make_interval(months => %s))::date)",
+                [settings.TIME_ZONE, months],
+            ),
+            _count_and_examples(
+                5,
+                "every cancelled number in the pool waits until its quarantine ends",
+                _scalar("SELECT COUNT(*) FROM {number} WHERE status = 'free'"),
+                "SELECT p.number, p.available_from, MAX(l.cancelled_on) FROM {number} p JOIN {line} l "
+                "ON l.number = p.number WHERE p.status = 'free' GROUP BY p.number, p.available_from "
+                "HAVING MAX(l.cancelled_on) IS NULL OR p.available_from < "
+                "(MAX(l.cancelled_on) + make_interval(months => %s))::date",
+                [months],
+            ),
+        ]
+    return [_check_reissues_streamed(), _check_pool_streamed()]
+
+
+def _check_reissues_streamed() -> CheckResult:
+    started = time.monotonic()
+    result = CheckResult(5, "no number was issued again before its quarantine ended", 0)
     previous: tuple[str, object, object] | None = None
     for number, issued_at, cancelled_on in _stream(
         "SELECT l.number, l.issued_at, l.cancelled_on FROM {line} l WHERE l.number IN "
         "(SELECT number FROM {line} GROUP BY number HAVING COUNT(*) > 1) ORDER BY l.number, l.issued_at, l.id"
     ):
-        reissue.checked += 1
+        result.checked += 1
         if previous is not None and previous[0] == number:
             prev_cancelled = previous[2]
-            bad = prev_cancelled is None or _as_date(issued_at) < quarantine_end(_as_date(prev_cancelled))
-            if bad:
-                reissue.violations += 1
-                if len(reissue.examples) < EXAMPLES:
-                    reissue.examples.append(f"{number} reissued {issued_at} after cancellation {prev_cancelled}")
+            if prev_cancelled is None or _as_date(issued_at) < quarantine_end(_as_date(prev_cancelled)):
+                result.violations += 1
+                if len(result.examples) < EXAMPLES:
+                    result.examples.append(f"{number} reissued {issued_at} after cancellation {prev_cancelled}")
         previous = (number, issued_at, cancelled_on)
+    result.seconds = time.monotonic() - started
+    return result
 
-    pool = CheckResult(5, "every cancelled number in the pool waits until its quarantine ends", 0)
+
+def _check_pool_streamed() -> CheckResult:
+    started = time.monotonic()
+    result = CheckResult(5, "every cancelled number in the pool waits until its quarantine ends", 0)
     for number, available_from, last_cancelled in _stream(
         "SELECT p.number, p.available_from, MAX(l.cancelled_on) FROM {number} p JOIN {line} l ON l.number = p.number "
         "WHERE p.status = 'free' GROUP BY p.number, p.available_from"
     ):
-        pool.checked += 1
+        result.checked += 1
         if last_cancelled is None or _as_date(available_from) < quarantine_end(_as_date(last_cancelled)):
-            pool.violations += 1
-            if len(pool.examples) < EXAMPLES:
-                pool.examples.append(f"{number} free from {available_from}, cancelled {last_cancelled}")
-    return [reissue, pool]
+            result.violations += 1
+            if len(result.examples) < EXAMPLES:
+                result.examples.append(f"{number} free from {available_from}, cancelled {last_cancelled}")
+    result.seconds = time.monotonic() - started
+    return result

@@ -21,6 +21,7 @@ class Command(BaseCommand):
             mark = self.style.SUCCESS("ok  ") if result.ok else self.style.ERROR("FAIL")
             line = f"{mark} invariant {result.invariant}: {result.description} ({result.checked} rows checked"
             line += ")" if result.ok else f", {result.violations} violations)"
+            line += f" {result.seconds:.1f} s"
             self.stdout.write(line)
             for example in result.examples:
                 self.stdout.write(f"       {example}")
