@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "selfcare.inventory",
     "selfcare.orders",
     "selfcare.letters",
+    "selfcare.portal",
 ]
 
 MIDDLEWARE = [
@@ -62,6 +63,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "selfcare.portal.middleware.SessionTimeoutMiddleware",
+    "selfcare.portal.middleware.SecurityHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -78,6 +81,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "selfcare.portal.context_processors.carrier",
             ],
         },
     },
@@ -123,6 +127,23 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+SELFCARE_STAFF_URL_PREFIX = "/staff/"
+LOGIN_URL = "portal:login"
+
+# Sessions live in the database: every app server sees them.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = 12 * 60 * 60
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+LANGUAGE_COOKIE_NAME = "selfcare_language"
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
 STATIC_ROOT = VAR_DIR / "static"
 
 # E-mail: SMTP when EMAIL_HOST is set, the console otherwise.
@@ -165,6 +186,7 @@ SELFCARE_QUARANTINE_MONTHS = env_int("SELFCARE_QUARANTINE_MONTHS", 6)
 SELFCARE_SERVICE_PIN_LENGTH = env_int("SELFCARE_SERVICE_PIN_LENGTH", 4)
 SELFCARE_SIP_PASSWORD_LENGTH = env_int("SELFCARE_SIP_PASSWORD_LENGTH", 12)
 SELFCARE_SECRETS_RETENTION_DAYS = env_int("SELFCARE_SECRETS_RETENTION_DAYS", 30)
+SELFCARE_SHOW_PASSWORDS_MINUTES = env_int("SELFCARE_SHOW_PASSWORDS_MINUTES", 30)
 
 LOGGING = {
     "version": 1,

@@ -10,6 +10,9 @@ from django.utils.translation import gettext_lazy as _
 class User(AbstractUser):
     """A login. Staff have ``is_staff``; a customer's login is its self-care ID and has a ``customer``."""
 
+    consecutive_failures = models.PositiveIntegerField(_("consecutive failed logins"), default=0, editable=False)
+    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
+
 
 selfcare_id_validator = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9._-]{3,31}$",
@@ -94,3 +97,23 @@ class Customer(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+
+class LoginCode(models.Model):
+    """A one-time code e-mailed for the second login step. Only its keyed hash is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_codes")
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(db_index=True)
+    expires_at = models.DateTimeField()
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("login code")
+        verbose_name_plural = _("login codes")
+        indexes = [models.Index(fields=["user", "created_at"], name="logincode_user_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"

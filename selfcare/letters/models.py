@@ -15,7 +15,7 @@ class Letter(models.Model):
     """
 
     class Kind(models.TextChoices):
-        SERVICE_START = "service_start", _("IP電話サービス開始のご案内")
+        SERVICE_START = "service_start", _("IP phone service start letter")
 
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
     customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="letters")

@@ -10,6 +10,7 @@ import datetime as dt
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -48,20 +49,20 @@ def _tables() -> dict[str, str]:
     }
 
 
-def _scalar(sql: str, params: list[object] | None = None) -> int:
+def _scalar(sql: str, params: list[Any] | None = None) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql.format(**_tables()), params)
         return int(cursor.fetchone()[0] or 0)
 
 
-def _rows(sql: str, params: list[object] | None = None, limit: int = EXAMPLES) -> list[tuple]:
+def _rows(sql: str, params: list[Any] | None = None, limit: int = EXAMPLES) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql.format(**_tables()) + f" LIMIT {int(limit)}", params)
         return list(cursor.fetchall())
 
 
 def _count_and_examples(
-    invariant: int, description: str, checked: int, sql: str, params: list[object] | None = None
+    invariant: int, description: str, checked: int, sql: str, params: list[Any] | None = None
 ) -> CheckResult:
     started = time.monotonic()
     # The SQL is this module's own constants and table names; nothing comes from input.

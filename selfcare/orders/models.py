@@ -99,8 +99,8 @@ class IssuedLine(models.Model):
         PhoneNumber, verbose_name=_("050 number"), on_delete=models.PROTECT, related_name="lines", db_column="number"
     )
     issued_at = models.DateTimeField(_("issued"))
-    service_pin_encrypted = models.TextField(_("付加サービスパスワード (encrypted)"), blank=True, editable=False)
-    sip_password_encrypted = models.TextField(_("IP加入電話パスワード (encrypted)"), blank=True, editable=False)
+    service_pin_encrypted = models.TextField(_("additional service password (encrypted)"), blank=True, editable=False)
+    sip_password_encrypted = models.TextField(_("IP phone password (encrypted)"), blank=True, editable=False)
     secrets_destroyed_at = models.DateTimeField(_("passwords destroyed"), null=True, blank=True)
     cancellation = models.ForeignKey(
         Cancellation,

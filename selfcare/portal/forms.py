@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from selfcare.orders.errors import BadCount
+from selfcare.orders.parsing import count_limits, parse_count
+
+
+class LoginForm(forms.Form):
+    selfcare_id = forms.CharField(
+        label=_("Self-care ID"),
+        help_text=_("Enter your self-care ID."),
+        max_length=150,
+        strip=True,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
+    )
+    password = forms.CharField(
+        label=_("Self-care password"),
+        help_text=_("Enter your self-care password."),
+        max_length=128,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Verification code"),
+        help_text=_("Enter the 6-digit code from the e-mail."),
+        max_length=12,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
+
+
+class CountForm(forms.Form):
+    count = forms.CharField(
+        label=_("Numbers to add"),
+        help_text=_("Enter the number of numbers to add."),
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "size": 4}),
+        error_messages={"max_length": _("Enter a whole number from 1 to 50.")},
+    )
+
+    def clean_count(self) -> int:
+        try:
+            return parse_count(self.cleaned_data["count"])
+        except BadCount as exc:
+            raise forms.ValidationError(str(exc), code=exc.code) from None
+
+    @staticmethod
+    def limits() -> tuple[int, int]:
+        return count_limits()
+
+
+class TokenForm(forms.Form):
+    token = forms.CharField(max_length=64, widget=forms.HiddenInput)

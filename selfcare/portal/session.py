@@ -1,0 +1,56 @@
+"""What the portal keeps in the session (stored in the database, so any app server can serve any request)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from django.http import HttpRequest
+
+from selfcare.accounts.login import PASSWORD_STEP_VALID
+from selfcare.core import clock
+
+PREAUTH = "selfcare_preauth"
+AUTH_AT = "selfcare_auth_at"
+SEEN_AT = "selfcare_seen_at"
+DRAFTS = "selfcare_drafts"
+MAX_DRAFTS = 5
+
+
+def preauth_start(request: HttpRequest, user_id: int) -> None:
+    request.session.cycle_key()
+    request.session[PREAUTH] = {"user_id": user_id, "at": clock.now().isoformat()}
+
+
+def preauth_user_id(request: HttpRequest) -> int | None:
+    """The user who passed the password step less than 10 minutes ago, if any."""
+    data = request.session.get(PREAUTH)
+    if not data:
+        return None
+    if clock.now() - dt.datetime.fromisoformat(data["at"]) > PASSWORD_STEP_VALID:
+        del request.session[PREAUTH]
+        return None
+    return int(data["user_id"])
+
+
+def preauth_clear(request: HttpRequest) -> None:
+    request.session.pop(PREAUTH, None)
+
+
+def draft_create(request: HttpRequest, count: int) -> str:
+    """A single-use token for one confirm page; it becomes the application's idempotency key."""
+    token = secrets.token_urlsafe(24)
+    drafts = dict(request.session.get(DRAFTS, {}))
+    drafts[token] = count
+    request.session[DRAFTS] = dict(list(drafts.items())[-MAX_DRAFTS:])
+    return token
+
+
+def draft_count(request: HttpRequest, token: str) -> int | None:
+    return request.session.get(DRAFTS, {}).get(token)
+
+
+def draft_discard(request: HttpRequest, token: str) -> None:
+    drafts = dict(request.session.get(DRAFTS, {}))
+    if drafts.pop(token, None) is not None:
+        request.session[DRAFTS] = drafts

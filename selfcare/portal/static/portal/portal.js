@@ -1,0 +1,24 @@
+// Disable a form's submit button after its first submission (the server is the guarantee).
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (form.dataset.submitted === "yes") {
+    event.preventDefault();
+    return;
+  }
+  form.dataset.submitted = "yes";
+  form.querySelectorAll("button[data-once]").forEach(function (button) {
+    window.setTimeout(function () { button.disabled = true; }, 0);
+  });
+});
+
+// Let the browser's back/forward cache bring back a page with its buttons usable again.
+window.addEventListener("pageshow", function () {
+  document.querySelectorAll("form").forEach(function (form) { delete form.dataset.submitted; });
+  document.querySelectorAll("button[data-once]").forEach(function (button) { button.disabled = false; });
+});
+
+document.addEventListener("click", function (event) {
+  if (event.target.closest("[data-print]")) {
+    window.print();
+  }
+});

@@ -1,0 +1,290 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import login, logout, update_session_auth_hash
+from django.contrib.auth.forms import PasswordChangeForm
+from django.core.mail import send_mail
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from selfcare.accounts import login as login_steps
+from selfcare.accounts.login_errors import CodeLimitReached, CodeNotSent, CodeResendTooSoon
+from selfcare.accounts.models import Customer, User
+from selfcare.core import clock
+from selfcare.core.audit import Actor, audit_record
+from selfcare.core.errors import DomainError
+from selfcare.orders.errors import CustomerSuspended, LimitReached
+from selfcare.orders.models import Application, IssuedLine
+from selfcare.orders.services import numbers_add
+from selfcare.portal import session as portal_session
+from selfcare.portal.forms import CodeForm, CountForm, LoginForm, TokenForm
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    # Behind the load balancer REMOTE_ADDR is set from X-Forwarded-For by the proxy's own config.
+    return request.META.get("REMOTE_ADDR")
+
+
+def customer_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        customer = getattr(user, "customer", None) if user.is_authenticated else None
+        if customer is None or user.is_staff:
+            return redirect("portal:login")
+        request.customer = customer  # type: ignore[attr-defined]
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def no_store(response: HttpResponse) -> HttpResponse:
+    add_never_cache_headers(response)
+    response["Cache-Control"] = "no-store, no-cache, must-revalidate, private, max-age=0"
+    return response
+
+
+# Login ----------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated and hasattr(request.user, "customer") and not request.user.is_staff:
+        return redirect("portal:menu")
+    form = LoginForm(request.POST or None)
+    error = None
+    if request.method == "POST" and form.is_valid():
+        ip = client_ip(request)
+        try:
+            user = login_steps.login_check_password(
+                selfcare_id=form.cleaned_data["selfcare_id"], password=form.cleaned_data["password"], ip=ip
+            )
+            portal_session.preauth_start(request, user.pk)
+            login_steps.login_code_send(user_id=user.pk, ip=ip)
+        except (CodeResendTooSoon, CodeLimitReached, CodeNotSent) as refusal:
+            # The password was right; a code sent earlier may still be valid.
+            request.session["selfcare_notice"] = str(refusal)
+            return redirect("portal:verify")
+        except DomainError as refusal:
+            error = str(refusal)
+        else:
+            return redirect("portal:verify")
+    return no_store(render(request, "portal/login.html", {"form": form, "error": error}, status=200))
+
+
+@require_http_methods(["GET", "POST"])
+def verify_view(request: HttpRequest) -> HttpResponse:
+    user_id = portal_session.preauth_user_id(request)
+    if user_id is None:
+        request.session["selfcare_notice"] = _("Please log in again.")
+        return redirect("portal:login")
+    form = CodeForm(request.POST or None)
+    error = None
+    notice = request.session.pop("selfcare_notice", None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = login_steps.login_code_verify(user_id=user_id, code=form.cleaned_data["code"], ip=client_ip(request))
+        except DomainError as refusal:
+            error = str(refusal)
+        else:
+            portal_session.preauth_clear(request)
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")  # cycles the session key
+            now = clock.now().isoformat()
+            request.session[portal_session.AUTH_AT] = now
+            request.session[portal_session.SEEN_AT] = now
+            return redirect("portal:menu")
+    user = User.objects.get(pk=user_id)
+    context = {"form": form, "error": error, "notice": notice, "email": mask_email(user.email)}
+    return no_store(render(request, "portal/verify.html", context))
+
+
+@require_POST
+def resend_view(request: HttpRequest) -> HttpResponse:
+    user_id = portal_session.preauth_user_id(request)
+    if user_id is None:
+        return redirect("portal:login")
+    try:
+        login_steps.login_code_send(user_id=user_id, ip=client_ip(request))
+    except DomainError as refusal:
+        request.session["selfcare_notice"] = str(refusal)
+    else:
+        request.session["selfcare_notice"] = _("A new code has been sent. Earlier codes no longer work.")
+    return redirect("portal:verify")
+
+
+def mask_email(email: str) -> str:
+    name, _sep, domain = email.partition("@")
+    return f"{name[:2]}{'*' * max(len(name) - 2, 1)}@{domain}"
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    customer = getattr(request.user, "customer", None) if request.user.is_authenticated else None
+    if customer is not None:
+        audit_record(actor=Actor.customer(customer, client_ip(request)), action="logout", customer=customer)
+    logout(request)  # flushes the session
+    return redirect("portal:login")
+
+
+# Menu and lists -------------------------------------------------------------------------------
+
+
+@customer_required
+def menu_view(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/menu.html", {"customer": request.customer})  # type: ignore[attr-defined]
+
+
+@customer_required
+def numbers_view(request: HttpRequest) -> HttpResponse:
+    customer: Customer = request.customer  # type: ignore[attr-defined]
+    lines = (
+        IssuedLine.objects.filter(customer=customer).select_related("application").order_by("number_id", "-issued_at")
+    )
+    page = Paginator(lines, 100).get_page(request.GET.get("page"))
+    return render(request, "portal/numbers.html", {"customer": customer, "page": page, "today": clock.today()})
+
+
+@customer_required
+def applications_view(request: HttpRequest) -> HttpResponse:
+    customer: Customer = request.customer  # type: ignore[attr-defined]
+    page = Paginator(Application.objects.filter(customer=customer), 50).get_page(request.GET.get("page"))
+    return render(request, "portal/applications.html", {"customer": customer, "page": page})
+
+
+# 050番号追加申込: input -> confirm -> execute -> complete ---------------------------------------
+
+
+def limit_page(request: HttpRequest, customer: Customer, message: str, status: int = 200) -> HttpResponse:
+    context = {"customer": customer, "message": message, "support_phone": settings.SELFCARE_SUPPORT_PHONE}
+    return render(request, "portal/limit.html", context, status=status)
+
+
+@customer_required
+@require_http_methods(["GET", "POST"])
+def add_input_view(request: HttpRequest) -> HttpResponse:
+    customer: Customer = request.customer  # type: ignore[attr-defined]
+    initial = {"count": request.GET.get("count", "")[:20]} if request.method == "GET" else None
+    form = CountForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        count = form.cleaned_data["count"]
+        if not customer.is_active:
+            return limit_page(request, customer, str(CustomerSuspended()))
+        if count > customer.remaining_additions:
+            refusal = LimitReached(limit=customer.addition_limit, remaining=customer.remaining_additions)
+            return limit_page(request, customer, str(refusal))
+        token = portal_session.draft_create(request, count)
+        return redirect(f"{request.path}confirm/?token={token}")
+    minimum, maximum = CountForm.limits()
+    context = {"customer": customer, "form": form, "minimum": minimum, "maximum": maximum}
+    return render(request, "portal/add_input.html", context)
+
+
+@customer_required
+def add_confirm_view(request: HttpRequest) -> HttpResponse:
+    customer: Customer = request.customer  # type: ignore[attr-defined]
+    token = request.GET.get("token", "")[:64]
+    count = portal_session.draft_count(request, token)
+    if count is None:
+        return _replayed_or_expired(request, customer, token)
+    plan = customer.plan
+    context = {
+        "customer": customer,
+        "count": count,
+        "plan": plan,
+        "fee_total": count * plan.monthly_fee_per_number,
+        "form": TokenForm(initial={"token": token}),
+    }
+    return no_store(render(request, "portal/add_confirm.html", context))
+
+
+@customer_required
+@require_POST
+def add_execute_view(request: HttpRequest) -> HttpResponse:
+    customer: Customer = request.customer  # type: ignore[attr-defined]
+    form = TokenForm(request.POST)
+    token = form.data.get("token", "")[:64] if form.is_valid() else ""
+    count = portal_session.draft_count(request, token)
+    if count is None:
+        return _replayed_or_expired(request, customer, token)
+    try:
+        placement = numbers_add(
+            customer_id=customer.pk,
+            count=count,
+            idempotency_key=token,
+            actor=Actor.customer(customer, client_ip(request)),
+        )
+    except (LimitReached, CustomerSuspended) as refusal:
+        portal_session.draft_discard(request, token)
+        return limit_page(request, customer, str(refusal))
+    except DomainError as refusal:
+        portal_session.draft_discard(request, token)
+        return limit_page(request, customer, str(refusal), status=503)
+    portal_session.draft_discard(request, token)
+    return redirect("portal:application", application_number=placement.application.application_number)
+
+
+def _replayed_or_expired(request: HttpRequest, customer: Customer, token: str) -> HttpResponse:
+    """A used token shows its application again; an unknown one starts over."""
+    if token:
+        earlier = Application.objects.filter(customer=customer, idempotency_key=token).first()
+        if earlier is not None:
+            return redirect("portal:application", application_number=earlier.application_number)
+    request.session["selfcare_notice"] = _(
+        "That confirmation is no longer valid. Please enter the numbers to add again."
+    )
+    return redirect("portal:add_input")
+
+
+@customer_required
+def application_view(request: HttpRequest, application_number: str) -> HttpResponse:
+    customer: Customer = request.customer  # type: ignore[attr-defined]
+    application = Application.objects.filter(customer=customer, application_number=application_number[:20]).first()
+    if application is None:
+        raise Http404
+    lines = list(application.lines.order_by("number_id"))
+    window = settings.SELFCARE_SHOW_PASSWORDS_MINUTES
+    shown = (clock.now() - application.placed_at).total_seconds() <= window * 60
+    rows = [
+        {
+            "number": line.number,
+            "service_pin": line.service_pin() if shown else None,
+            "sip_password": line.sip_password() if shown else None,
+            "cancelled_on": line.cancelled_on,
+        }
+        for line in lines
+    ]
+    context = {"customer": customer, "application": application, "rows": rows, "shown": shown, "window": window}
+    return no_store(render(request, "portal/application.html", context))
+
+
+@customer_required
+@require_http_methods(["GET", "POST"])
+def password_view(request: HttpRequest) -> HttpResponse:
+    customer: Customer = request.customer  # type: ignore[attr-defined]
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        update_session_auth_hash(request, user)
+        audit_record(
+            actor=Actor.customer(customer, client_ip(request)), action="customer.password_changed", customer=customer
+        )
+        body = render_to_string(
+            "portal/email/password_changed.txt",
+            {"customer": customer, "support_phone": settings.SELFCARE_SUPPORT_PHONE},
+        )
+        send_mail(_("Your self-care password was changed"), body, None, [user.email], fail_silently=True)
+        return render(request, "portal/password_done.html", {"customer": customer})
+    return no_store(render(request, "portal/password.html", {"customer": customer, "form": form}))
+
+
+def root_view(request: HttpRequest) -> HttpResponse:
+    return redirect("portal:menu")
