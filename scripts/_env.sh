@@ -15,3 +15,12 @@ if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; th
   echo "$want" > "$stamp"
 fi
 export PATH="$PWD/.venv/bin:$PATH"
+# Front-end packages for the browser tests (axe-core), pinned in package-lock.json.
+if command -v npm >/dev/null 2>&1; then
+  npm_stamp=node_modules/.package-lock.sha256
+  npm_want=$(sha256sum package-lock.json | cut -d' ' -f1)
+  if [ "$(cat "$npm_stamp" 2>/dev/null)" != "$npm_want" ]; then
+    npm ci --silent --no-audit --no-fund >&2
+    echo "$npm_want" > "$npm_stamp"
+  fi
+fi
