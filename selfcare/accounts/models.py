@@ -15,7 +15,7 @@ class User(AbstractUser):
 
 
 selfcare_id_validator = RegexValidator(
-    r"^[A-Za-z0-9][A-Za-z0-9._-]{3,31}$",
+    r"^[A-Za-z0-9][A-Za-z0-9._-]{3,31}\Z",
     _("A self-care ID is 4 to 32 letters, digits, '.', '_' or '-', starting with a letter or digit."),
 )
 

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from selfcare.core import clock
 
 NUMBER_PATTERN = r"^050[0-9]{8}$"
-number_validator = RegexValidator(NUMBER_PATTERN, _("A 050 number has 11 digits and starts with 050."))
+number_validator = RegexValidator(r"^050[0-9]{8}\Z", _("A 050 number has 11 digits and starts with 050."))
 
 
 class PhoneNumberQuerySet(models.QuerySet["PhoneNumber"]):

@@ -19,7 +19,7 @@ from selfcare.inventory.models import PhoneNumber
 MAX_RANGE = 10_000_000
 IMPORT_CHUNK = 50_000
 _NUMBER_RE = re.compile(r"050[0-9]{8}")
-_SEPARATORS = re.compile(r"[\s\-‐‑‒–—―ー－]")
+_SEPARATORS = re.compile(r"[\s\-‐‑‒–—―ー－−]")
 
 
 def parse_number(raw: str) -> str:

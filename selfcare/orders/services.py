@@ -73,10 +73,17 @@ def numbers_add(*, customer_id: int, count: int | str, idempotency_key: str, act
             actor=actor,
             action="application.refused",
             customer_id=customer_id,
-            detail={"reason": refusal.code, "requested": str(count)[:10], **_safe_params(refusal)},
+            detail={"reason": refusal.code, "requested": _requested(count), **_safe_params(refusal)},
         )
         raise
     return Placement(application=application, created=True)
+
+
+def _requested(count: int | str) -> str:
+    """The count as asked, short enough for the audit log (a huge int cannot even be turned into text)."""
+    if isinstance(count, int):
+        return str(count) if abs(count) < 10**9 else "(too large)"
+    return str(count)[:10]
 
 
 def _safe_params(refusal: DomainError) -> dict[str, object]:
