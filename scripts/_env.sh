@@ -15,6 +15,23 @@ if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; th
   echo "$want" > "$stamp"
 fi
 export PATH="$PWD/.venv/bin:$PATH"
+
+# Debian packages: the Japanese font embedded in the letter PDFs (and, with --tests, what the tests use).
+need_debs() {
+  local missing=()
+  for pkg in "$@"; do dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing Debian packages: ${missing[*]} ..." >&2
+    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "Please install these Debian packages: ${missing[*]} (e.g. sudo apt-get install ${missing[*]})." >&2
+    exit 1
+  fi
+}
+if command -v dpkg-query >/dev/null 2>&1; then
+  need_debs fonts-ipaexfont-gothic
+fi
 # Front-end packages for the browser tests (axe-core), pinned in package-lock.json.
 if command -v npm >/dev/null 2>&1; then
   npm_stamp=node_modules/.package-lock.sha256
