@@ -7,7 +7,15 @@ from selfcare.orders.errors import BadCount
 from selfcare.orders.parsing import count_limits, parse_count
 
 
-class LoginForm(forms.Form):
+class PortalForm(forms.Form):
+    """Labels as the manual prints them: no trailing colon."""
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class LoginForm(PortalForm):
     selfcare_id = forms.CharField(
         label=_("Self-care ID"),
         help_text=_("Enter your self-care ID."),
@@ -24,7 +32,7 @@ class LoginForm(forms.Form):
     )
 
 
-class CodeForm(forms.Form):
+class CodeForm(PortalForm):
     code = forms.CharField(
         label=_("Verification code"),
         help_text=_("Enter the 6-digit code from the e-mail."),
@@ -33,7 +41,7 @@ class CodeForm(forms.Form):
     )
 
 
-class CountForm(forms.Form):
+class CountForm(PortalForm):
     count = forms.CharField(
         label=_("Numbers to add"),
         help_text=_("Enter the number of numbers to add."),

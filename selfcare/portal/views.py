@@ -62,6 +62,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         return redirect("portal:menu")
     form = LoginForm(request.POST or None)
     error = None
+    notice = request.session.pop("selfcare_notice", None)
     if request.method == "POST" and form.is_valid():
         ip = client_ip(request)
         try:
@@ -78,7 +79,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
             error = str(refusal)
         else:
             return redirect("portal:verify")
-    return no_store(render(request, "portal/login.html", {"form": form, "error": error}, status=200))
+    return no_store(render(request, "portal/login.html", {"form": form, "error": error, "notice": notice}))
 
 
 @require_http_methods(["GET", "POST"])
@@ -184,7 +185,8 @@ def add_input_view(request: HttpRequest) -> HttpResponse:
         token = portal_session.draft_create(request, count)
         return redirect(f"{request.path}confirm/?token={token}")
     minimum, maximum = CountForm.limits()
-    context = {"customer": customer, "form": form, "minimum": minimum, "maximum": maximum}
+    notice = request.session.pop("selfcare_notice", None)
+    context = {"customer": customer, "form": form, "minimum": minimum, "maximum": maximum, "notice": notice}
     return render(request, "portal/add_input.html", context)
 
 
