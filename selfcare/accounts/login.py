@@ -127,7 +127,7 @@ def login_check_password(*, selfcare_id: str, password: str, ip: str | None) -> 
         reason = ""
     if reason:
         with transaction.atomic():
-            if user is not None and reason != "locked":
+            if user is not None and reason in {"wrong_password"} and _customer_id(user) and not user.is_staff:
                 _account_failure(user.pk)
             audit_record(
                 actor=_actor(user, selfcare_id, ip),

@@ -1,6 +1,21 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from selfcare.portal import views
+
+
+class ApplicationNumberConverter:
+    """申込番号 as issued (YYMMDD-XXXXXXXX); anything else is simply not found."""
+
+    regex = r"[0-9]{6}-[0-9A-Z]{8}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(ApplicationNumberConverter, "application_number")
 
 app_name = "portal"
 
@@ -16,6 +31,6 @@ urlpatterns = [
     path("numbers/add/confirm/", views.add_confirm_view, name="add_confirm"),
     path("numbers/add/execute/", views.add_execute_view, name="add_execute"),
     path("applications/", views.applications_view, name="applications"),
-    path("applications/<str:application_number>/", views.application_view, name="application"),
+    path("applications/<application_number:application_number>/", views.application_view, name="application"),
     path("password/", views.password_view, name="password"),
 ]

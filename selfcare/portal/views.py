@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -27,6 +28,8 @@ from selfcare.orders.models import Application, IssuedLine
 from selfcare.orders.services import numbers_add
 from selfcare.portal import session as portal_session
 from selfcare.portal.forms import CodeForm, CountForm, LoginForm, TokenForm
+
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -236,7 +239,7 @@ def add_execute_view(request: HttpRequest) -> HttpResponse:
 
 def _replayed_or_expired(request: HttpRequest, customer: Customer, token: str) -> HttpResponse:
     """A used token shows its application again; an unknown one starts over."""
-    if token:
+    if TOKEN_SHAPE.fullmatch(token):
         earlier = Application.objects.filter(customer=customer, idempotency_key=token).first()
         if earlier is not None:
             return redirect("portal:application", application_number=earlier.application_number)
