@@ -15,7 +15,7 @@ from selfcare.core.audit import Actor, audit_record, audit_refusal
 from selfcare.core.errors import DomainError
 from selfcare.inventory.models import PhoneNumber
 from selfcare.letters.models import Letter
-from selfcare.orders import credentials
+from selfcare.orders import credentials, notices
 from selfcare.orders.errors import (
     BadCancellationDates,
     CustomerSuspended,
@@ -127,6 +127,9 @@ def _place(*, customer: Customer, count: int, idempotency_key: str, actor: Actor
         address=customer.address,
         queued_at=now,
     )
+    application_id = application.pk
+    # After commit, and a mail server's failure is logged, never undoing the application.
+    transaction.on_commit(lambda: notices.application_notice_send(application_id=application_id), robust=True)
     audit_record(
         actor=actor,
         action="application.placed",
