@@ -1,0 +1,265 @@
+"""Back-office figures about the pool: counts, quarantine releases by month, additions by week, the low-pool check."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from selfcare.inventory.selectors import (
+    PoolSummary,
+    additions_by_week,
+    pool_is_low,
+    pool_summary,
+    quarantine_releases_by_month,
+)
+from selfcare.orders.services import numbers_add, numbers_cancel
+from selfcare.testing import TEST_ACTOR, pool_add
+
+JST = ZoneInfo("Asia/Tokyo")
+D = dt.date
+
+
+def at(day: dt.date, hour: int = 12, minute: int = 0):
+    """Stand still at this Tokyo wall-clock time."""
+    return time_machine.travel(dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=JST), tick=False)
+
+
+def issue(customer, on: dt.date, count: int = 1, hour: int = 12, minute: int = 0) -> list[str]:
+    with at(on, hour, minute):
+        placement = numbers_add(
+            customer_id=customer.pk, count=count, idempotency_key=f"{on}-{hour}-{minute}", actor=TEST_ACTOR
+        )
+    return sorted(placement.application.lines.values_list("number_id", flat=True))
+
+
+def cancel(numbers: list[str], effective_on: dt.date) -> None:
+    """Cancellation in effect from ``effective_on``: the numbers are issuable again six months later."""
+    with at(effective_on):
+        numbers_cancel(numbers=numbers, received_on=effective_on, effective_on=effective_on, actor=TEST_ACTOR)
+
+
+def one_grouped_query(call):
+    """Run ``call``; check it asked the database exactly once, grouping there."""
+    with CaptureQueriesContext(connection) as queries:
+        result = call()
+    assert len(queries) == 1, [q["sql"] for q in queries]
+    assert "GROUP BY" in queries[0]["sql"].upper()
+    return result
+
+
+# --- pool_summary ------------------------------------------------------------------------------------
+
+
+def test_given_an_empty_pool_when_summarising_then_all_zero(db):
+    with at(D(2026, 3, 15)):
+        assert pool_summary() == PoolSummary(free_now=0, in_quarantine=0, assigned=0, total=0)
+
+
+def test_given_imports_additions_and_cancellations_when_summarising_then_each_state_counted(customer):
+    with at(D(2026, 3, 1)):
+        pool_add("05000000000", 10)
+        pool_add("05000000100", 5, available_from=D(2026, 6, 1))  # imported for later
+    with at(D(2026, 3, 15)):
+        assert pool_summary() == PoolSummary(free_now=10, in_quarantine=5, assigned=0, total=15)
+
+    numbers = issue(customer, D(2026, 3, 15), count=3)
+    with at(D(2026, 3, 15)):
+        assert pool_summary() == PoolSummary(free_now=7, in_quarantine=5, assigned=3, total=15)
+
+    cancel(numbers[:1], effective_on=D(2026, 3, 20))
+    with at(D(2026, 3, 20)):
+        assert pool_summary() == PoolSummary(free_now=7, in_quarantine=6, assigned=2, total=15)
+
+    # Out of quarantine on the first day of the seventh month; the later import is available too.
+    with at(D(2026, 9, 20)):
+        assert pool_summary() == PoolSummary(free_now=13, in_quarantine=0, assigned=2, total=15)
+    with at(D(2026, 9, 19)):
+        assert pool_summary() == PoolSummary(free_now=12, in_quarantine=1, assigned=2, total=15)
+
+
+def test_given_a_pool_when_summarising_then_one_query(db, django_assert_num_queries):
+    with at(D(2026, 3, 1)):
+        pool_add("05000000000", 4)
+
+    with at(D(2026, 3, 1)), django_assert_num_queries(1):
+        assert pool_summary().total == 4
+
+
+# --- quarantine_releases_by_month --------------------------------------------------------------------
+
+
+@pytest.fixture
+def quarantined(customer):
+    """Six numbers issued on 2025-09-01, five of them cancelled with effect on various days."""
+    with at(D(2025, 9, 1)):
+        pool_add("05000000000", 6)
+    numbers = issue(customer, D(2025, 9, 1), count=6)
+    cancel([numbers[0]], D(2025, 9, 15))  # free from 2026-03-15
+    cancel([numbers[1]], D(2025, 9, 20))  # free from 2026-03-20
+    cancel([numbers[2]], D(2025, 10, 31))  # free from 2026-04-30
+    cancel([numbers[3]], D(2025, 12, 31))  # free from 2026-06-30
+    cancel([numbers[4]], D(2026, 3, 10))  # free from 2026-09-10
+    return numbers
+
+
+def months_from(first: dt.date, counts: list[int]) -> list[tuple[dt.date, int]]:
+    result = []
+    year, month = first.year, first.month
+    for count in counts:
+        result.append((D(year, month, 1), count))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return result
+
+
+def test_given_cancellations_when_listing_releases_then_per_month_from_this_one_with_zero_months(quarantined):
+    with at(D(2026, 3, 15)):
+        releases = one_grouped_query(quarantine_releases_by_month)
+
+    # 2026-03-15's number is issuable today: no longer in quarantine.
+    assert releases == months_from(D(2026, 3, 1), [1, 1, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0])
+
+
+def test_given_fewer_months_when_listing_releases_then_later_ones_are_left_out(quarantined):
+    with at(D(2026, 3, 15)):
+        assert quarantine_releases_by_month(months=6) == months_from(D(2026, 3, 1), [1, 1, 0, 1, 0, 0])
+        assert quarantine_releases_by_month(months=1) == [(D(2026, 3, 1), 1)]
+
+
+def test_given_a_year_end_when_listing_releases_then_the_months_run_into_the_next_year(quarantined):
+    with at(D(2026, 5, 2)):
+        releases = quarantine_releases_by_month(months=10)
+
+    assert releases == months_from(D(2026, 5, 1), [0, 1, 0, 0, 1, 0, 0, 0, 0, 0])
+    assert releases[-1][0] == D(2027, 2, 1)
+
+
+def test_given_just_after_midnight_tokyo_when_listing_releases_then_the_tokyo_month_comes_first(customer):
+    with at(D(2025, 8, 1)):
+        pool_add("05000000000", 2)
+    numbers = issue(customer, D(2025, 8, 1), count=2)
+    cancel([numbers[0]], D(2025, 9, 1))  # free from 2026-03-01
+    cancel([numbers[1]], D(2025, 9, 2))  # free from 2026-03-02
+
+    # 2026-03-01 00:30 in Tokyo is still 2026-02-28 in UTC.
+    with at(D(2026, 3, 1), 0, 30):
+        releases = quarantine_releases_by_month(months=2)
+
+    assert releases == [(D(2026, 3, 1), 1), (D(2026, 4, 1), 0)]
+
+
+def test_given_nothing_in_quarantine_when_listing_releases_then_twelve_zero_months(db):
+    with at(D(2026, 3, 1)):
+        pool_add("05000000000", 3)
+
+    with at(D(2026, 12, 31)):
+        assert quarantine_releases_by_month() == months_from(D(2026, 12, 1), [0] * 12)
+
+
+def test_given_no_months_when_listing_releases_then_value_error(db):
+    with pytest.raises(ValueError, match="months"):
+        quarantine_releases_by_month(months=0)
+
+
+# --- additions_by_week -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def additions(customer):
+    """Numbers issued around Wednesday 2026-03-04, the 'today' of these tests."""
+    with at(D(2026, 1, 1)):
+        pool_add("05000000000", 20)
+    issue(customer, D(2026, 2, 10), count=1)  # week of 02-09
+    issue(customer, D(2026, 2, 23), count=2, hour=9)  # Monday, week of 02-23
+    issue(customer, D(2026, 3, 1), count=1, hour=23, minute=30)  # Sunday night, week of 02-23
+    issue(customer, D(2026, 3, 2), count=4, hour=0, minute=30)  # Monday 00:30 Tokyo = Sunday in UTC
+    issue(customer, D(2026, 3, 4), count=1, hour=10)  # today
+
+
+def test_given_additions_when_counting_by_week_then_tokyo_iso_weeks_with_zero_weeks(additions):
+    with at(D(2026, 3, 4), 18):
+        weeks = one_grouped_query(lambda: additions_by_week(weeks=4))
+
+    assert weeks == [(D(2026, 2, 9), 1), (D(2026, 2, 16), 0), (D(2026, 2, 23), 3), (D(2026, 3, 2), 5)]
+
+
+def test_given_the_default_when_counting_by_week_then_twelve_weeks_ending_with_this_one(additions):
+    with at(D(2026, 3, 4), 18):
+        weeks = additions_by_week()
+
+    assert len(weeks) == 12
+    assert weeks[0] == (D(2025, 12, 15), 0)
+    assert weeks[-3:] == [(D(2026, 2, 16), 0), (D(2026, 2, 23), 3), (D(2026, 3, 2), 5)]
+    assert sum(count for _, count in weeks) == 9
+    assert all(monday.weekday() == 0 for monday, _ in weeks)
+
+
+def test_given_older_additions_when_counting_by_week_then_they_are_outside_the_window(additions):
+    with at(D(2026, 3, 4), 18):
+        assert additions_by_week(weeks=2) == [(D(2026, 2, 23), 3), (D(2026, 3, 2), 5)]
+        assert additions_by_week(weeks=1) == [(D(2026, 3, 2), 5)]
+
+
+def test_given_monday_half_past_midnight_tokyo_when_counting_by_week_then_a_new_week_has_begun(customer):
+    with at(D(2026, 1, 1)):
+        pool_add("05000000000", 3)
+    issue(customer, D(2026, 3, 1), count=1, hour=23, minute=30)
+    issue(customer, D(2026, 3, 2), count=2, hour=0, minute=30)
+
+    # Monday 00:45 in Tokyo is still Sunday in UTC.
+    with at(D(2026, 3, 2), 0, 45):
+        assert additions_by_week(weeks=2) == [(D(2026, 2, 23), 1), (D(2026, 3, 2), 2)]
+
+
+def test_given_cancelled_numbers_when_counting_by_week_then_they_still_count_as_added(customer):
+    with at(D(2026, 1, 1)):
+        pool_add("05000000000", 3)
+    numbers = issue(customer, D(2026, 3, 2), count=3)
+    cancel(numbers[:2], D(2026, 3, 3))
+
+    with at(D(2026, 3, 4)):
+        assert additions_by_week(weeks=1) == [(D(2026, 3, 2), 3)]
+
+
+def test_given_a_week_across_new_year_when_counting_by_week_then_keyed_by_its_monday(customer):
+    with at(D(2025, 12, 1)):
+        pool_add("05000000000", 3)
+    issue(customer, D(2025, 12, 29), count=1)
+    issue(customer, D(2026, 1, 1), count=2)
+
+    with at(D(2026, 1, 6)):
+        assert additions_by_week(weeks=2) == [(D(2025, 12, 29), 3), (D(2026, 1, 5), 0)]
+
+
+def test_given_no_weeks_when_counting_by_week_then_value_error(db):
+    with pytest.raises(ValueError, match="weeks"):
+        additions_by_week(weeks=0)
+
+
+# --- pool_is_low -------------------------------------------------------------------------------------
+
+
+def test_given_issuable_numbers_when_checking_the_pool_then_low_only_below_the_threshold(customer):
+    with at(D(2026, 3, 1)):
+        pool_add("05000000000", 5)
+        pool_add("05000000100", 3, available_from=D(2026, 9, 1))  # not issuable yet: does not count
+
+    with at(D(2026, 3, 2)):
+        assert pool_is_low(threshold=5) is False
+        assert pool_is_low(threshold=6) is True
+        assert pool_is_low(threshold=1) is False
+
+    issue(customer, D(2026, 3, 2), count=1)
+    with at(D(2026, 3, 2)):
+        assert pool_is_low(threshold=5) is True
+        assert pool_is_low(threshold=4) is False
+
+
+def test_given_a_threshold_of_zero_when_checking_an_empty_pool_then_not_low(db):
+    with at(D(2026, 3, 2)):
+        assert pool_is_low(threshold=0) is False
+        assert pool_is_low(threshold=1) is True

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from selfcare.orders.billing import billing_csv
+
+_YEAR_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+
+
+def year_month(value: str) -> dt.date:
+    """argparse type for YYYY-MM: the first day of that month."""
+    match = _YEAR_MONTH.fullmatch(value.strip())
+    try:
+        if match is None:
+            raise ValueError
+        return dt.date(int(match[1]), int(match[2]), 1)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a month in the form YYYY-MM, e.g. 2026-04") from None
+
+
+class Command(BaseCommand):
+    help = (
+        "Export the billing of one calendar month as CSV: one row per issued line held in that month, "
+        "at the customer's current plan's fee, pro rata by day for part of the month."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--month", type=year_month, required=True, help="the month to bill (YYYY-MM)")
+        parser.add_argument("--output", type=Path, help="CSV file to write (default: standard output)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        month: dt.date = options["month"]
+        output: Path | None = options["output"]
+        started = time.monotonic()
+        if output is None:
+            written = billing_csv(month=month, stream=self.stdout)
+        else:
+            written = self._to_file(month=month, output=output)
+        self.stderr.write(
+            f"Wrote {written} billing rows for {month:%Y-%m} ({time.monotonic() - started:.1f} s).",
+            style_func=self.style.SUCCESS,
+        )
+
+    def _to_file(self, *, month: dt.date, output: Path) -> int:
+        # Write beside the target and rename at the end, so a failed export never leaves a partial CSV
+        # where a billing run would pick it up.
+        partial = output.with_name(f".{output.name}.partial")
+        try:
+            with partial.open("w", encoding="utf-8", newline="") as stream:
+                written = billing_csv(month=month, stream=stream)
+            os.replace(partial, output)
+        except OSError as exc:
+            raise CommandError(f"Cannot write {output}: {exc.strerror or exc}") from None
+        finally:
+            partial.unlink(missing_ok=True)  # gone already after a successful rename
+        return written
