@@ -40,18 +40,21 @@ SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "selfcare.backoffice.apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "selfcare.core",
     "selfcare.accounts",
     "selfcare.inventory",
     "selfcare.orders",
     "selfcare.letters",
     "selfcare.portal",
+    "selfcare.backoffice",
 ]
 
 MIDDLEWARE = [
@@ -61,6 +64,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "selfcare.portal.middleware.SessionTimeoutMiddleware",
@@ -178,6 +182,8 @@ SELFCARE_ENCRYPTION_KEYS = env_list("SELFCARE_ENCRYPTION_KEYS")
 SELFCARE_CARRIER_NAME = os.environ.get("SELFCARE_CARRIER_NAME", "IP電話サービス")
 SELFCARE_SUPPORT_PHONE = os.environ.get("SELFCARE_SUPPORT_PHONE", "0120-000-000")
 SELFCARE_SERVICE_SITE_URL = os.environ.get("SELFCARE_SERVICE_SITE_URL", "https://example.invalid/")
+SELFCARE_SENDER_ADDRESS = os.environ.get("SELFCARE_SENDER_ADDRESS", "")
+SELFCARE_LETTER_FONT = os.environ.get("SELFCARE_LETTER_FONT", "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf")
 
 # Business rules (DESIGN.md), each a setting.
 SELFCARE_MAX_NUMBERS_PER_APPLICATION = env_int("SELFCARE_MAX_NUMBERS_PER_APPLICATION", 50)
@@ -187,6 +193,8 @@ SELFCARE_SERVICE_PIN_LENGTH = env_int("SELFCARE_SERVICE_PIN_LENGTH", 4)
 SELFCARE_SIP_PASSWORD_LENGTH = env_int("SELFCARE_SIP_PASSWORD_LENGTH", 12)
 SELFCARE_SECRETS_RETENTION_DAYS = env_int("SELFCARE_SECRETS_RETENTION_DAYS", 30)
 SELFCARE_SHOW_PASSWORDS_MINUTES = env_int("SELFCARE_SHOW_PASSWORDS_MINUTES", 30)
+SELFCARE_LOW_POOL_WARNING = env_int("SELFCARE_LOW_POOL_WARNING", 1000)
+OTP_TOTP_ISSUER = SELFCARE_CARRIER_NAME + " back office"
 
 LOGGING = {
     "version": 1,

@@ -69,6 +69,7 @@ class Customer(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
+        permissions = [("unlock_customer", "Can unlock a locked login")]
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         constraints = [

@@ -109,3 +109,80 @@ def customer_reset_password(*, customer_id: int, actor: Actor) -> str:
         customer.user.save(update_fields=["password"])
         audit_record(actor=actor, action="customer.password_reset", customer=customer, target=customer.selfcare_id)
     return password
+
+
+CUSTOMER_EDITABLE = ("contract_name", "postal_code", "address")
+
+
+def customer_update(
+    *,
+    customer_id: int,
+    actor: Actor,
+    plan_code: str | None = None,
+    email: str | None = None,
+    contract_name: str | None = None,
+    postal_code: str | None = None,
+    address: str | None = None,
+) -> Customer:
+    """Change a customer's plan, registered e-mail or contract details; the audit entry lists what changed."""
+    from django.core.validators import validate_email
+
+    if email is not None:
+        validate_email(email)
+    plan = None
+    if plan_code is not None:
+        plan = Plan.objects.filter(code=plan_code).first()
+        if plan is None:
+            raise PlanNotFound(code=plan_code)
+    with transaction.atomic(durable=True):
+        customer = customer_lock(customer_id=customer_id)
+        changes: dict[str, list[str]] = {}
+        for field, value in (("contract_name", contract_name), ("postal_code", postal_code), ("address", address)):
+            if value is not None and getattr(customer, field) != value:
+                changes[field] = [getattr(customer, field), value]
+                setattr(customer, field, value)
+        if plan is not None and plan.pk != customer.plan_id:
+            changes["plan"] = [customer.plan.code, plan.code]
+            customer.plan = plan
+        customer.save()
+        if email is not None and email != customer.user.email:
+            changes["email"] = [customer.user.email, email]
+            customer.user.email = email
+            customer.user.save(update_fields=["email"])
+        if changes:
+            audit_record(
+                actor=actor, action="customer.changed", customer=customer, target=customer.selfcare_id, detail=changes
+            )
+    return customer
+
+
+def customer_set_status(*, customer_id: int, status: str, actor: Actor) -> Customer:
+    """Suspend a contract (no more additions) or make it active again."""
+    if status not in Customer.Status.values:
+        raise ValueError(status)
+    with transaction.atomic(durable=True):
+        customer = customer_lock(customer_id=customer_id)
+        if customer.status != status:
+            previous, customer.status = customer.status, status
+            customer.save(update_fields=["status"])
+            audit_record(
+                actor=actor,
+                action="customer.status_changed",
+                customer=customer,
+                target=customer.selfcare_id,
+                detail={"from": previous, "to": status},
+            )
+    return customer
+
+
+def customer_unlock(*, customer_id: int, actor: Actor) -> Customer:
+    """Lift a login lock after repeated failures."""
+    with transaction.atomic(durable=True):
+        customer = customer_lock(customer_id=customer_id)
+        user = customer.user
+        detail = {"consecutive_failures": user.consecutive_failures}
+        User.objects.filter(pk=user.pk).update(consecutive_failures=0, locked_until=None)
+        audit_record(
+            actor=actor, action="customer.unlocked", customer=customer, target=customer.selfcare_id, detail=detail
+        )
+    return customer

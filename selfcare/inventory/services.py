@@ -134,3 +134,25 @@ def _insert_chunk_postgresql(chunk: list[str], available_from: dt.date, imported
             [PhoneNumber.Status.FREE, available_from, imported_at],
         )
         return cursor.rowcount
+
+
+@dataclass(frozen=True)
+class ImportPreview:
+    to_add: int
+    to_skip: int
+    first: str | None
+    last: str | None
+
+
+def numbers_import_preview(*, numbers: Iterable[str]) -> ImportPreview:
+    """What an import would add and skip, without writing anything."""
+    to_add = to_skip = 0
+    first = last = None
+    iterator = iter(numbers)
+    while chunk := list(islice(iterator, 5_000)):
+        existing = set(PhoneNumber.objects.filter(number__in=chunk).values_list("number", flat=True))
+        to_skip += len(existing)
+        to_add += len(chunk) - len(existing)
+        first = first or chunk[0]
+        last = chunk[-1]
+    return ImportPreview(to_add=to_add, to_skip=to_skip, first=first, last=last)

@@ -23,6 +23,7 @@ class Application(models.Model):
     placed_at = models.DateTimeField(_("placed"), db_index=True)
 
     class Meta:
+        permissions = [("export_billing", "Can export billing data")]
         verbose_name = _("application")
         verbose_name_plural = _("applications")
         ordering = ["-placed_at", "-id"]

@@ -6,8 +6,8 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from selfcare.accounts.models import Customer, Plan
-from selfcare.accounts.services import customer_create, customer_reset_password
+from selfcare.accounts.models import Customer, Plan, User
+from selfcare.accounts.services import customer_create, customer_reset_password, generate_password
 from selfcare.core import clock
 from selfcare.core.audit import Actor
 from selfcare.inventory.models import PhoneNumber
@@ -16,6 +16,7 @@ from selfcare.orders.models import Application, IssuedLine
 from selfcare.orders.services import numbers_add, numbers_cancel
 
 DEMO_ID = "demo0001"
+STAFF_ID = "staff"
 FORMER_ID = "former0001"
 FRESH_FIRST, FRESH_LAST = "05010000000", "05010002999"
 RECYCLED_FIRST, RECYCLED_LAST = "05099990000", "05099990039"
@@ -55,6 +56,21 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"Demo login  セルフケアID: {DEMO_ID}  セルフケアパスワード: {password}")
         self.stdout.write("The login code is e-mailed to demo@example.com (printed on this console without SMTP).")
+        staff_password = self._seed_staff()
+        self.stdout.write(
+            f"Staff site  /staff/  user: {STAFF_ID}  password: {staff_password}  "
+            "(enrol an authenticator app at the first login)"
+        )
+
+    def _seed_staff(self) -> str:
+        """A demo superuser for the staff site; its password is new on every run."""
+        user = User.objects.filter(username=STAFF_ID).first()
+        if user is None:
+            user = User.objects.create_superuser(username=STAFF_ID, email="staff@example.com", password=None)
+        password = generate_password(20)
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        return password
 
     def _seed_recycled(self, actor: Actor) -> None:
         """A former customer whose numbers were cancelled 8 and 2 months ago: half out of quarantine, half not."""

@@ -1,0 +1,602 @@
+"""The staff site: every change goes through the domain services; the admin only parses and shows."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+
+from selfcare.accounts import services as account_services
+from selfcare.accounts.models import Customer, Plan
+from selfcare.backoffice.forms import (
+    BillingForm,
+    CancellationForm,
+    CustomerChangeForm,
+    CustomerCreateForm,
+    ImportForm,
+    ReprintForm,
+)
+from selfcare.core.audit import Actor, audit_record
+from selfcare.core.errors import DomainError
+from selfcare.core.models import AuditEntry
+from selfcare.inventory.models import PhoneNumber
+from selfcare.inventory.services import (
+    iter_range,
+    numbers_from_csv,
+    numbers_import,
+    numbers_import_preview,
+    numbers_in_range,
+)
+from selfcare.letters.models import Letter
+from selfcare.orders.models import Application, Cancellation, IssuedLine
+from selfcare.orders.services import numbers_cancel
+
+site = admin.site
+
+
+def staff_actor(request: HttpRequest) -> Actor:
+    return Actor.staff(request.user, request.META.get("REMOTE_ADDR"))  # type: ignore[arg-type]
+
+
+def no_store(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class ReadOnlyMixin:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+# Customers ------------------------------------------------------------------------------------
+
+
+class LineInline(ReadOnlyMixin, admin.TabularInline):
+    model = IssuedLine
+    fk_name = "customer"
+    fields = (
+        "number",
+        "issued_at",
+        "cancelled_on",
+        "application",
+        "secrets_destroyed_at",
+    )
+    readonly_fields = fields
+    extra = 0
+    ordering = ["number_id", "-issued_at"]
+    verbose_name_plural = _("numbers")
+
+
+class ApplicationInline(ReadOnlyMixin, admin.TabularInline):
+    model = Application
+    fields = (
+        "application_number",
+        "placed_at",
+        "count",
+        "monthly_fee_per_number",
+        "plan_code",
+    )
+    readonly_fields = fields
+    extra = 0
+
+
+class LetterInline(ReadOnlyMixin, admin.TabularInline):
+    model = Letter
+    fields = (
+        "kind",
+        "application",
+        "queued_at",
+        "printed_at",
+        "print_count",
+        "posted_at",
+    )
+    readonly_fields = fields
+    extra = 0
+
+
+class AuditInline(ReadOnlyMixin, admin.TabularInline):
+    model = AuditEntry
+    fields = (
+        "at",
+        "actor_label",
+        "ip_address",
+        "action",
+        "target",
+        "detail",
+    )
+    readonly_fields = fields
+    extra = 0
+    ordering = ["-at"]
+    verbose_name_plural = _("audit trail")
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    form = CustomerChangeForm
+    list_display = [
+        "selfcare_id",
+        "contract_name",
+        "email",
+        "plan",
+        "numbers_added",
+        "addition_limit",
+        "status",
+        "locked",
+    ]
+    list_filter = ["status", "plan"]
+    search_fields = ["user__username", "contract_name", "user__email", "=lines__number__number"]
+    list_select_related = ["user", "plan"]
+    readonly_fields = ["selfcare_id", "numbers_added", "created_at", "locked"]
+    inlines = [LineInline, ApplicationInline, LetterInline, AuditInline]
+    actions = ["unlock", "suspend", "reactivate"]
+    fields = [
+        "selfcare_id",
+        "contract_name",
+        "email",
+        "postal_code",
+        "address",
+        "plan",
+        "addition_limit",
+        "numbers_added",
+        "status",
+        "locked",
+        "created_at",
+    ]
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
+        queryset, _dup = super().get_search_results(request, queryset, search_term.replace("-", "").strip())
+        return queryset.distinct(), False
+
+    @admin.display(description=_("Self-care ID"), ordering="user__username")
+    def selfcare_id(self, obj: Customer) -> str:
+        return obj.selfcare_id
+
+    @admin.display(description=_("e-mail"))
+    def email(self, obj: Customer) -> str:
+        return obj.user.email
+
+    @admin.display(description=_("login locked until"))
+    def locked(self, obj: Customer) -> Any:
+        return obj.user.locked_until or "-"
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: dict | None = None) -> HttpResponse:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = CustomerCreateForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                created = account_services.customer_create(
+                    selfcare_id=data["selfcare_id"],
+                    email=data["email"],
+                    contract_name=data["contract_name"],
+                    plan_code=data["plan"].code,
+                    addition_limit=data["addition_limit"],
+                    postal_code=data["postal_code"],
+                    address=data["address"],
+                    actor=staff_actor(request),
+                )
+            except DomainError as refusal:
+                form.add_error(None, str(refusal))
+            except ValidationError as invalid:
+                form.add_error(None, invalid)
+            else:
+                context = {
+                    **self.admin_site.each_context(request),
+                    "title": _("Customer created"),
+                    "customer": created.customer,
+                    "password": created.initial_password,
+                    "opts": self.opts,
+                }
+                # Shown once, on this page only: the password is never stored in clear text anywhere.
+                return no_store(TemplateResponse(request, "backoffice/customer_created.html", context))
+        context = {**self.admin_site.each_context(request), "title": _("Add customer"), "form": form, "opts": self.opts}
+        return TemplateResponse(request, "backoffice/form.html", context)
+
+    def save_model(self, request: HttpRequest, obj: Customer, form: Any, change: bool) -> None:
+        actor = staff_actor(request)
+        data = form.cleaned_data
+        try:
+            account_services.customer_update(
+                customer_id=obj.pk,
+                actor=actor,
+                plan_code=data["plan"].code,
+                email=data["email"],
+                contract_name=data["contract_name"],
+                postal_code=data["postal_code"],
+                address=data["address"],
+            )
+            if "addition_limit" in form.changed_data:
+                account_services.customer_set_limit(customer_id=obj.pk, limit=data["addition_limit"], actor=actor)
+            if "status" in form.changed_data:
+                account_services.customer_set_status(customer_id=obj.pk, status=data["status"], actor=actor)
+        except DomainError as refusal:
+            messages.error(request, str(refusal))
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """The inlines are read-only; nothing else to save."""
+
+    @admin.action(description=_("Unlock the login of the selected customers"), permissions=["unlock"])
+    def unlock(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for customer in queryset:
+            account_services.customer_unlock(customer_id=customer.pk, actor=staff_actor(request))
+        messages.success(request, _("Unlocked %(n)d customers.") % {"n": queryset.count()})
+
+    @admin.action(description=_("Suspend the selected customers"), permissions=["change"])
+    def suspend(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for customer in queryset:
+            account_services.customer_set_status(
+                customer_id=customer.pk, status="suspended", actor=staff_actor(request)
+            )
+
+    @admin.action(description=_("Make the selected customers active again"), permissions=["change"])
+    def reactivate(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for customer in queryset:
+            account_services.customer_set_status(customer_id=customer.pk, status="active", actor=staff_actor(request))
+
+    def has_unlock_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("accounts.unlock_customer")
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "monthly_fee_per_number", "is_active"]
+
+    def save_model(self, request: HttpRequest, obj: Plan, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        audit_record(
+            actor=staff_actor(request),
+            action="plan.changed" if change else "plan.created",
+            target=obj.code,
+            detail={k: str(form.cleaned_data[k]) for k in form.changed_data},
+        )
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+# Number inventory -----------------------------------------------------------------------------
+
+
+class NumberHistoryInline(ReadOnlyMixin, admin.TabularInline):
+    model = IssuedLine
+    fk_name = "number"
+    fields = (
+        "customer",
+        "application",
+        "issued_at",
+        "cancelled_on",
+        "cancellation",
+    )
+    readonly_fields = fields
+    extra = 0
+    ordering = ["-issued_at"]
+    verbose_name_plural = _("owners, newest first")
+
+
+@admin.register(PhoneNumber)
+class PhoneNumberAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["display", "status", "available_from", "imported_at"]
+    list_filter = ["status"]
+    search_fields = ["^number"]
+    inlines = [NumberHistoryInline]
+    show_full_result_count = False  # counting ten million rows on every page is not worth it
+    change_list_template = "backoffice/phonenumber_changelist.html"
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
+        term = "".join(ch for ch in search_term if ch.isdigit())
+        return super().get_search_results(request, queryset, term)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("inventory.view_phonenumber")
+
+    def get_urls(self) -> list:
+        return [
+            path("import/", self.admin_site.admin_view(self.import_view), name="inventory_phonenumber_import"),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        if not request.user.has_perm("inventory.import_numbers"):
+            raise PermissionDenied
+        form = ImportForm(request.POST or None, request.FILES or None)
+        preview = None
+        if request.method == "POST" and form.is_valid():
+            try:
+                numbers, source = self._numbers_of(form.cleaned_data)
+                if "confirm" in request.POST:
+                    result = numbers_import(
+                        numbers=numbers,
+                        actor=staff_actor(request),
+                        source=source,
+                        available_from=form.cleaned_data["available_from"],
+                    )
+                    messages.success(
+                        request,
+                        _("Added %(added)d numbers; skipped %(skipped)d already known.")
+                        % {"added": result.added, "skipped": result.skipped},
+                    )
+                    return HttpResponseRedirect(reverse("admin:inventory_phonenumber_changelist"))
+                preview = numbers_import_preview(numbers=numbers)
+            except DomainError as refusal:
+                form.add_error(None, str(refusal))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Import 050 numbers"),
+            "form": form,
+            "preview": preview,
+            "opts": self.opts,
+        }
+        return TemplateResponse(request, "backoffice/import.html", context)
+
+    @staticmethod
+    def _numbers_of(data: dict) -> tuple[Any, str]:
+        if data.get("csv_file"):
+            upload = data["csv_file"]
+            try:
+                text = io.TextIOWrapper(upload.file, encoding="utf-8-sig", newline="")
+                numbers = numbers_from_csv(text)
+            except UnicodeDecodeError:
+                raise ValidationError(_("The CSV file is not UTF-8 text.")) from None
+            return numbers, f"csv:{upload.name}"[:128]
+        first, last, _size = numbers_in_range(data["first"], data["last"])
+        return list(iter_range(first, last)), f"range:{first}-{last}"
+
+
+# Paper cancellations --------------------------------------------------------------------------
+
+
+class CancellationLineInline(ReadOnlyMixin, admin.TabularInline):
+    model = IssuedLine
+    fk_name = "cancellation"
+    fields = (
+        "number",
+        "customer",
+        "issued_at",
+        "cancelled_on",
+    )
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(Cancellation)
+class CancellationAdmin(admin.ModelAdmin):
+    list_display = ["id", "customer", "received_on", "effective_on", "recorded_at", "recorded_by", "line_count"]
+    list_filter = ["effective_on", "received_on"]
+    search_fields = ["customer__user__username", "customer__contract_name", "=lines__number__number"]
+    date_hierarchy = "recorded_at"
+    readonly_fields = ["customer", "received_on", "effective_on", "recorded_at", "recorded_by", "note"]
+    inlines = [CancellationLineInline]
+
+    @admin.display(description=_("numbers"))
+    def line_count(self, obj: Cancellation) -> int:
+        return obj.lines.count()
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: dict | None = None) -> HttpResponse:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        initial = {"customer": request.GET.get("customer")} if request.method == "GET" else None
+        form = CancellationForm(request.POST or None, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                cancellation = numbers_cancel(
+                    customer_id=data["customer"].pk,
+                    numbers=data["numbers"],
+                    received_on=data["received_on"],
+                    effective_on=data["effective_on"],
+                    note=data["note"],
+                    actor=staff_actor(request),
+                )
+            except DomainError as refusal:
+                form.add_error(None, str(refusal))
+            else:
+                messages.success(
+                    request, _("Recorded the cancellation of %(n)d numbers.") % {"n": len(data["numbers"])}
+                )
+                return HttpResponseRedirect(reverse("admin:orders_cancellation_change", args=[cancellation.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Record a paper cancellation"),
+            "form": form,
+            "opts": self.opts,
+        }
+        return TemplateResponse(request, "backoffice/form.html", context)
+
+
+# Applications ---------------------------------------------------------------------------------
+
+
+class ApplicationLineInline(ReadOnlyMixin, admin.TabularInline):
+    model = IssuedLine
+    fk_name = "application"
+    fields = (
+        "number",
+        "issued_at",
+        "cancelled_on",
+        "secrets_destroyed_at",
+    )
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(Application)
+class ApplicationAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["application_number", "customer", "count", "monthly_fee_per_number", "plan_code", "placed_at"]
+    list_filter = ["placed_at", "plan_code"]
+    search_fields = ["application_number", "customer__user__username", "customer__contract_name"]
+    date_hierarchy = "placed_at"
+    list_select_related = ["customer__user"]
+    inlines = [ApplicationLineInline]
+    exclude = ["idempotency_key"]
+    change_list_template = "backoffice/application_changelist.html"
+
+    def get_urls(self) -> list:
+        return [
+            path("billing/", self.admin_site.admin_view(self.billing_view), name="orders_billing_export"),
+            *super().get_urls(),
+        ]
+
+    def billing_view(self, request: HttpRequest) -> HttpResponse:
+        if not request.user.has_perm("orders.export_billing"):
+            raise PermissionDenied
+        form = BillingForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            from selfcare.orders.billing import billing_csv
+
+            month = form.cleaned_data["month"]
+            buffer = io.StringIO()
+            billing_csv(month=month, stream=buffer)
+            audit_record(actor=staff_actor(request), action="billing.exported", target=f"{month:%Y-%m}")
+            response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = f'attachment; filename="billing-{month:%Y-%m}.csv"'
+            return no_store(response)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Billing export"),
+            "form": form,
+            "opts": self.opts,
+        }
+        return TemplateResponse(request, "backoffice/form.html", context)
+
+
+@admin.register(IssuedLine)
+class IssuedLineAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["number", "customer", "application", "issued_at", "cancelled_on", "secrets_destroyed_at"]
+    search_fields = ["^number__number", "customer__user__username"]
+    list_select_related = ["customer__user", "application"]
+    exclude = ["service_pin_encrypted", "sip_password_encrypted"]
+    show_full_result_count = False
+
+
+# Letters --------------------------------------------------------------------------------------
+
+
+class UnpostedFilter(admin.SimpleListFilter):
+    title = _("posted")
+    parameter_name = "posted"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("no", _("not yet posted")), ("yes", _("posted"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "no":
+            return queryset.filter(posted_at__isnull=True)
+        if self.value() == "yes":
+            return queryset.filter(posted_at__isnull=False)
+        return queryset
+
+
+@admin.register(Letter)
+class LetterAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["id", "kind", "customer", "application", "queued_at", "printed_at", "print_count", "posted_at"]
+    list_filter = [UnpostedFilter, "kind", "queued_at"]
+    search_fields = ["customer__user__username", "customer__contract_name", "application__application_number"]
+    list_select_related = ["customer__user", "application"]
+    actions = ["print_letters", "mark_posted"]
+
+    @admin.action(description=_("Print the selected letters as one PDF"), permissions=["print"])
+    def print_letters(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        from selfcare.letters.services import letters_print
+
+        ids = list(queryset.order_by("queued_at", "id").values_list("id", flat=True))
+        reprint = queryset.filter(print_count__gt=0).exists()
+        form = ReprintForm(request.POST if "reason" in request.POST else None)
+        if reprint and not form.is_valid():
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _("Print letters again"),
+                "form": form,
+                "ids": ids,
+                "opts": self.opts,
+                "action": "print_letters",
+            }
+            return TemplateResponse(request, "backoffice/reprint.html", context)
+        try:
+            pdf = letters_print(
+                letter_ids=ids, actor=staff_actor(request), reason=form.cleaned_data["reason"] if reprint else ""
+            )
+        except DomainError as refusal:
+            messages.error(request, str(refusal))
+            return None
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = 'attachment; filename="letters.pdf"'
+        return no_store(response)
+
+    @admin.action(description=_("Mark the selected letters as posted"), permissions=["post"])
+    def mark_posted(self, request: HttpRequest, queryset: QuerySet) -> None:
+        from selfcare.letters.services import letters_mark_posted
+
+        try:
+            count = letters_mark_posted(
+                letter_ids=list(queryset.values_list("id", flat=True)), actor=staff_actor(request)
+            )
+        except DomainError as refusal:
+            messages.error(request, str(refusal))
+        else:
+            messages.success(request, _("Marked %(n)d letters as posted.") % {"n": count})
+
+    def has_print_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("letters.print_letter")
+
+    def has_post_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("letters.post_letter")
+
+
+# Audit log ------------------------------------------------------------------------------------
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["at", "actor_kind", "actor_label", "ip_address", "action", "customer", "target"]
+    list_filter = ["action", "actor_kind", "at"]
+    search_fields = ["actor_label", "action", "target", "customer__user__username"]
+    date_hierarchy = "at"
+    list_select_related = ["customer__user"]
+    show_full_result_count = False
+    actions = ["export_csv"]
+
+    @admin.action(description=_("Export the selected entries as CSV"), permissions=["view"])
+    def export_csv(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(["at", "actor_kind", "actor", "ip", "action", "customer", "target", "detail"])
+        for entry in queryset.select_related("customer__user").iterator():
+            writer.writerow(
+                [
+                    entry.at.isoformat(),
+                    entry.actor_kind,
+                    entry.actor_label,
+                    entry.ip_address,
+                    entry.action,
+                    entry.customer.selfcare_id if entry.customer else "",
+                    entry.target,
+                    entry.detail,
+                ]
+            )
+        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="audit.csv"'
+        return response

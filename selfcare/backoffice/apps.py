@@ -1,0 +1,22 @@
+from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
+from django.db.models.signals import post_migrate
+
+
+class StaffAdminConfig(admin_apps.AdminConfig):
+    default = False
+    """Django's admin, with the staff site (password, then an authenticator code) as the default site."""
+
+    default_site = "selfcare.backoffice.site.StaffSite"
+
+
+class BackofficeConfig(AppConfig):
+    default = True
+    name = "selfcare.backoffice"
+    label = "backoffice"
+    verbose_name = "Back office"
+
+    def ready(self) -> None:
+        from selfcare.backoffice.roles import roles_sync_after_migrate
+
+        post_migrate.connect(roles_sync_after_migrate, sender=self)

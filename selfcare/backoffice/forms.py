@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from selfcare.accounts.models import Customer, Plan
+from selfcare.inventory.errors import BadNumber
+from selfcare.inventory.services import parse_number
+
+
+class CustomerCreateForm(forms.Form):
+    selfcare_id = forms.CharField(label=_("Self-care ID"), max_length=32)
+    email = forms.EmailField(label=_("registered e-mail"))
+    contract_name = forms.CharField(label=_("contract name"), max_length=200)
+    postal_code = forms.CharField(label=_("postal code"), max_length=8, required=False)
+    address = forms.CharField(label=_("contract address"), max_length=300, required=False)
+    plan = forms.ModelChoiceField(label=_("plan"), queryset=Plan.objects.filter(is_active=True))
+    addition_limit = forms.IntegerField(label=_("addition limit"), min_value=0, max_value=100_000, required=False)
+
+
+class CustomerChangeForm(forms.ModelForm):
+    email = forms.EmailField(label=_("registered e-mail"))
+
+    class Meta:
+        model = Customer
+        fields = ["contract_name", "postal_code", "address", "plan", "addition_limit", "status"]
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["email"].initial = self.instance.user.email
+
+    def clean_addition_limit(self) -> int:
+        limit = self.cleaned_data["addition_limit"]
+        if self.instance.pk and limit < self.instance.numbers_added:
+            raise forms.ValidationError(
+                _("The limit cannot be lower than the %(added)d numbers already added."),
+                params={"added": self.instance.numbers_added},
+            )
+        return limit
+
+
+def _parse_numbers(text: str) -> list[str]:
+    numbers, bad = [], []
+    for raw in text.replace(",", "\n").split():
+        try:
+            numbers.append(parse_number(raw))
+        except BadNumber:
+            bad.append(raw[:20])
+    if bad:
+        raise forms.ValidationError(_("Not 050 numbers: %(bad)s"), params={"bad": ", ".join(bad)})
+    if not numbers:
+        raise forms.ValidationError(_("Enter at least one number."))
+    return sorted(set(numbers))
+
+
+class CancellationForm(forms.Form):
+    customer = forms.ModelChoiceField(
+        label=_("customer"),
+        queryset=Customer.objects.select_related("user"),
+        widget=forms.NumberInput,
+        help_text=_("The customer's internal number, shown on the customer's page."),
+    )
+    numbers = forms.CharField(
+        label=_("numbers to cancel"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("One or more 050 numbers, separated by spaces, commas or new lines."),
+    )
+    received_on = forms.DateField(label=_("form received"), widget=forms.DateInput(attrs={"type": "date"}))
+    effective_on = forms.DateField(
+        label=_("cancellation takes effect"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        required=False,
+        help_text=_("Leave empty for the day the form was received."),
+    )
+    note = forms.CharField(label=_("note"), max_length=300, required=False)
+
+    def clean_numbers(self) -> list[str]:
+        return _parse_numbers(self.cleaned_data["numbers"])
+
+
+class ImportForm(forms.Form):
+    first = forms.CharField(label=_("first number"), required=False, max_length=20)
+    last = forms.CharField(label=_("last number"), required=False, max_length=20)
+    csv_file = forms.FileField(label=_("or a CSV file"), required=False, help_text=_("Numbers in the first column."))
+    available_from = forms.DateField(
+        label=_("available from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Leave empty for today."),
+    )
+
+    def clean(self):  # type: ignore[no-untyped-def]
+        data = super().clean() or {}
+        has_range = bool(data.get("first") or data.get("last"))
+        if has_range == bool(data.get("csv_file")):
+            raise forms.ValidationError(_("Give either a range (first and last number) or a CSV file."))
+        if has_range and not (data.get("first") and data.get("last")):
+            raise forms.ValidationError(_("A range needs both its first and its last number."))
+        return data
+
+
+class ReprintForm(forms.Form):
+    reason = forms.CharField(label=_("reason for printing again"), max_length=300)
+
+
+class BillingForm(forms.Form):
+    month = forms.DateField(
+        label=_("month"), input_formats=["%Y-%m"], widget=forms.TextInput(attrs={"placeholder": "YYYY-MM"})
+    )

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+
+
+class StaffSite(admin.AdminSite):
+    """The back office: staff only, and only after a second factor (an authenticator app's code)."""
+
+    site_header = _("050 self-care back office")
+    site_title = _("050 self-care back office")
+    index_title = _("Dashboard")
+    index_template = "backoffice/dashboard.html"
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        user = request.user
+        return bool(super().has_permission(request) and user.is_verified())  # type: ignore[union-attr,attr-defined]
+
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        user = request.user
+        if user.is_authenticated and user.is_active and user.is_staff and not user.is_verified():  # type: ignore[union-attr,attr-defined]
+            return redirect("admin:otp")
+        return super().login(request, extra_context)
+
+    def get_urls(self) -> list:
+        from selfcare.backoffice import views
+
+        extra = [
+            path("otp/", views.otp_view, name="otp"),
+        ]
+        return extra + super().get_urls()
+
+    def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> TemplateResponse:
+        from selfcare.backoffice.dashboard import dashboard_context
+
+        return super().index(request, {**dashboard_context(), **(extra_context or {})})

@@ -1,0 +1,444 @@
+"""The IP電話サービス開始のご案内 letter as A4 PDF pages, one page per letter.
+
+The letter is a Japanese document whatever the staff's UI language, so its
+wording is Japanese here rather than gettext strings. IPAexGothic is embedded
+(subset) so every printer and viewer shows the same glyphs; ReportLab's
+built-in CID fonts are not embedded and come out as boxes on many systems.
+
+Passwords are decrypted line by line while a page is drawn and go nowhere but
+the PDF's (compressed) content stream.
+
+Layout for a window envelope 長形3号 (120 x 235 mm) with the usual address
+window of 90 x 45 mm, 23 mm from the edge and 13 mm from the top: folded in
+three, the top third of the A4 sheet faces the window, so the address block
+sits in the top-left of the page, well inside that window so that the sheet
+may slide a few millimetres in the envelope. The sender block sits to the
+right of it, outside the window.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
+from reportlab import rl_config
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+
+from selfcare.core import clock
+from selfcare.letters.models import Letter
+from selfcare.orders.models import IssuedLine
+
+# Plain binary (Flate) page streams: without ReportLab's optional C accelerator the ASCII85
+# pass is pure Python and a tenth of the rendering time, for no use to a printer.
+rl_config.useA85 = 0
+
+FONT_NAME = "IPAexGothic"
+FONT_PATH = Path("/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf")
+FONT_PACKAGE = "fonts-ipaexfont-gothic"
+
+PAGE_WIDTH, PAGE_HEIGHT = A4
+LEFT, RIGHT = 20.0, 190.0  # text column, mm from the left edge
+BOTTOM = 284.0
+# Where the address may be printed (mm from the top-left corner): inside the
+# 90 x 45 mm window at (23, 13) with room for the sheet to move.
+ADDRESS_BOX = (25.0, 18.0, 72.0, 34.0)  # x, y, width, height
+FOLDS = (99.0, 198.0)  # A4 in three: 297 / 3
+
+NO_BREAK_BEFORE = set("、。，．・：；？！ー）」』】〕｝〉》)]}")
+NO_BREAK_AFTER = set("（「『【〔｛〈《([{")
+DESTROYED_TEXT = "消去済み ─ 再発行のお手続きが必要です"
+CANCELLED_TEXT = "解約済み"
+
+
+@lru_cache(maxsize=1)
+def letter_font() -> str:
+    """Register IPAexGothic with ReportLab once per process; fail clearly if it is not installed."""
+    path = Path(getattr(settings, "SELFCARE_LETTER_FONT", FONT_PATH))
+    if not path.is_file():
+        raise ImproperlyConfigured(
+            f"The Japanese font for letters is missing: {path}. "
+            f"Install the Debian package {FONT_PACKAGE} (apt-get install {FONT_PACKAGE})."
+        )
+    pdfmetrics.registerFont(TTFont(FONT_NAME, str(path)))
+    return FONT_NAME
+
+
+def letters_pdf(letters: Iterable[Letter], *, progress: Callable[[int], object] | None = None) -> tuple[bytes, int]:
+    """All the letters as one PDF, one page each; returns the PDF and its page count.
+
+    Each letter needs ``application`` and ``application.lines`` loaded (see
+    ``selectors.letters_for_printing``) or it costs queries per page.
+    """
+    font = letter_font()
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4, pageCompression=1, initialFontName=font, initialFontSize=10)
+    canvas.setTitle("IP電話サービス開始のご案内")
+    canvas.setAuthor(settings.SELFCARE_CARRIER_NAME)
+    canvas.setCreator("050 self-care")
+    today = clock.today()
+    pages = 0
+    for letter in letters:
+        _LetterPage(canvas, font, letter, today).draw()
+        canvas.showPage()
+        pages += 1
+        if progress is not None:
+            progress(1)
+    canvas.save()
+    return buffer.getvalue(), pages
+
+
+def format_number(number: str) -> str:
+    """05012345678 -> 050-1234-5678."""
+    return f"{number[:3]}-{number[3:7]}-{number[7:]}" if len(number) == 11 else number
+
+
+def format_postal_code(code: str) -> str:
+    digits = code.replace("-", "").replace("‐", "").strip()
+    return f"{digits[:3]}-{digits[3:]}" if len(digits) == 7 and digits.isdigit() else code.strip()
+
+
+def japanese_date(day: dt.date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+@lru_cache(maxsize=4096)
+def wrap(text: str, font: str, size: float, width: float) -> tuple[str, ...]:
+    """Break text to ``width`` points anywhere (Japanese has no spaces), never before 、。） and the like.
+
+    Cached: most pages repeat the same paragraphs word for word.
+    """
+    lines: list[str] = []
+    for paragraph in text.splitlines() or [""]:
+        line, line_width = "", 0.0
+        for char in paragraph:
+            char_width = _char_width(char, font, size)
+            if line and char not in NO_BREAK_BEFORE and line_width + char_width > width:
+                carried = ""
+                while line and line[-1] in NO_BREAK_AFTER:  # an opening bracket goes with what it opens
+                    line, carried = line[:-1], line[-1] + carried
+                lines.append(line)
+                line = (carried + char).lstrip()
+                line_width = pdfmetrics.stringWidth(line, font, size)
+            else:
+                line += char
+                line_width += char_width
+        lines.append(line)
+    return tuple(lines)
+
+
+@lru_cache(maxsize=8192)
+def _char_width(char: str, font: str, size: float) -> float:
+    return pdfmetrics.stringWidth(char, font, size)
+
+
+def _clip(lines: Sequence[str], keep: int) -> list[str]:
+    if len(lines) <= keep:
+        return list(lines)
+    return [*lines[: keep - 1], lines[keep - 1][:-1] + "…"] if keep else []
+
+
+@dataclass(frozen=True)
+class _Row:
+    number: str
+    service_pin: str | None
+    sip_password: str | None
+    note: str | None  # instead of the passwords
+
+
+def _row(line: IssuedLine, today: dt.date) -> _Row:
+    number = format_number(line.number_id)
+    if line.cancelled_on is not None and line.cancelled_on <= today:
+        return _Row(number, None, None, CANCELLED_TEXT)
+    if line.secrets_destroyed_at is not None or not line.service_pin_encrypted or not line.sip_password_encrypted:
+        return _Row(number, None, None, DESTROYED_TEXT)
+    return _Row(number, line.service_pin(), line.sip_password(), None)
+
+
+class _LetterPage:
+    def __init__(self, canvas: Canvas, font: str, letter: Letter, today: dt.date) -> None:
+        self.c = canvas
+        self.font = font
+        self.letter = letter
+        self.today = today
+
+    # --- drawing helpers, in mm from the top-left corner ---------------------------------------
+
+    def text(self, x: float, y: float, text: str, size: float, *, align: str = "left") -> None:
+        """Draw text with its baseline ``y`` mm below the top edge."""
+        self.c.setFont(self.font, size)
+        if align == "right":
+            self.c.drawRightString(x * mm, PAGE_HEIGHT - y * mm, text)
+        elif align == "center":
+            self.c.drawCentredString(x * mm, PAGE_HEIGHT - y * mm, text)
+        else:
+            self.c.drawString(x * mm, PAGE_HEIGHT - y * mm, text)
+
+    def hline(self, x1: float, x2: float, y: float, width: float = 0.4) -> None:
+        self.c.setLineWidth(width)
+        self.c.line(x1 * mm, PAGE_HEIGHT - y * mm, x2 * mm, PAGE_HEIGHT - y * mm)
+
+    def rect(self, x: float, y: float, w: float, h: float, *, fill: float | None = None) -> None:
+        if fill is not None:
+            self.c.setFillGray(fill)
+        self.c.rect(x * mm, PAGE_HEIGHT - (y + h) * mm, w * mm, h * mm, stroke=1, fill=1 if fill is not None else 0)
+        self.c.setFillGray(0)
+
+    def paragraph(self, y: float, text: str, size: float, *, indent: float = 0.0, leading: float = 1.55) -> float:
+        """Wrapped text from ``y`` (its first baseline); returns the y below it."""
+        step = size * leading / mm
+        for line in wrap(text, self.font, size, (RIGHT - LEFT - indent) * mm):
+            self.text(LEFT + indent, y, line, size)
+            y += step
+        return y
+
+    def paragraph_height(self, text: str, size: float, *, indent: float = 0.0, leading: float = 1.55) -> float:
+        return len(wrap(text, self.font, size, (RIGHT - LEFT - indent) * mm)) * size * leading / mm
+
+    # --- the page ------------------------------------------------------------------------------
+
+    def draw(self) -> None:
+        self.fold_marks()
+        self.address_block()
+        self.sender_block()
+        y = self.opening(70.0)
+        closing = self.closing_sections()
+        # The table takes what the closing sections leave; a short table lets them follow it.
+        y = self.lines_table(y, BOTTOM - sum(height for height, _ in closing) - 5.0) + 5.0
+        for height, draw in closing:
+            draw(y)
+            y += height
+        self.c.setFillGray(0.45)
+        self.text(RIGHT, 292.0, f"L{self.letter.pk}", 6.5, align="right")
+        self.c.setFillGray(0)
+
+    def fold_marks(self) -> None:
+        self.c.setStrokeGray(0.6)
+        for y in FOLDS:
+            self.hline(2.0, 7.0, y, 0.3)
+        self.c.setStrokeGray(0)
+
+    def address_block(self) -> None:
+        """〒 and 親展, the address, then the name + 様, inside the envelope window.
+
+        Long addresses get smaller type. The name always shows (up to two
+        lines, ending in 様); an address too long even in 7 pt loses its end
+        rather than pushing the name out of the window.
+        """
+        x, top, width, height = ADDRESS_BOX
+        letter = self.letter
+        header, gap = 7.0, 2.0  # the 〒 line with 親展 beside it; space before the name
+        name = f"{letter.recipient_name} 様"
+        for size in (11.0, 10.5, 10.0, 9.5, 9.0, 8.5, 8.0, 7.5, 7.0):
+            line_height, name_height = size * 1.35 / mm, (size + 1.5) * 1.4 / mm
+            address_lines = wrap(letter.address, self.font, size, width * mm) if letter.address.strip() else ()
+            name_lines = wrap(name, self.font, size + 1.5, width * mm)
+            fixed = header + gap + min(len(name_lines), 2) * name_height
+            if fixed + len(address_lines) * line_height <= height and len(name_lines) <= 2:
+                break
+        address_shown = _clip(address_lines, max(0, int((height - fixed) / line_height)))
+        name_shown = list(name_lines[:2])
+        if len(name_lines) > 2:
+            name_shown[1] = name_shown[1][:-3] + "… 様"
+
+        self.c.setLineWidth(0.6)
+        self.rect(x + width - 11.0, top, 11.0, 5.5)
+        self.text(x + width - 5.5, top + 4.0, "親展", 9.0, align="center")
+        if letter.postal_code.strip():
+            self.text(x, top + 4.3, f"〒{format_postal_code(letter.postal_code)}", 10.5)
+        y = top + header  # the top of the next line
+        for line in address_shown:
+            self.text(x, y + size * 0.88 / mm, line, size)
+            y += line_height
+        y += gap
+        for line in name_shown:
+            self.text(x, y + (size + 1.5) * 0.88 / mm, line, size + 1.5)
+            y += name_height
+
+    def sender_block(self) -> None:
+        self.text(RIGHT, 20.0, japanese_date(self.today), 9.5, align="right")
+        y = 30.0
+        sender_address = str(getattr(settings, "SELFCARE_SENDER_ADDRESS", "") or "")
+        for line in sender_address.splitlines():
+            self.text(RIGHT, y, line, 8.5, align="right")
+            y += 4.2
+        self.text(RIGHT, y, settings.SELFCARE_CARRIER_NAME, 11.0, align="right")
+        y += 5.5
+        self.text(RIGHT, y, f"カスタマーセンター TEL {settings.SELFCARE_SUPPORT_PHONE}", 8.5, align="right")
+        y += 4.2
+        self.text(RIGHT, y, settings.SELFCARE_SERVICE_SITE_URL, 8.0, align="right")
+
+    def opening(self, y: float) -> float:
+        self.text((LEFT + RIGHT) / 2, y, "IP電話サービス開始のご案内", 16.0, align="center")
+        y += 10.0
+        application = self.letter.application
+        count = application.count if application is not None else 0
+        y = self.paragraph(
+            y,
+            f"拝啓 平素は{settings.SELFCARE_CARRIER_NAME}をご利用いただき、誠にありがとうございます。"
+            f"このたびは050番号追加のお申し込みをいただき、ありがとうございました。"
+            f"下記のIP電話番号(050番号){count}件のご利用を開始いたしましたので、ご案内申し上げます。",
+            9.5,
+        )
+        y += 1.5
+        self.text((LEFT + RIGHT) / 2, y + 2.5, "記", 10.0, align="center")
+        y += 8.0
+        self.c.setLineWidth(0.5)
+        self.rect(LEFT, y - 5.0, RIGHT - LEFT, 7.5, fill=0.93)
+        number = application.application_number if application is not None else "-"
+        placed = japanese_date(timezone.localdate(application.placed_at)) if application is not None else "-"
+        self.text(LEFT + 3.0, y, f"申込番号 {number}", 10.5)
+        self.text(LEFT + 78.0, y, f"お申込日 {placed}", 9.5)
+        self.text(RIGHT - 3.0, y, f"追加番号数 {count}", 9.5, align="right")
+        return y + 9.0
+
+    def lines_table(self, top: float, bottom: float) -> float:
+        """The table(s) of lines between ``top`` and ``bottom``; returns where they end."""
+        application = self.letter.application
+        lines = list(application.lines.all()) if application is not None else []
+        self.text(LEFT, top, "■ ご利用いただくIP電話番号とパスワード", 10.0)
+        top += 2.5
+        rows = [_row(line, self.today) for line in lines]
+        available = bottom - top
+        # As few side-by-side tables as keep the rows legible: up to about 20 numbers take one, 50 take two.
+        if (len(rows) + 1) * 5.0 <= available:
+            columns, header_rows = 1, 1.0
+        else:
+            header_rows = 1.8  # the labels go on two lines
+            columns = 2 if (math.ceil(len(rows) / 2) + header_rows) * 3.6 <= available else 3
+        per_column = max(1, math.ceil(len(rows) / columns))
+        row_height = min(7.0, available / (per_column + header_rows))
+        gap = 5.0
+        width = (RIGHT - LEFT - gap * (columns - 1)) / columns
+        table = _Table(self, width, row_height, header_rows, rows)
+        for index in range(columns):
+            chunk = rows[index * per_column : (index + 1) * per_column]
+            if chunk or index == 0:
+                table.draw(LEFT + index * (width + gap), top, chunk)
+        return top + table.header_height + per_column * row_height
+
+    def closing_sections(self) -> list[tuple[float, Callable[[float], object]]]:
+        """The sections under the table, bottom-aligned: (height in mm, draw at y)."""
+        carrier = settings.SELFCARE_CARRIER_NAME
+        days = settings.SELFCARE_SECRETS_RETENTION_DAYS
+        sections = [
+            (
+                "■ IP電話機(アダプタ)の設定",
+                [
+                    "ユーザー名(認証ID): IP電話番号(050番号)をハイフンなしで設定してください(例: 05012345678)。",
+                    "パスワード: 「IP加入電話パスワード」を設定してください。IP電話機のSIPパスワードです。",
+                    "「付加サービスパスワード」は、付加サービスのお申し込みや設定変更の際に必要です。",
+                    f"設定方法の詳細は、サービスサイト({settings.SELFCARE_SERVICE_SITE_URL})をご覧ください。",
+                ],
+            ),
+            (
+                "■ パスワードの管理について",
+                [
+                    "パスワードは第三者に知られないよう、本書とともに大切に保管してください。"
+                    "当社から電話やメールでパスワードをお尋ねすることはありません。",
+                    f"本書の発送から{days}日後に、当社で保管しているパスワードは消去されます。"
+                    "紛失された場合は再発行のお手続きが必要です(お知らせすることはできません)。",
+                ],
+            ),
+            (
+                "■ お問い合わせ",
+                [
+                    f"{carrier} カスタマーセンター TEL {settings.SELFCARE_SUPPORT_PHONE}"
+                    "(お問い合わせの際は申込番号をお知らせください)",
+                ],
+            ),
+        ]
+        size = 8.5
+        out: list[tuple[float, Callable[[float], object]]] = []
+        for heading, items in sections:
+            height = 5.5 + sum(self.paragraph_height(item, size, indent=3.0, leading=1.45) for item in items) + 1.0
+            out.append((height, self._section_drawer(heading, items, size)))
+        out.append((5.0, lambda y: self.text(RIGHT, y + 2.0, "以上", 9.5, align="right")))
+        return out
+
+    def _section_drawer(self, heading: str, items: list[str], size: float) -> Callable[[float], object]:
+        def draw(y: float) -> None:
+            self.text(LEFT, y + 3.5, heading, 9.5)
+            y += 5.5 + size / mm
+            for item in items:
+                self.text(LEFT + 0.5, y, "・", size)
+                y = self.paragraph(y, item, size, indent=3.0, leading=1.45)
+
+        return draw
+
+
+class _Table:
+    """One table of lines: IP電話番号(050番号) | 付加サービスパスワード | IP加入電話パスワード."""
+
+    HEADER = ("IP電話番号(050番号)", "付加サービスパスワード", "IP加入電話パスワード")
+    HEADER_SPLIT = (("IP電話番号", "(050番号)"), ("付加サービス", "パスワード"), ("IP加入電話", "パスワード"))
+    SHARES = (0.36, 0.26, 0.38)
+
+    def __init__(self, page: _LetterPage, width: float, row_height: float, header_rows: float, rows: list[_Row]):
+        self.page = page
+        self.font = page.font
+        self.width = width
+        self.widths = tuple(width * share for share in self.SHARES)
+        self.row_height = row_height
+        self.header_height = row_height * header_rows
+        self.split = header_rows > 1
+        cells = [(0, row.number) for row in rows] + [(2, row.sip_password or "") for row in rows]
+        self.size = self._fit(min(10.5, row_height * mm * 0.68), cells)
+        labels = (
+            [(i, part) for i, parts in enumerate(self.HEADER_SPLIT) for part in parts]
+            if self.split
+            else list(enumerate(self.HEADER))
+        )
+        self.header_size = self._fit(min(self.size, 9.0), labels)
+
+    def _fit(self, size: float, cells: list[tuple[int, str]]) -> float:
+        while size > 4.0 and any(
+            pdfmetrics.stringWidth(text, self.font, size) > (self.widths[i] - 2.0) * mm for i, text in cells
+        ):
+            size -= 0.25
+        return size
+
+    def draw(self, x: float, top: float, rows: list[_Row]) -> None:
+        page, w = self.page, self.widths
+        page.c.setLineWidth(0.4)
+        page.rect(x, top, self.width, self.header_height, fill=0.88)
+        centres = (x + w[0] / 2, x + w[0] + w[1] / 2, x + w[0] + w[1] + w[2] / 2)
+        if self.split:
+            step = self.header_size * 1.15 / mm
+            first = top + self.header_height / 2 - step / 2 + self.header_size * 0.35 / mm
+            for centre, (upper, lower) in zip(centres, self.HEADER_SPLIT, strict=True):
+                page.text(centre, first, upper, self.header_size, align="center")
+                page.text(centre, first + step, lower, self.header_size, align="center")
+        else:
+            baseline = top + self.header_height / 2 + self.header_size * 0.35 / mm
+            for centre, label in zip(centres, self.HEADER, strict=True):
+                page.text(centre, baseline, label, self.header_size, align="center")
+        y = top + self.header_height
+        offset = self.row_height / 2 + self.size * 0.35 / mm
+        for row in rows:
+            page.rect(x, y, self.width, self.row_height)
+            page.text(centres[0], y + offset, row.number, self.size, align="center")
+            if row.note is not None:
+                span = w[1] + w[2]
+                size = self.size
+                while size > 4.0 and pdfmetrics.stringWidth(row.note, self.font, size) > (span - 2.0) * mm:
+                    size -= 0.25
+                page.text(x + w[0] + span / 2, y + offset, row.note, size, align="center")
+            else:
+                page.text(centres[1], y + offset, row.service_pin or "", self.size, align="center")
+                page.text(centres[2], y + offset, row.sip_password or "", self.size, align="center")
+            y += self.row_height
+        page.c.setLineWidth(0.25)
+        for line_x in (x + w[0], x + w[0] + w[1]):
+            page.c.line(line_x * mm, PAGE_HEIGHT - top * mm, line_x * mm, PAGE_HEIGHT - y * mm)

@@ -1,0 +1,209 @@
+"""Printing and posting the service-start letters, and destroying the passwords once posted."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+
+from cryptography.fernet import InvalidToken
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+
+from selfcare.core import clock
+from selfcare.core.audit import Actor, audit_record
+from selfcare.letters.errors import (
+    LetterNotPrinted,
+    LettersNotFound,
+    NoLettersSelected,
+    ReprintNeedsReason,
+    SecretsUnreadable,
+)
+from selfcare.letters.lock_objects import letters_lock, lines_with_secrets_lock
+from selfcare.letters.models import Letter
+from selfcare.letters.pdf import letters_pdf
+from selfcare.letters.selectors import letters_for_printing, letters_in_print_order
+from selfcare.orders.models import IssuedLine
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[int], object]
+MAX_REASON = 200
+
+
+def _ids_in_print_order(letter_ids: Iterable[int]) -> list[int]:
+    wanted = sorted({int(pk) for pk in letter_ids})
+    if not wanted:
+        raise NoLettersSelected()
+    found = letters_in_print_order(letter_ids=wanted)
+    missing = sorted(set(wanted) - set(found))
+    if missing:
+        raise LettersNotFound(ids=_id_list(missing))
+    return found
+
+
+def _id_list(ids: list[int]) -> str:
+    shown = ", ".join(str(pk) for pk in ids[:20])
+    return shown if len(ids) <= 20 else f"{shown} … ({len(ids)} in all)"
+
+
+def letters_render(*, letter_ids: Iterable[int], progress: Progress | None = None) -> bytes:
+    """The letters as one PDF, one page each, in the order they were queued. Changes nothing.
+
+    Raises NoLettersSelected, LettersNotFound or SecretsUnreadable.
+    """
+    ids = _ids_in_print_order(letter_ids)
+    return _render(ids, progress)
+
+
+def _render(ids: list[int], progress: Progress | None) -> bytes:
+    letters = letters_for_printing(letter_ids=ids)
+    current: list[Letter] = []
+
+    def tracked() -> Iterable[Letter]:
+        for letter in letters:
+            current[:] = [letter]
+            yield letter
+
+    try:
+        pdf, _pages = letters_pdf(tracked(), progress=progress)
+    except InvalidToken:
+        # The token itself is never shown: only which letter could not be read.
+        raise SecretsUnreadable(letter_id=current[0].pk if current else 0) from None
+    return pdf
+
+
+def letters_print(
+    *, letter_ids: Iterable[int], actor: Actor, reason: str = "", progress: Progress | None = None
+) -> bytes:
+    """Render the letters as one PDF and record that they were printed (one audit entry each).
+
+    A letter printed before is a reprint: it puts the passwords on paper again,
+    so it needs a ``reason`` (kept in the audit entry) or ReprintNeedsReason is
+    raised and nothing is recorded. The pages are rendered before the
+    transaction (a thousand pages must not hold row locks); under the lock the
+    print counts are checked again, so of two staff printing the same new
+    letters at once, the second is told it is reprinting them.
+
+    Raises NoLettersSelected, LettersNotFound, ReprintNeedsReason or SecretsUnreadable.
+    """
+    reason = " ".join(reason.split())[:MAX_REASON]
+    ids = _ids_in_print_order(letter_ids)
+    already = list(Letter.objects.filter(pk__in=ids, print_count__gt=0).order_by("pk").values_list("pk", flat=True))
+    if already and not reason:
+        raise ReprintNeedsReason(ids=_id_list(already))
+
+    pdf = _render(ids, progress)
+
+    with transaction.atomic(durable=True):
+        letters = letters_lock(letter_ids=ids)
+        if len(letters) != len(ids):
+            raise LettersNotFound(ids=_id_list(sorted(set(ids) - {letter.pk for letter in letters})))
+        reprints = [letter.pk for letter in letters if letter.print_count > 0]
+        if reprints and not reason:
+            raise ReprintNeedsReason(ids=_id_list(reprints))
+        now = clock.now()
+        Letter.objects.filter(pk__in=ids).update(printed_at=now, print_count=F("print_count") + 1)
+        for letter in letters:
+            reprint = letter.print_count > 0
+            detail: dict[str, object] = {
+                "kind": letter.kind,
+                "application": letter.application.application_number if letter.application else None,
+                "print_count": letter.print_count + 1,
+            }
+            if reprint:
+                detail["reason"] = reason
+            audit_record(
+                actor=actor,
+                action="letter.reprinted" if reprint else "letter.printed",
+                customer_id=letter.customer_id,
+                target=f"letter:{letter.pk}",
+                detail=detail,
+            )
+    logger.info("Printed %d letters (%d of them reprints) for %s", len(ids), len(reprints), actor.label)
+    return pdf
+
+
+def letters_mark_posted(*, letter_ids: Iterable[int], actor: Actor) -> int:
+    """Record that the printed letters went into the post; returns how many were newly marked.
+
+    Letters already marked posted are left as they were (marking twice is
+    harmless). A letter never printed cannot have been posted: marking it
+    would start the clock that destroys passwords the customer never received,
+    so LetterNotPrinted refuses the whole request.
+
+    Raises NoLettersSelected, LettersNotFound or LetterNotPrinted.
+    """
+    ids = sorted({int(pk) for pk in letter_ids})
+    if not ids:
+        raise NoLettersSelected()
+    with transaction.atomic(durable=True):
+        letters = letters_lock(letter_ids=ids)
+        missing = sorted(set(ids) - {letter.pk for letter in letters})
+        if missing:
+            raise LettersNotFound(ids=_id_list(missing))
+        unposted = [letter for letter in letters if letter.posted_at is None]
+        unprinted = [letter.pk for letter in unposted if letter.print_count == 0]
+        if unprinted:
+            raise LetterNotPrinted(ids=_id_list(unprinted))
+        now = clock.now()
+        posted_by_id = actor.user_id if actor.kind == "staff" else None
+        Letter.objects.filter(pk__in=[letter.pk for letter in unposted], posted_at__isnull=True).update(
+            posted_at=now, posted_by_id=posted_by_id
+        )
+        for letter in unposted:
+            audit_record(
+                actor=actor,
+                action="letter.posted",
+                customer_id=letter.customer_id,
+                target=f"letter:{letter.pk}",
+                detail={
+                    "kind": letter.kind,
+                    "application": letter.application.application_number if letter.application else None,
+                    "print_count": letter.print_count,
+                },
+            )
+    logger.info("Marked %d letters posted for %s", len(unposted), actor.label)
+    return len(unposted)
+
+
+def posted_secrets_purge(*, actor: Actor, now: dt.datetime | None = None) -> int:
+    """Destroy the stored passwords of every line whose letter was posted SELFCARE_SECRETS_RETENTION_DAYS ago or more.
+
+    Both encrypted fields are blanked and ``secrets_destroyed_at`` set, so from
+    then on only a reissue gives the customer a password. One audit entry per
+    application, with the numbers concerned. Idempotent: a second run finds
+    nothing left to destroy. Returns the number of lines purged.
+    """
+    now = now or clock.now()
+    posted_before = now - dt.timedelta(days=settings.SELFCARE_SECRETS_RETENTION_DAYS)
+    with transaction.atomic(durable=True):
+        lines = lines_with_secrets_lock(posted_before=posted_before)
+        if not lines:
+            return 0
+        purged = IssuedLine.objects.filter(
+            pk__in=[line.pk for line in lines], secrets_destroyed_at__isnull=True
+        ).update(service_pin_encrypted="", sip_password_encrypted="", secrets_destroyed_at=now)
+        by_application: dict[int, list[IssuedLine]] = defaultdict(list)
+        for line in lines:
+            by_application[line.application_id].append(line)
+        for application_lines in by_application.values():
+            application = application_lines[0].application
+            letter = application.letter
+            audit_record(
+                actor=actor,
+                action="secrets.purged",
+                customer_id=application.customer_id,
+                target=application.application_number,
+                detail={
+                    "lines": len(application_lines),
+                    "numbers": sorted(line.number_id for line in application_lines),
+                    "letter": letter.pk,
+                    "posted_at": letter.posted_at.isoformat() if letter.posted_at else None,
+                    "retention_days": settings.SELFCARE_SECRETS_RETENTION_DAYS,
+                },
+            )
+    logger.info("Destroyed the stored passwords of %d lines (%d applications)", purged, len(by_application))
+    return purged
