@@ -125,6 +125,7 @@ def _insert_chunk_postgresql(chunk: list[str], available_from: dt.date, imported
     table = PhoneNumber._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute("CREATE TEMPORARY TABLE IF NOT EXISTS import_numbers (number varchar(11)) ON COMMIT DELETE ROWS")
+        cursor.execute("TRUNCATE import_numbers")  # empty even when the caller's transaction spans several imports
         with cursor.cursor.copy("COPY import_numbers (number) FROM STDIN") as copy:
             for number in chunk:
                 copy.write_row((number,))

@@ -49,3 +49,8 @@ class BadCancellationDates(DomainError):
 class NothingToCancel(DomainError):
     code = "nothing_to_cancel"
     message = _("Name at least one number to cancel.")
+
+
+class CancellationBeforeIssue(DomainError):
+    code = "cancellation_before_issue"
+    message = _("%(number)s was issued on %(issued_on)s; its cancellation cannot take effect before that day.")

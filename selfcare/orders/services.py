@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from selfcare.accounts.lock_objects import customer_lock
 from selfcare.accounts.models import Customer
@@ -18,6 +19,7 @@ from selfcare.letters.models import Letter
 from selfcare.orders import credentials, notices
 from selfcare.orders.errors import (
     BadCancellationDates,
+    CancellationBeforeIssue,
     CustomerSuspended,
     LimitReached,
     NothingToCancel,
@@ -207,6 +209,10 @@ def numbers_cancel(
         held = {line.number_id for line in lines if line.customer_id == customer.pk}
         if held != set(numbers):
             raise NumbersNotHeld(numbers=", ".join(n for n in numbers if n not in held))
+        for line in lines:
+            issued_on = timezone.localdate(line.issued_at)
+            if effective_on < issued_on:
+                raise CancellationBeforeIssue(number=line.number_id, issued_on=issued_on.isoformat())
         cancellation = Cancellation.objects.create(
             customer=customer,
             received_on=received_on,
