@@ -249,3 +249,31 @@ def _verify_locked(*, user: User, typed: str, now: dt.datetime, ip: str | None) 
     User.objects.filter(pk=user.pk).update(consecutive_failures=0, locked_until=None, last_login=now)
     audit_record(actor=actor, action="login.succeeded", customer_id=_customer_id(user), target=user.username)
     return _Outcome(user, None)
+
+
+# Staff password step (the staff site's own form calls these) -----------------------------------
+
+
+def staff_password_refused(*, username: str, ip: str | None) -> None:
+    """Record a failed staff password: audit entry, the account's consecutive failures, the IP's counter."""
+    user = User.objects.filter(username=username[:150]).first()
+    with transaction.atomic():
+        if user is not None and user.is_staff:
+            _account_failure(user.pk)
+        audit_record(
+            actor=_actor(user, username, ip),
+            action="staff.login_failed",
+            target=username[:128],
+            detail={"step": "password", "reason": "unknown_id" if user is None else "wrong_password"},
+        )
+    _ip_failure(ip)
+
+
+def staff_login_blocked(*, username: str, ip: str | None) -> bool:
+    """True while the IP is throttled or the staff account is locked after repeated failures."""
+    try:
+        ip_check(ip)
+    except TooManyAttempts:
+        return True
+    user = User.objects.filter(username=username[:150]).first()
+    return user is not None and _is_locked(user)

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import unicodedata
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -15,7 +19,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from selfcare.accounts import services as account_services
-from selfcare.accounts.models import Customer, Plan
+from selfcare.accounts.models import Customer, Plan, User
 from selfcare.backoffice.forms import (
     BillingForm,
     CancellationForm,
@@ -40,6 +44,17 @@ from selfcare.orders.models import Application, Cancellation, IssuedLine
 from selfcare.orders.services import numbers_cancel
 
 site = admin.site
+
+
+_NUMBER_LIKE = re.compile(r"[0-9\s\-‐‑‒–—―ー－−]+")
+
+
+def number_or_text(term: str) -> str:
+    """A search typed as a phone number (full-width, hyphens) becomes its digits; anything else stays as typed."""
+    normalised = unicodedata.normalize("NFKC", term).strip()
+    if _NUMBER_LIKE.fullmatch(normalised):
+        return "".join(ch for ch in normalised if ch.isdigit())
+    return term
 
 
 def staff_actor(request: HttpRequest) -> Actor:
@@ -158,7 +173,7 @@ class CustomerAdmin(admin.ModelAdmin):
     ]
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
-        queryset, _dup = super().get_search_results(request, queryset, search_term.replace("-", "").strip())
+        queryset, _dup = super().get_search_results(request, queryset, number_or_text(search_term))
         return queryset.distinct(), False
 
     @admin.display(description=_("Self-care ID"), ordering="user__username")
@@ -207,6 +222,12 @@ class CustomerAdmin(admin.ModelAdmin):
         context = {**self.admin_site.each_context(request), "title": _("Add customer"), "form": form, "opts": self.opts}
         return TemplateResponse(request, "backoffice/form.html", context)
 
+    def changeform_view(
+        self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context: dict | None = None
+    ) -> HttpResponse:
+        # The services run their own durable transactions; the admin's usual outer atomic would forbid them.
+        return self._changeform_view(request, object_id, form_url, extra_context)  # type: ignore[attr-defined]
+
     def save_model(self, request: HttpRequest, obj: Customer, form: Any, change: bool) -> None:
         actor = staff_actor(request)
         data = form.cleaned_data
@@ -228,7 +249,8 @@ class CustomerAdmin(admin.ModelAdmin):
             messages.error(request, str(refusal))
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        """The inlines are read-only; nothing else to save."""
+        for formset in formsets:  # read-only inlines: nothing changes, but the admin expects them saved
+            self.save_formset(request, form, formset, change=change)
 
     @admin.action(description=_("Unlock the login of the selected customers"), permissions=["unlock"])
     def unlock(self, request: HttpRequest, queryset: QuerySet) -> None:
@@ -255,18 +277,46 @@ class CustomerAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(Plan)
-class PlanAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "monthly_fee_per_number", "is_active"]
+def _plain(value: Any) -> Any:
+    if isinstance(value, QuerySet | list | tuple | set):
+        return sorted(str(item) for item in value)
+    return str(value)
 
-    def save_model(self, request: HttpRequest, obj: Plan, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)
+
+class AuditedAdminMixin:
+    """Plain admin edits (plans, staff accounts, roles) leave an audit entry beside Django's own log."""
+
+    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        self._audit(request, obj, "created", message)
+        return super().log_addition(request, obj, message)  # type: ignore[misc]
+
+    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        self._audit(request, obj, "changed", message)
+        return super().log_change(request, obj, message)  # type: ignore[misc]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        # What the form changed, for the audit entry (never a password or its hash).
+        request._audit_changes = {  # type: ignore[attr-defined]
+            name: _plain(form.cleaned_data.get(name))
+            for name in form.changed_data
+            if "password" not in name and name in form.cleaned_data
+        }
+        super().save_model(request, obj, form, change)  # type: ignore[misc]
+
+    @staticmethod
+    def _audit(request: HttpRequest, obj: Any, verb: str, message: Any) -> None:
+        detail = getattr(request, "_audit_changes", None) or {"change": str(message)}
         audit_record(
             actor=staff_actor(request),
-            action="plan.changed" if change else "plan.created",
-            target=obj.code,
-            detail={k: str(form.cleaned_data[k]) for k in form.changed_data},
+            action=f"{obj._meta.model_name}.{verb}",
+            target=str(getattr(obj, "code", None) or getattr(obj, "username", None) or obj)[:128],
+            detail=detail,
         )
+
+
+@admin.register(Plan)
+class PlanAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    list_display = ["code", "name", "monthly_fee_per_number", "is_active"]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -301,8 +351,7 @@ class PhoneNumberAdmin(ReadOnlyMixin, admin.ModelAdmin):
     change_list_template = "backoffice/phonenumber_changelist.html"
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
-        term = "".join(ch for ch in search_term if ch.isdigit())
-        return super().get_search_results(request, queryset, term)
+        return super().get_search_results(request, queryset, number_or_text(search_term))
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.has_perm("inventory.view_phonenumber")
@@ -337,6 +386,8 @@ class PhoneNumberAdmin(ReadOnlyMixin, admin.ModelAdmin):
                 preview = numbers_import_preview(numbers=numbers)
             except DomainError as refusal:
                 form.add_error(None, str(refusal))
+            except ValidationError as invalid:
+                form.add_error(None, invalid)
         context = {
             **self.admin_site.each_context(request),
             "title": _("Import 050 numbers"),
@@ -485,11 +536,43 @@ class ApplicationAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 @admin.register(IssuedLine)
 class IssuedLineAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ["number", "customer", "application", "issued_at", "cancelled_on", "secrets_destroyed_at"]
+    list_display = [
+        "number",
+        "customer",
+        "application",
+        "issued_at",
+        "cancelled_on",
+        "secrets_destroyed_at",
+        "sip_password_reissued_at",
+    ]
     search_fields = ["^number__number", "customer__user__username"]
     list_select_related = ["customer__user", "application"]
-    exclude = ["service_pin_encrypted", "sip_password_encrypted"]
+    # The registrar's digests are password equivalents: never on screen.
+    exclude = ["service_pin_encrypted", "sip_password_encrypted", "sip_ha1", "sip_ha1b"]
     show_full_result_count = False
+    actions = ["reissue_sip_password"]
+
+    @admin.action(description=_("Reissue the IP phone password"), permissions=["reissue"])
+    def reissue_sip_password(self, request: HttpRequest, queryset: QuerySet) -> None:
+        from selfcare.orders.services import sip_password_reissue
+
+        reissued = []
+        for line in queryset.order_by("number_id"):
+            try:
+                sip_password_reissue(line_id=line.pk, actor=staff_actor(request))
+            except DomainError as refusal:
+                messages.error(request, str(refusal))
+            else:
+                reissued.append(line.number_id)
+        if reissued:
+            messages.success(
+                request,
+                _("Reissued the IP phone password of %(numbers)s; the old one no longer works. The letter is queued.")
+                % {"numbers": ", ".join(reissued)},
+            )
+
+    def has_reissue_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("orders.reissue_sip_password")
 
 
 # Letters --------------------------------------------------------------------------------------
@@ -600,3 +683,23 @@ class AuditEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
         response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="audit.csv"'
         return response
+
+
+# Staff accounts and roles ---------------------------------------------------------------------
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class RoleAdmin(AuditedAdminMixin, GroupAdmin):
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(User)
+class StaffUserAdmin(AuditedAdminMixin, UserAdmin):
+    list_display = ["username", "email", "is_staff", "is_superuser", "is_active", "locked_until"]
+    list_filter = ["is_staff", "is_superuser", "is_active", "groups"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

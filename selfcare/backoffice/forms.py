@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from selfcare.accounts.login import staff_login_blocked, staff_password_refused
 from selfcare.accounts.models import Customer, Plan
 from selfcare.inventory.errors import BadNumber
 from selfcare.inventory.services import parse_number
@@ -108,3 +110,19 @@ class BillingForm(forms.Form):
     month = forms.DateField(
         label=_("month"), input_formats=["%Y-%m"], widget=forms.TextInput(attrs={"placeholder": "YYYY-MM"})
     )
+
+
+class StaffAuthenticationForm(AdminAuthenticationForm):
+    """The staff password step: throttled per IP, locked after repeated failures, every failure audited."""
+
+    def clean(self):  # type: ignore[no-untyped-def]
+        username = self.cleaned_data.get("username") or ""
+        ip = self.request.META.get("REMOTE_ADDR") if self.request is not None else None
+        if staff_login_blocked(username=username, ip=ip):
+            staff_password_refused(username=username, ip=ip)
+            raise self.get_invalid_login_error()
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            staff_password_refused(username=username, ip=ip)
+            raise

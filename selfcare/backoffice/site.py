@@ -18,6 +18,12 @@ class StaffSite(admin.AdminSite):
     index_title = _("Dashboard")
     index_template = "backoffice/dashboard.html"
 
+    @property
+    def login_form(self):  # type: ignore[override]
+        from selfcare.backoffice.forms import StaffAuthenticationForm
+
+        return StaffAuthenticationForm
+
     def has_permission(self, request: HttpRequest) -> bool:
         user = request.user
         return bool(super().has_permission(request) and user.is_verified())  # type: ignore[union-attr,attr-defined]

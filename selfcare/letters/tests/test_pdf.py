@@ -8,7 +8,7 @@ import subprocess
 import pytest
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
-from django.utils import timezone
+from django.utils import timezone, translation
 from PIL import Image
 from pypdf import PdfReader
 from pypdf.generic import IndirectObject
@@ -277,5 +277,7 @@ def test_given_the_encryption_key_is_gone_when_rendering_then_a_clear_refusal_na
     with pytest.raises(SecretsUnreadable) as refusal:
         letters_render(letter_ids=[letter.pk])
 
-    assert f"letter {letter.pk}" in str(refusal.value)
+    assert refusal.value.params["letter_id"] == letter.pk
+    with translation.override("en"):
+        assert f"letter {letter.pk}" in str(refusal.value)
     assert token not in str(refusal.value)
