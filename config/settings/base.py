@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "selfcare.inventory",
     "selfcare.orders",
     "selfcare.letters",
+    "selfcare.registrar",
     "selfcare.portal",
     "selfcare.backoffice",
 ]
@@ -195,6 +196,18 @@ SELFCARE_SECRETS_RETENTION_DAYS = env_int("SELFCARE_SECRETS_RETENTION_DAYS", 30)
 SELFCARE_SHOW_PASSWORDS_MINUTES = env_int("SELFCARE_SHOW_PASSWORDS_MINUTES", 30)
 SELFCARE_LOW_POOL_WARNING = env_int("SELFCARE_LOW_POOL_WARNING", 1000)
 OTP_TOTP_ISSUER = SELFCARE_CARRIER_NAME + " back office"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # no one, superusers included, reads another person's TOTP key
+
+# The SIP registrar (Kamailio) where the phones register with the 050 number and the IP phone
+# password (docs/registrar.md). The HA1 digests stored per line are computed with this realm:
+# changing it (or the domain, for ha1b) means reissuing every IP phone password.
+SELFCARE_SIP_DOMAIN = os.environ.get("SELFCARE_SIP_DOMAIN", "sip.example.invalid")
+SELFCARE_SIP_REALM = os.environ.get("SELFCARE_SIP_REALM", "") or SELFCARE_SIP_DOMAIN
+# The read-only database role the registrar reads the subscriber view as (created NOLOGIN by migrate).
+SELFCARE_REGISTRAR_DB_ROLE = os.environ.get("SELFCARE_REGISTRAR_DB_ROLE", "selfcare_registrar")
+# Kamailio's control socket for kamcmd (e.g. unixs:/run/kamailio/kamailio_ctl); empty: no live control.
+SELFCARE_REGISTRAR_CTL = os.environ.get("SELFCARE_REGISTRAR_CTL", "")
+SELFCARE_KAMCMD = os.environ.get("SELFCARE_KAMCMD", "/usr/sbin/kamcmd")
 
 LOGGING = {
     "version": 1,

@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from selfcare.accounts import services as account_services
 from selfcare.accounts.models import Customer, Plan, User
@@ -583,7 +584,7 @@ class UnpostedFilter(admin.SimpleListFilter):
     parameter_name = "posted"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
-        return [("no", _("not yet posted")), ("yes", _("posted"))]
+        return [("no", _("not yet posted")), ("yes", pgettext_lazy("letter state", "posted"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if self.value() == "no":

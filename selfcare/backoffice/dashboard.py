@@ -32,6 +32,6 @@ def dashboard_context() -> dict[str, Any]:
         "pool": summary,
         "pool_low": selectors.pool_is_low(threshold=threshold),
         "pool_threshold": threshold,
-        "releases": _bars(selectors.quarantine_releases_by_month(months=12), "%Y-%m"),
+        "releases": _bars(selectors.quarantine_releases_by_month(months=12), "%y/%m"),
         "additions": _bars(selectors.additions_by_week(weeks=12), "%m/%d"),
     }

@@ -19,6 +19,7 @@ ROLES: dict[str, list[str]] = {
         "letters.print_letter",
         "letters.post_letter",
         "inventory.view_phonenumber",
+        "orders.reissue_sip_password",
     ],
     "sales": [
         "accounts.view_customer",

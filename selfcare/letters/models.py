@@ -8,7 +8,8 @@ from selfcare.accounts.models import Customer
 
 
 class Letter(models.Model):
-    """A posted letter to the contract address, e.g. IP電話サービス開始のご案内 for an application.
+    """A posted letter to the contract address: IP電話サービス開始のご案内 for an application, or
+    IP加入電話パスワード再発行のご案内 for one line whose IP phone password staff reissued.
 
     The address is copied when the letter is queued: a later change of address
     does not rewrite what was (or will be) posted.
@@ -16,6 +17,7 @@ class Letter(models.Model):
 
     class Kind(models.TextChoices):
         SERVICE_START = "service_start", _("IP phone service start letter")
+        SIP_PASSWORD_REISSUE = "sip_password_reissue", _("IP phone password reissue letter")
 
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
     customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="letters")
@@ -26,6 +28,14 @@ class Letter(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="letter",
+    )
+    line = models.ForeignKey(
+        "orders.IssuedLine",
+        verbose_name=_("issued line"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reissue_letters",
     )
     recipient_name = models.CharField(_("addressee"), max_length=200)
     postal_code = models.CharField(_("postal code"), max_length=8, blank=True)
@@ -50,6 +60,14 @@ class Letter(models.Model):
         ordering = ["queued_at", "id"]
         indexes = [
             models.Index(fields=["queued_at"], condition=models.Q(posted_at__isnull=True), name="letter_unposted_idx"),
+        ]
+        constraints = [
+            # A reissue letter carries the password of exactly one line, and no application.
+            models.CheckConstraint(
+                condition=~models.Q(kind="sip_password_reissue")
+                | models.Q(line__isnull=False, application__isnull=True),
+                name="letter_reissue_has_line",
+            ),
         ]
 
     def __str__(self) -> str:

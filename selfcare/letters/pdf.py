@@ -1,4 +1,5 @@
-"""The IP電話サービス開始のご案内 letter as A4 PDF pages, one page per letter.
+"""The IP電話サービス開始のご案内 letter (and the IP加入電話パスワード再発行のご案内 letter of
+one line) as A4 PDF pages, one page per letter.
 
 The letter is a Japanese document whatever the staff's UI language, so its
 wording is Japanese here rather than gettext strings. IPAexGothic is embedded
@@ -60,6 +61,9 @@ NO_BREAK_BEFORE = set("、。，．・：；？！ー）」』】〕｝〉》)]}
 NO_BREAK_AFTER = set("（「『【〔｛〈《([{")
 DESTROYED_TEXT = "消去済み ─ 再発行のお手続きが必要です"
 CANCELLED_TEXT = "解約済み"
+SERVICE_START_TITLE = "IP電話サービス開始のご案内"
+REISSUE_TITLE = "IP加入電話パスワード再発行のご案内"
+PIN_UNCHANGED_TEXT = "変更ありません"
 
 
 @lru_cache(maxsize=1)
@@ -84,7 +88,7 @@ def letters_pdf(letters: Iterable[Letter], *, progress: Callable[[int], object] 
     font = letter_font()
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=A4, pageCompression=1, initialFontName=font, initialFontSize=10)
-    canvas.setTitle("IP電話サービス開始のご案内")
+    canvas.setTitle(SERVICE_START_TITLE)
     canvas.setAuthor(settings.SELFCARE_CARRIER_NAME)
     canvas.setCreator("050 self-care")
     today = clock.today()
@@ -164,6 +168,16 @@ def _row(line: IssuedLine, today: dt.date) -> _Row:
     if line.secrets_destroyed_at is not None or not line.service_pin_encrypted or not line.sip_password_encrypted:
         return _Row(number, None, None, DESTROYED_TEXT)
     return _Row(number, line.service_pin(), line.sip_password(), None)
+
+
+def _reissue_row(line: IssuedLine, today: dt.date) -> _Row:
+    """The new IP phone password only: the PIN did not change and is not put on paper again."""
+    number = format_number(line.number_id)
+    if line.cancelled_on is not None and line.cancelled_on <= today:
+        return _Row(number, None, None, CANCELLED_TEXT)
+    if not line.sip_password_encrypted:
+        return _Row(number, None, None, DESTROYED_TEXT)
+    return _Row(number, PIN_UNCHANGED_TEXT, line.sip_password(), None)
 
 
 class _LetterPage:
@@ -279,8 +293,14 @@ class _LetterPage:
         y += 4.2
         self.text(RIGHT, y, settings.SELFCARE_SERVICE_SITE_URL, 8.0, align="right")
 
+    @property
+    def reissue(self) -> bool:
+        return self.letter.kind == Letter.Kind.SIP_PASSWORD_REISSUE
+
     def opening(self, y: float) -> float:
-        self.text((LEFT + RIGHT) / 2, y, "IP電話サービス開始のご案内", 16.0, align="center")
+        if self.reissue:
+            return self.reissue_opening(y)
+        self.text((LEFT + RIGHT) / 2, y, SERVICE_START_TITLE, 16.0, align="center")
         y += 10.0
         application = self.letter.application
         count = application.count if application is not None else 0
@@ -303,13 +323,43 @@ class _LetterPage:
         self.text(RIGHT - 3.0, y, f"追加番号数 {count}", 9.5, align="right")
         return y + 9.0
 
+    def reissue_opening(self, y: float) -> float:
+        line = self.letter.line
+        self.text((LEFT + RIGHT) / 2, y, REISSUE_TITLE, 16.0, align="center")
+        y += 10.0
+        y = self.paragraph(
+            y,
+            f"拝啓 平素は{settings.SELFCARE_CARRIER_NAME}をご利用いただき、誠にありがとうございます。"
+            "お申し出により、下記のIP電話番号(050番号)のIP加入電話パスワードを再発行いたしましたので、"
+            "ご案内申し上げます。これまでのIP加入電話パスワードは、再発行の時点でご利用いただけなくなりました。"
+            "お手数ですが、IP電話機(アダプタ)に新しいパスワードを設定してください。"
+            "付加サービスパスワードは変更しておりません。",
+            9.5,
+        )
+        y += 1.5
+        self.text((LEFT + RIGHT) / 2, y + 2.5, "記", 10.0, align="center")
+        y += 8.0
+        self.c.setLineWidth(0.5)
+        self.rect(LEFT, y - 5.0, RIGHT - LEFT, 7.5, fill=0.93)
+        number = format_number(line.number_id) if line is not None else "-"
+        application = line.application.application_number if line is not None else "-"
+        self.text(LEFT + 3.0, y, f"IP電話番号 {number}", 10.5)
+        self.text(LEFT + 66.0, y, f"再発行日 {japanese_date(timezone.localdate(self.letter.queued_at))}", 9.5)
+        self.text(RIGHT - 3.0, y, f"申込番号 {application}", 9.5, align="right")
+        return y + 9.0
+
     def lines_table(self, top: float, bottom: float) -> float:
         """The table(s) of lines between ``top`` and ``bottom``; returns where they end."""
-        application = self.letter.application
-        lines = list(application.lines.all()) if application is not None else []
-        self.text(LEFT, top, "■ ご利用いただくIP電話番号とパスワード", 10.0)
+        if self.reissue:
+            heading = "■ 新しいIP加入電話パスワード"
+            rows = [_reissue_row(self.letter.line, self.today)] if self.letter.line is not None else []
+        else:
+            heading = "■ ご利用いただくIP電話番号とパスワード"
+            application = self.letter.application
+            lines = list(application.lines.all()) if application is not None else []
+            rows = [_row(line, self.today) for line in lines]
+        self.text(LEFT, top, heading, 10.0)
         top += 2.5
-        rows = [_row(line, self.today) for line in lines]
         available = bottom - top
         # As few side-by-side tables as keep the rows legible: up to about 20 numbers take one, 50 take two.
         if (len(rows) + 1) * 5.0 <= available:

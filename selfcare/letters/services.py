@@ -1,4 +1,4 @@
-"""Printing and posting the service-start letters, and destroying the passwords once posted."""
+"""Printing and posting the letters (service start, password reissue), and destroying the passwords once posted."""
 
 from __future__ import annotations
 
@@ -24,7 +24,12 @@ from selfcare.letters.errors import (
 from selfcare.letters.lock_objects import letters_lock, lines_with_secrets_lock
 from selfcare.letters.models import Letter
 from selfcare.letters.pdf import letters_pdf
-from selfcare.letters.selectors import letters_for_printing, letters_in_print_order
+from selfcare.letters.selectors import (
+    letters_for_printing,
+    letters_in_print_order,
+    lines_awaiting_reissue_letter,
+    reissued_passwords_due,
+)
 from selfcare.orders.models import IssuedLine
 
 logger = logging.getLogger(__name__)
@@ -113,6 +118,8 @@ def letters_print(
                 "application": letter.application.application_number if letter.application else None,
                 "print_count": letter.print_count + 1,
             }
+            if letter.line_id is not None:
+                detail["line"] = letter.line_id
             if reprint:
                 detail["reason"] = reason
             audit_record(
@@ -154,16 +161,19 @@ def letters_mark_posted(*, letter_ids: Iterable[int], actor: Actor) -> int:
             posted_at=now, posted_by_id=posted_by_id
         )
         for letter in unposted:
+            detail = {
+                "kind": letter.kind,
+                "application": letter.application.application_number if letter.application else None,
+                "print_count": letter.print_count,
+            }
+            if letter.line_id is not None:
+                detail["line"] = letter.line_id
             audit_record(
                 actor=actor,
                 action="letter.posted",
                 customer_id=letter.customer_id,
                 target=f"letter:{letter.pk}",
-                detail={
-                    "kind": letter.kind,
-                    "application": letter.application.application_number if letter.application else None,
-                    "print_count": letter.print_count,
-                },
+                detail=detail,
             )
     logger.info("Marked %d letters posted for %s", len(unposted), actor.label)
     return len(unposted)
@@ -173,7 +183,11 @@ def posted_secrets_purge(*, actor: Actor, now: dt.datetime | None = None) -> int
     """Destroy the stored passwords of every line whose letter was posted SELFCARE_SECRETS_RETENTION_DAYS ago or more.
 
     Both encrypted fields are blanked and ``secrets_destroyed_at`` set, so from
-    then on only a reissue gives the customer a password. One audit entry per
+    then on only a reissue gives the customer a password. A line whose IP phone
+    password was reissued waits for its newest reissue letter to be that old
+    too; a password reissued after the first destruction goes once that letter
+    is (a conditional update on the reissue time, so a reissue meanwhile wins).
+    The registrar's digests stay: phones keep working. One audit entry per
     application, with the numbers concerned. Idempotent: a second run finds
     nothing left to destroy. Returns the number of lines purged.
     """
@@ -181,8 +195,8 @@ def posted_secrets_purge(*, actor: Actor, now: dt.datetime | None = None) -> int
     posted_before = now - dt.timedelta(days=settings.SELFCARE_SECRETS_RETENTION_DAYS)
     with transaction.atomic(durable=True):
         lines = lines_with_secrets_lock(posted_before=posted_before)
-        if not lines:
-            return 0
+        waiting = lines_awaiting_reissue_letter(line_ids=[line.pk for line in lines], posted_before=posted_before)
+        lines = [line for line in lines if line.pk not in waiting]
         purged = IssuedLine.objects.filter(
             pk__in=[line.pk for line in lines], secrets_destroyed_at__isnull=True
         ).update(service_pin_encrypted="", sip_password_encrypted="", secrets_destroyed_at=now)
@@ -205,5 +219,32 @@ def posted_secrets_purge(*, actor: Actor, now: dt.datetime | None = None) -> int
                     "retention_days": settings.SELFCARE_SECRETS_RETENTION_DAYS,
                 },
             )
-    logger.info("Destroyed the stored passwords of %d lines (%d applications)", purged, len(by_application))
+        purged += _reissued_passwords_purge(actor=actor, now=now, posted_before=posted_before)
+    if purged:
+        logger.info("Destroyed the stored passwords of %d lines", purged)
+    return purged
+
+
+def _reissued_passwords_purge(*, actor: Actor, now: dt.datetime, posted_before: dt.datetime) -> int:
+    purged = 0
+    for line in reissued_passwords_due(posted_before=posted_before):
+        done = IssuedLine.objects.filter(
+            pk=line.pk, sip_password_reissued_at=line.sip_password_reissued_at, secrets_destroyed_at__isnull=False
+        ).update(sip_password_encrypted="", secrets_destroyed_at=now)
+        if not done:
+            continue  # reissued again meanwhile: that password waits for its own letter
+        purged += 1
+        audit_record(
+            actor=actor,
+            action="secrets.purged",
+            customer_id=line.customer_id,
+            target=line.application.application_number,
+            detail={
+                "lines": 1,
+                "numbers": [line.number_id],
+                "reissued_at": line.sip_password_reissued_at.isoformat() if line.sip_password_reissued_at else None,
+                "posted_at": line.reissue_posted_at.isoformat(),  # type: ignore[attr-defined]
+                "retention_days": settings.SELFCARE_SECRETS_RETENTION_DAYS,
+            },
+        )
     return purged

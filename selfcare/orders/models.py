@@ -89,7 +89,12 @@ class IssuedLine(models.Model):
     """A number held by a customer, from issue to cancellation; the history of each number's owners.
 
     The two credentials are stored only encrypted (invariant 6) and are
-    destroyed some time after the letter carrying them was posted.
+    destroyed some time after the letter carrying them was posted. What the
+    SIP registrar needs to check the IP phone password is kept apart: its
+    HA1 digests, computed from the clear password when it is issued (never
+    the password itself). A digest is a password equivalent for SIP: it is
+    never shown, logged or audited, only the registrar's read-only view
+    exposes it, and it is forgotten once the cancellation has taken effect.
     """
 
     application = models.ForeignKey(
@@ -103,6 +108,10 @@ class IssuedLine(models.Model):
     service_pin_encrypted = models.TextField(_("additional service password (encrypted)"), blank=True, editable=False)
     sip_password_encrypted = models.TextField(_("IP phone password (encrypted)"), blank=True, editable=False)
     secrets_destroyed_at = models.DateTimeField(_("passwords destroyed"), null=True, blank=True)
+    sip_password_reissued_at = models.DateTimeField(_("IP phone password reissued"), null=True, blank=True)
+    # md5(number:realm:password) and md5(number@domain:realm:password), as Kamailio's auth_db reads them.
+    sip_ha1 = models.CharField(_("registrar digest (HA1)"), max_length=32, null=True, blank=True, editable=False)
+    sip_ha1b = models.CharField(_("registrar digest (HA1B)"), max_length=32, null=True, blank=True, editable=False)
     cancellation = models.ForeignKey(
         Cancellation,
         verbose_name=_("paper cancellation"),
@@ -116,6 +125,7 @@ class IssuedLine(models.Model):
     objects = IssuedLineQuerySet.as_manager()
 
     class Meta:
+        permissions = [("reissue_sip_password", "Can reissue the IP phone password")]
         verbose_name = _("issued line")
         verbose_name_plural = _("issued lines")
         ordering = ["number_id"]
@@ -129,8 +139,21 @@ class IssuedLine(models.Model):
                 | models.Q(cancellation__isnull=False, cancelled_on__isnull=False),
                 name="line_cancellation_has_date",
             ),
+            models.CheckConstraint(
+                condition=models.Q(sip_ha1__isnull=True, sip_ha1b__isnull=True)
+                | models.Q(sip_ha1__isnull=False, sip_ha1b__isnull=False),
+                name="line_digests_together",
+            ),
         ]
-        indexes = [models.Index(fields=["customer", "number"], name="line_customer_number_idx")]
+        indexes = [
+            models.Index(fields=["customer", "number"], name="line_customer_number_idx"),
+            # registrar_drop_cancelled: cancelled lines whose digests are still kept.
+            models.Index(
+                fields=["cancelled_on"],
+                condition=models.Q(cancelled_on__isnull=False, sip_ha1__isnull=False),
+                name="line_digest_to_forget_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.number_id} → {self.customer_id}"

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from selfcare.accounts.lock_objects import customer_lock
@@ -30,6 +30,9 @@ from selfcare.orders.errors import (
 from selfcare.orders.lock_objects import issuable_numbers_lock, uncancelled_lines_lock
 from selfcare.orders.models import Application, Cancellation, IssuedLine
 from selfcare.orders.parsing import parse_count
+from selfcare.registrar import services as registrar_services
+from selfcare.registrar.digest import sip_digests
+from selfcare.registrar.errors import LineNotFound, LineNotLive
 
 _APPLICATION_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 MAX_IDEMPOTENCY_KEY = 64
@@ -109,14 +112,7 @@ def _place(*, customer: Customer, count: int, idempotency_key: str, actor: Actor
     if claimed != count:  # the locks make this impossible; never issue on a doubt
         raise IntegrityError(f"claimed {claimed} of {count} locked numbers")
     IssuedLine.objects.bulk_create(
-        IssuedLine(
-            application=application,
-            customer=customer,
-            number_id=number,
-            issued_at=now,
-            service_pin_encrypted=crypto.encrypt(credentials.new_service_pin()),
-            sip_password_encrypted=crypto.encrypt(credentials.new_sip_password()),
-        )
+        _new_line(application=application, customer=customer, number=number, issued_at=now)
         for number in sorted(numbers)
     )
     Customer.objects.filter(pk=customer.pk).update(numbers_added=F("numbers_added") + count)
@@ -144,6 +140,22 @@ def _place(*, customer: Customer, count: int, idempotency_key: str, actor: Actor
         },
     )
     return application
+
+
+def _new_line(*, application: Application, customer: Customer, number: str, issued_at: dt.datetime) -> IssuedLine:
+    """A line with two fresh passwords, encrypted, and the registrar's digests of the IP phone password."""
+    sip_password = credentials.new_sip_password()
+    digests = sip_digests(number=number, password=sip_password)
+    return IssuedLine(
+        application=application,
+        customer=customer,
+        number_id=number,
+        issued_at=issued_at,
+        service_pin_encrypted=crypto.encrypt(credentials.new_service_pin()),
+        sip_password_encrypted=crypto.encrypt(sip_password),
+        sip_ha1=digests.ha1,
+        sip_ha1b=digests.ha1b,
+    )
 
 
 def _create_application(*, customer: Customer, count: int, idempotency_key: str, placed_at: dt.datetime) -> Application:
@@ -224,6 +236,12 @@ def numbers_cancel(
         IssuedLine.objects.filter(pk__in=[line.pk for line in lines]).update(
             cancellation=cancellation, cancelled_on=effective_on
         )
+        if effective_on <= clock.today():
+            # In effect at once: the registrar already refuses the numbers; drop their phones too.
+            transaction.on_commit(
+                lambda: registrar_services.cancelled_registrations_drop_after_commit(numbers=numbers, actor=actor),
+                robust=True,
+            )
         free_from = quarantine_end(effective_on)
         PhoneNumber.objects.filter(number__in=numbers).update(status=PhoneNumber.Status.FREE, available_from=free_from)
         audit_record(
@@ -239,3 +257,61 @@ def numbers_cancel(
             },
         )
     return cancellation
+
+
+def sip_password_reissue(*, line_id: int, actor: Actor) -> Letter:
+    """Give a line a new IP phone password (IP加入電話パスワード) and queue the letter that carries it.
+
+    One durable transaction: lock the line's customer (as a cancellation does, so the two never
+    interleave), refuse a line whose cancellation has taken effect, write the new password
+    (encrypted) and its registrar digests with a conditional update, queue an
+    IP加入電話パスワード再発行のご案内 letter for this line, and record the reissue in the audit
+    log (never the password). From the commit the registrar refuses the old password; after it,
+    the phones registered with the old password are dropped (when SELFCARE_REGISTRAR_CTL is set).
+    The additional service password (PIN) is not changed.
+
+    Raises LineNotFound or LineNotLive.
+    """
+    customer_id = IssuedLine.objects.filter(pk=line_id).values_list("customer_id", flat=True).first()
+    if customer_id is None:
+        raise LineNotFound(line_id=line_id)
+    with transaction.atomic(durable=True):
+        customer = customer_lock(customer_id=customer_id)
+        line = IssuedLine.objects.select_related("application").get(pk=line_id)
+        today = clock.today()
+        if line.cancelled_on is not None and line.cancelled_on <= today:
+            raise LineNotLive(number=line.number_id, cancelled_on=line.cancelled_on.isoformat())
+        password = credentials.new_sip_password()
+        digests = sip_digests(number=line.number_id, password=password)
+        now = clock.now()
+        updated = (
+            IssuedLine.objects.filter(pk=line.pk, customer_id=customer.pk)
+            .filter(Q(cancelled_on__isnull=True) | Q(cancelled_on__gt=today))
+            .update(
+                sip_password_encrypted=crypto.encrypt(password),
+                sip_ha1=digests.ha1,
+                sip_ha1b=digests.ha1b,
+                sip_password_reissued_at=now,
+            )
+        )
+        if updated != 1:  # the customer lock makes this impossible; never queue a letter on a doubt
+            raise IntegrityError(f"reissue of line {line.pk} updated {updated} rows")
+        letter = Letter.objects.create(
+            kind=Letter.Kind.SIP_PASSWORD_REISSUE,
+            customer=customer,
+            line=line,
+            recipient_name=customer.contract_name,
+            postal_code=customer.postal_code,
+            address=customer.address,
+            queued_at=now,
+        )
+        audit_record(
+            actor=actor,
+            action="sip_password.reissued",
+            customer=customer,
+            target=line.number_id,
+            detail={"line": line.pk, "application": line.application.application_number, "letter": letter.pk},
+        )
+        number = line.number_id
+        transaction.on_commit(lambda: registrar_services.registrations_drop_after_commit(number=number), robust=True)
+    return letter

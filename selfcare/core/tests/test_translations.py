@@ -11,15 +11,17 @@ JA = ROOT / "locale" / "ja" / "LC_MESSAGES"
 
 
 def po_entries(path: Path) -> list[tuple[str, str, bool]]:
-    """(msgid, msgstr, fuzzy) for every entry but the header."""
+    """(msgid, msgstr, fuzzy) for every entry but the header; a msgid with a context is "context\x04msgid"."""
     entries: list[tuple[str, str, bool]] = []
-    msgid = msgstr = None
+    msgid = msgstr = context = None
     fuzzy = False
     target = None
     for raw in [*path.read_text(encoding="utf-8").splitlines(), ""]:
         line = raw.strip()
         if line.startswith("#,") and "fuzzy" in line:
             fuzzy = True
+        elif line.startswith("msgctxt "):
+            context = ast.literal_eval(line[8:])
         elif line.startswith("msgid "):
             msgid, target = ast.literal_eval(line[6:]), "id"
         elif line.startswith("msgstr "):
@@ -30,8 +32,8 @@ def po_entries(path: Path) -> list[tuple[str, str, bool]]:
             msgstr = (msgstr or "") + ast.literal_eval(line)
         elif not line and msgid is not None:
             if msgid:
-                entries.append((msgid, msgstr or "", fuzzy))
-            msgid = msgstr = None
+                entries.append((f"{context}\x04{msgid}" if context else msgid, msgstr or "", fuzzy))
+            msgid = msgstr = context = None
             fuzzy, target = False, None
     return entries
 

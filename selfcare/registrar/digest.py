@@ -1,0 +1,36 @@
+"""The HA1 digests a SIP registrar checks a phone's password against (RFC 2617 / 8760 with MD5).
+
+HA1 = md5(username:realm:password), and Kamailio's HA1B = md5(username@domain:realm:password) for
+phones that send the domain in the username. MD5 is what SIP digest authentication uses; it is not
+our choice of hash, and these digests are never used as password storage for people.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from django.conf import settings
+
+
+@dataclass(frozen=True)
+class SipDigests:
+    ha1: str
+    ha1b: str
+
+    def __repr__(self) -> str:  # a digest is a password equivalent: keep it out of tracebacks and logs
+        return "SipDigests(<hidden>)"
+
+
+def _md5(text: str) -> str:
+    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+
+
+def sip_digests(*, number: str, password: str) -> SipDigests:
+    """The digests of ``password`` for ``number`` under the configured realm and domain."""
+    realm = settings.SELFCARE_SIP_REALM
+    domain = settings.SELFCARE_SIP_DOMAIN
+    return SipDigests(
+        ha1=_md5(f"{number}:{realm}:{password}"),
+        ha1b=_md5(f"{number}@{domain}:{realm}:{password}"),
+    )

@@ -1,0 +1,285 @@
+"""A real Kamailio on 127.0.0.1 and real sipp REGISTERs against it, for the tests (plain helpers).
+
+Kamailio is started from the kamailio.cfg that ``manage.py registrar_config`` writes, as a
+non-root user, with every runtime file under one temporary directory; ``start`` returns only once
+it answers SIP on its port and kamcmd on its control socket, and fails the test otherwise.
+"""
+
+from __future__ import annotations
+
+import grp
+import os
+import pwd
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
+
+KAMAILIO = Path("/usr/sbin/kamailio")
+KAMCMD = Path("/usr/sbin/kamcmd")
+SIPP = Path("/usr/bin/sipp")
+PACKAGES = "kamailio kamailio-postgres-modules sip-tester"
+START_SECONDS = 15
+
+SCENARIO = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="register, expect {expect}">
+  <send retrans="500">
+    <![CDATA[
+      REGISTER sip:{domain} SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      Max-Forwards: 70
+      From: <sip:[service]@{domain}>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@{domain}>
+      Call-ID: [call_id]
+      CSeq: 1 REGISTER
+      Contact: <sip:[service]@[local_ip]:[local_port]>
+      Expires: 600
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv response="401" auth="true"/>
+  <send retrans="500">
+    <![CDATA[
+      REGISTER sip:{domain} SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      Max-Forwards: 70
+      From: <sip:[service]@{domain}>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@{domain}>
+      Call-ID: [call_id]
+      CSeq: 2 REGISTER
+      Contact: <sip:[service]@[local_ip]:[local_port]>
+      Expires: 600
+      [authentication]
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv response="{expect}"/>
+</scenario>
+"""
+
+
+def require(path: Path) -> Path:
+    if not path.exists():
+        pytest.fail(f"{path} is missing: install the Debian packages {PACKAGES} (scripts/test does).")
+    return path
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _unprivileged_user() -> tuple[int, int, str, str] | None:
+    """Who Kamailio runs as when the tests run as root: Debian's kamailio user, else nobody."""
+    if os.geteuid() != 0:
+        return None
+    for name in ("kamailio", "nobody"):
+        try:
+            entry = pwd.getpwnam(name)
+        except KeyError:
+            continue
+        return entry.pw_uid, entry.pw_gid, name, grp.getgrgid(entry.pw_gid).gr_name
+    pytest.fail("Running as root, but there is neither a kamailio nor a nobody user to run Kamailio as.")
+
+
+@dataclass
+class Sipp:
+    """What one sipp run saw: its exit status and the status codes of the responses it received."""
+
+    returncode: int
+    codes: list[int]
+    output: str
+
+
+@dataclass
+class Registrar:
+    db_url: str
+    workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="selfcare-kamailio-")))
+    port: int = field(default_factory=free_udp_port)
+    process: subprocess.Popen | None = None
+
+    @property
+    def config(self) -> Path:
+        return self.workdir / "kamailio.cfg"
+
+    @property
+    def ctl_socket(self) -> Path:
+        return self.workdir / "kamailio_ctl"
+
+    @property
+    def log(self) -> Path:
+        return self.workdir / "kamailio.log"
+
+    @property
+    def ctl_address(self) -> str:
+        return f"unixs:{self.ctl_socket}"
+
+    def start(self) -> Registrar:
+        kamailio = require(KAMAILIO)
+        require(KAMCMD)
+        require(SIPP)
+        if not list(Path("/usr/lib").glob("*/kamailio/modules/db_postgres.so")):
+            pytest.fail(f"Kamailio's db_postgres module is missing: install the Debian packages {PACKAGES}.")
+        call_command(
+            "registrar_config",
+            listen=[f"udp:127.0.0.1:{self.port}"],
+            db_url=self.db_url,
+            ctl_socket=str(self.ctl_socket),
+            children=2,
+            log_stderr=True,
+            output=str(self.config),
+        )
+        command = [
+            str(kamailio),
+            "-f",
+            str(self.config),
+            "-DD",  # stay in the foreground: the test owns the process
+            "-E",
+            "-P",
+            str(self.workdir / "kamailio.pid"),
+            "-Y",
+            str(self.workdir),
+            "-m",
+            "32",
+        ]
+        user = _unprivileged_user()
+        if user is not None:
+            uid, gid, name, group = user
+            os.chmod(self.workdir, 0o750)  # noqa: S103 - the runtime directory of the user it runs as
+            os.chown(self.workdir, uid, gid)
+            os.chown(self.config, uid, gid)
+            command += ["-u", name, "-g", group]
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir)
+        self._wait_until_answering()
+        return self
+
+    def _wait_until_answering(self) -> None:
+        """Kamailio exits 0 in many failures and forks before it is ready: ask it, over SIP and kamcmd."""
+        assert self.process is not None
+        deadline = time.monotonic() + START_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"Kamailio exited ({self.process.returncode}) on start:\n{self.log_tail()}")
+            if self._answers_options() and self.ctl_socket.exists() and self._answers_kamcmd():
+                return
+            time.sleep(0.1)
+        pytest.fail(
+            f"Kamailio did not answer on udp:127.0.0.1:{self.port} within {START_SECONDS} s:\n{self.log_tail()}"
+        )
+
+    def _answers_options(self) -> bool:
+        call_id = uuid.uuid4().hex
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.bind(("127.0.0.1", 0))
+            probe.settimeout(0.3)
+            local = probe.getsockname()[1]
+            request = (
+                f"OPTIONS sip:{settings.SELFCARE_SIP_DOMAIN} SIP/2.0\r\n"
+                f"Via: SIP/2.0/UDP 127.0.0.1:{local};branch=z9hG4bK{call_id[:16]}\r\n"
+                "Max-Forwards: 70\r\n"
+                f"From: <sip:probe@127.0.0.1>;tag={call_id[:8]}\r\n"
+                f"To: <sip:{settings.SELFCARE_SIP_DOMAIN}>\r\n"
+                f"Call-ID: {call_id}\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+            )
+            probe.sendto(request.encode(), ("127.0.0.1", self.port))
+            try:
+                reply = probe.recv(4096).decode(errors="replace")
+            except TimeoutError:
+                return False
+        return reply.startswith("SIP/2.0 200") and call_id in reply
+
+    def _answers_kamcmd(self) -> bool:
+        done = subprocess.run(
+            [str(KAMCMD), "-s", self.ctl_address, "core.uptime"], capture_output=True, text=True, timeout=5, check=False
+        )
+        return done.returncode == 0 and "uptime" in done.stdout
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self._wait_for_database_sessions_to_end()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def _wait_for_database_sessions_to_end(self) -> None:
+        """Kamailio's main process exits before its children have closed their database sessions."""
+        login = urlsplit(self.db_url).username
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE usename = %s", [login])
+                if cursor.fetchone() == (0,):
+                    return
+            time.sleep(0.05)
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def register(self, *, number: str, password: str, expect: int, username: str | None = None) -> Sipp:
+        """One sipp REGISTER for ``number`` (401 challenge, then the answer); asserts the answer is ``expect``."""
+        assert self.alive(), f"Kamailio is not running:\n{self.log_tail()}"
+        run_dir = Path(tempfile.mkdtemp(dir=self.workdir, prefix="sipp-"))
+        scenario = run_dir / "register.xml"
+        scenario.write_text(SCENARIO.format(domain=settings.SELFCARE_SIP_DOMAIN, expect=expect))
+        command = [
+            str(SIPP),
+            f"127.0.0.1:{self.port}",
+            "-sf",
+            str(scenario),
+            "-nostdin",
+            "-m",
+            "1",
+            "-timeout",
+            "10s",
+            "-timeout_error",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            str(free_udp_port()),
+            "-mp",
+            str(free_udp_port()),
+            "-cp",
+            str(free_udp_port()),
+            "-s",
+            number,
+            "-au",
+            username or number,
+            "-ap",
+            password,
+            "-trace_msg",
+        ]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=30, cwd=run_dir, check=False)
+        trace = "\n".join(path.read_text(errors="replace") for path in sorted(run_dir.glob("*_messages.log")))
+        codes = [int(code) for code in re.findall(r"^SIP/2\.0 (\d{3}) ", trace, re.MULTILINE)]
+        result = Sipp(returncode=done.returncode, codes=codes, output=done.stdout[-2000:] + done.stderr[-2000:])
+        assert done.returncode == 0 and codes == [401, expect], (
+            f"sipp REGISTER {number}: wanted 401 then {expect}, got {codes} (sipp exit {done.returncode})\n"
+            f"{result.output}\n--- kamailio ---\n{self.log_tail()}"
+        )
+        return result

@@ -1,0 +1,68 @@
+"""From the browser to the phone: a customer adds a number in Chromium, reads the IP phone password off
+the completion page, and a SIP phone (sipp) registers with it at the real Kamailio."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from selfcare.portal.tests.browser_support import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    JA,
+    Site,
+    Tabs,
+    button,
+    expect_completion,
+    to_confirm,
+)
+from selfcare.portal.tests.conftest import PASSWORD
+
+pytestmark = [pytest.mark.postgres, pytest.mark.browser]
+
+
+@pytest.fixture
+def login_customer(customer):
+    customer.user.set_password(PASSWORD)
+    customer.user.save()
+    return customer
+
+
+@pytest.fixture
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium).")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            yield chromium
+            chromium.close()
+
+
+# ``browser`` comes last: the fixtures before it touch the database, and under Playwright's event
+# loop they would open a connection of their own that nobody closes.
+def test_a_number_added_in_the_browser_registers_with_the_password_shown(
+    registrar, live_server, login_customer, pool, mailoutbox, browser
+):
+    site = Site(base=live_server.url, customer=login_customer, outbox=mailoutbox)
+    tabs = Tabs(browser)
+    try:
+        page = tabs.page()
+        to_confirm(page, site, 1)
+        button(page, JA["execute"]).click()
+        expect_completion(page)
+
+        row = page.get_by_role("table").locator("tbody").get_by_role("row")
+        expect(row).to_have_count(1)
+        shown_number, _pin, shown_password = (cell.strip() for cell in row.get_by_role("cell").all_inner_texts())
+    finally:
+        tabs.close()
+    number = re.sub(r"\D", "", shown_number)
+    assert re.fullmatch(r"050\d{8}", number), shown_number
+    assert len(shown_password) == 12
+
+    registrar.register(number=number, password=shown_password, expect=200)
+    registrar.register(number=number, password=shown_password[:-1], expect=403)
