@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from selfcare.accounts.errors import BadLimit, LimitBelowUsage, PlanNotFound, SelfcareIdTaken
 from selfcare.accounts.lock_objects import customer_lock
 from selfcare.accounts.models import Customer, Plan, User, selfcare_id_validator
+from selfcare.core import clock, crypto
 from selfcare.core.audit import Actor, audit_record
 
 # Letters and digits without look-alikes, for passwords the carrier hands out on paper.
@@ -67,6 +68,8 @@ def customer_create(
             if addition_limit is not None:
                 customer.addition_limit = addition_limit
             customer.save()
+            if generated is not None:
+                _credentials_letter_queue(customer=customer, password=generated)
             audit_record(
                 actor=actor,
                 action="customer.created",
@@ -77,6 +80,21 @@ def customer_create(
     except IntegrityError:
         raise SelfcareIdTaken(selfcare_id=selfcare_id) from None
     return CreatedCustomer(customer=customer, initial_password=generated)
+
+
+def _credentials_letter_queue(*, customer: Customer, password: str) -> None:
+    """The self-care ID and its generated password go by post too; the password only encrypted."""
+    from selfcare.letters.models import Letter
+
+    Letter.objects.create(
+        kind=Letter.Kind.SELFCARE_CREDENTIALS,
+        customer=customer,
+        secret_encrypted=crypto.encrypt(password),
+        recipient_name=customer.contract_name,
+        postal_code=customer.postal_code,
+        address=customer.address,
+        queued_at=clock.now(),
+    )
 
 
 def customer_set_limit(*, customer_id: int, limit: int, actor: Actor) -> Customer:

@@ -18,6 +18,7 @@ class Letter(models.Model):
     class Kind(models.TextChoices):
         SERVICE_START = "service_start", _("IP phone service start letter")
         SIP_PASSWORD_REISSUE = "sip_password_reissue", _("IP phone password reissue letter")
+        SELFCARE_CREDENTIALS = "selfcare_credentials", _("self-care ID and initial password letter")
 
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
     customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="letters")
@@ -36,6 +37,12 @@ class Letter(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="reissue_letters",
+    )
+    secret_encrypted = models.TextField(
+        _("initial password (encrypted)"),
+        blank=True,
+        editable=False,
+        help_text=_("Only on a self-care ID letter; destroyed like the numbers' passwords after posting."),
     )
     recipient_name = models.CharField(_("addressee"), max_length=200)
     postal_code = models.CharField(_("postal code"), max_length=8, blank=True)

@@ -63,6 +63,7 @@ DESTROYED_TEXT = "消去済み ─ 再発行のお手続きが必要です"
 CANCELLED_TEXT = "解約済み"
 SERVICE_START_TITLE = "IP電話サービス開始のご案内"
 REISSUE_TITLE = "IP加入電話パスワード再発行のご案内"
+CREDENTIALS_TITLE = "カスタマー・セルフケア・サービス ご利用のご案内"
 PIN_UNCHANGED_TEXT = "変更ありません"
 
 
@@ -226,6 +227,9 @@ class _LetterPage:
         self.fold_marks()
         self.address_block()
         self.sender_block()
+        if self.letter.kind == Letter.Kind.SELFCARE_CREDENTIALS:
+            self.credentials(70.0)
+            return
         y = self.opening(70.0)
         closing = self.closing_sections()
         # The table takes what the closing sections leave; a short table lets them follow it.
@@ -292,6 +296,49 @@ class _LetterPage:
         self.text(RIGHT, y, f"カスタマーセンター TEL {settings.SELFCARE_SUPPORT_PHONE}", 8.5, align="right")
         y += 4.2
         self.text(RIGHT, y, settings.SELFCARE_SERVICE_SITE_URL, 8.0, align="right")
+
+    def credentials(self, y: float) -> None:
+        """The self-care ID and the initial password of a new contract, decrypted only here."""
+        from selfcare.core import crypto
+
+        letter = self.letter
+        self.text((LEFT + RIGHT) / 2, y, CREDENTIALS_TITLE, 16.0, align="center")
+        y = self.paragraph(
+            y + 10.0,
+            f"拝啓 平素は{settings.SELFCARE_CARRIER_NAME}をご利用いただき、誠にありがとうございます。"
+            "カスタマー・セルフケア・サービスにログインするための「セルフケアID」と「セルフケアパスワード」を"
+            "ご案内申し上げます。050番号の追加などのお手続きにご利用ください。",
+            9.5,
+        )
+        self.text((LEFT + RIGHT) / 2, y + 4.0, "記", 10.0, align="center")
+        y += 10.0
+        password = crypto.decrypt(letter.secret_encrypted) if letter.secret_encrypted else None
+        rows = [
+            ("セルフケアID", letter.customer.selfcare_id),
+            ("セルフケアパスワード", password or "消去済み ─ 再発行のお手続きが必要です"),
+        ]
+        self.c.setLineWidth(0.5)
+        for label, value in rows:
+            self.rect(LEFT, y, 60.0, 10.0, fill=0.93)
+            self.rect(LEFT + 60.0, y, RIGHT - LEFT - 60.0, 10.0)
+            self.text(LEFT + 3.0, y + 6.5, label, 10.5)
+            self.text(LEFT + 63.0, y + 6.8, value, 13.0 if password else 9.5)
+            y += 10.0
+        y += 8.0
+        days = settings.SELFCARE_SECRETS_RETENTION_DAYS
+        items = [
+            f"ログイン: サービスサイト({settings.SELFCARE_SERVICE_SITE_URL})の「セルフケアログイン」から、"
+            "セルフケアIDとセルフケアパスワードを入力してください。",
+            "ご本人様確認のため、ログイン後、ご契約時に登録のメールアドレス宛に認証コードをお送りします(二段階認証)。",
+            "初回ログイン後、「パスワード変更」から15文字以上のご自身のパスワードに変更してください。",
+            f"本書の発送から{days}日後に、当社で保管している初期パスワードは消去されます。",
+            f"お問い合わせ: {settings.SELFCARE_CARRIER_NAME} カスタマーセンター TEL {settings.SELFCARE_SUPPORT_PHONE}",
+        ]
+        self._section_drawer("■ ご利用方法", items, 9.0)(y)
+        self.text(RIGHT, BOTTOM - 2.0, "以上", 9.5, align="right")
+        self.c.setFillGray(0.45)
+        self.text(RIGHT, 292.0, f"L{letter.pk}", 6.5, align="right")
+        self.c.setFillGray(0)
 
     @property
     def reissue(self) -> bool:

@@ -33,7 +33,7 @@ def letters_for_printing(*, letter_ids: list[int]) -> Iterator[Letter]:
         loaded = {
             letter.pk: letter
             for letter in Letter.objects.filter(pk__in=chunk)
-            .select_related("application", "line__application")
+            .select_related("application", "line__application", "customer__user")
             .prefetch_related(lines)
         }
         for pk in chunk:

@@ -220,9 +220,29 @@ def posted_secrets_purge(*, actor: Actor, now: dt.datetime | None = None) -> int
                 },
             )
         purged += _reissued_passwords_purge(actor=actor, now=now, posted_before=posted_before)
+        _credentials_letters_purge(actor=actor, posted_before=posted_before)
     if purged:
         logger.info("Destroyed the stored passwords of %d lines", purged)
     return purged
+
+
+def _credentials_letters_purge(*, actor: Actor, posted_before: dt.datetime) -> int:
+    """Initial self-care passwords on posted letters go the same way as the numbers' passwords."""
+    due = list(
+        Letter.objects.filter(
+            kind=Letter.Kind.SELFCARE_CREDENTIALS, posted_at__lt=posted_before, secret_encrypted__gt=""
+        ).values_list("pk", "customer_id")
+    )
+    for letter_id, customer_id in due:
+        Letter.objects.filter(pk=letter_id).update(secret_encrypted="")
+        audit_record(
+            actor=actor,
+            action="secrets.purged",
+            customer_id=customer_id,
+            target=f"letter:{letter_id}",
+            detail={"letter": letter_id, "kind": Letter.Kind.SELFCARE_CREDENTIALS.value},
+        )
+    return len(due)
 
 
 def _reissued_passwords_purge(*, actor: Actor, now: dt.datetime, posted_before: dt.datetime) -> int:

@@ -37,6 +37,23 @@ def credentials_rotate(*, actor: Actor, progress: Callable[[int], object] | None
         last_pk = lines[-1].pk
         if progress is not None:
             progress(len(lines))
+    letters = _letters_rotate()
     with transaction.atomic():
-        audit_record(actor=actor, action="credentials.rotated", detail={"lines": rotated})
+        audit_record(actor=actor, action="credentials.rotated", detail={"lines": rotated, "letters": letters})
+    return rotated
+
+
+def _letters_rotate() -> int:
+    """Initial self-care passwords waiting on unpurged letters."""
+    from selfcare.letters.models import Letter
+
+    rotated = 0
+    with transaction.atomic():
+        letters = list(
+            Letter.objects.select_for_update().filter(secret_encrypted__gt="").only("pk", "secret_encrypted")
+        )
+        for letter in letters:
+            letter.secret_encrypted = crypto.rotate(letter.secret_encrypted)
+        Letter.objects.bulk_update(letters, ["secret_encrypted"], batch_size=1_000)
+        rotated += len(letters)
     return rotated

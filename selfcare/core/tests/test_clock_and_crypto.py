@@ -146,7 +146,7 @@ def test_given_lines_under_key_a_when_rotated_to_key_b_then_they_decrypt_with_ke
     with pytest.raises(crypto.InvalidToken):
         IssuedLine.objects.get(pk=lines[0].pk).sip_password()
     entry = AuditEntry.objects.get(action="credentials.rotated")
-    assert entry.detail == {"lines": 5}
+    assert entry.detail == {"lines": 5, "letters": 0}
 
 
 def test_given_a_rotation_when_run_again_then_it_is_harmless(settings, actor, lines_under_key_a):
@@ -197,7 +197,7 @@ def test_given_lines_whose_secrets_were_destroyed_when_rotating_then_they_are_sk
 
 def test_given_no_lines_when_rotating_then_zero_and_an_audit_entry(db, actor):
     assert credentials_rotate(actor=actor) == 0
-    assert AuditEntry.objects.get(action="credentials.rotated").detail == {"lines": 0}
+    assert AuditEntry.objects.get(action="credentials.rotated").detail == {"lines": 0, "letters": 0}
 
 
 # --- the audit log is written once -----------------------------------------------------------------
