@@ -13,12 +13,18 @@ import zoneinfo
 import pytest
 import time_machine
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from selfcare.backoffice.tests.conftest import STAFF_PASSWORD, _staff_user, totp_token
 from selfcare.core import clock
 from selfcare.orders.services import numbers_add, numbers_cancel
-from selfcare.portal.tests.browser_support import CHROMIUM, CHROMIUM_ARGS, DESKTOP, TIMEOUT_MS, Tabs, screenshot
+from selfcare.portal.tests.browser_support import (
+    DESKTOP,
+    TIMEOUT_MS,
+    Tabs,
+    chromium_browser,
+    screenshot,
+)
 from selfcare.testing import TEST_ACTOR, CustomerFactory, UserFactory, pool_add
 
 pytestmark = pytest.mark.browser
@@ -29,14 +35,8 @@ WEEKLY_ADDITIONS = [2, 4, 1, 6, 3, 0, 5, 8, 2, 7, 4, 3]  # oldest week first, th
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium).")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            yield chromium
-            chromium.close()
+    with chromium_browser() as chromium:
+        yield chromium
 
 
 @pytest.fixture

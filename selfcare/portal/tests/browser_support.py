@@ -6,10 +6,13 @@ Everything is found the way a customer finds it: by the visible label, role and 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect
+import pytest
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect, sync_playwright
 
 from selfcare.accounts.models import Customer
 from selfcare.portal.tests.conftest import PASSWORD, code_from
@@ -245,3 +248,20 @@ BROKEN_IDENTIFIERS = r"""() => {
 def broken_identifiers(page: Page) -> list[str]:
     """050 numbers and application numbers on the page that wrap onto more than one line."""
     return page.evaluate(BROKEN_IDENTIFIERS)
+
+
+@contextmanager
+def chromium_browser() -> Iterator[Browser]:
+    """Debian's Chromium under Playwright, for one test module (fails, never skips, when it is missing)."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium).")
+    # Playwright's sync API keeps an asyncio loop in this thread; the ORM calls in the tests
+    # (and pytest-django's flush) are still plain synchronous code.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            try:
+                yield chromium
+            finally:
+                chromium.close()

@@ -9,14 +9,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from selfcare.orders.models import Application, IssuedLine
 from selfcare.portal.tests.browser_support import (
     ARTIFACTS,
     AXE,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     EN,
     JA,
     PHONE,
@@ -25,6 +23,7 @@ from selfcare.portal.tests.browser_support import (
     axe_violations,
     broken_identifiers,
     button,
+    chromium_browser,
     describe_violations,
     expect_completion,
     horizontal_overflow,
@@ -45,18 +44,10 @@ EXECUTE_PATH = "/numbers/add/execute/"
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium).")
     if not AXE.exists():
         pytest.fail(f"{AXE} is missing: run scripts/_env.sh (npm ci installs axe-core).")
-    # Playwright's sync API keeps an asyncio loop in this thread; the ORM calls in the tests
-    # (and pytest-django's flush) are still plain synchronous code.
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            yield chromium
-            chromium.close()
+    with chromium_browser() as chromium:
+        yield chromium
 
 
 @pytest.fixture

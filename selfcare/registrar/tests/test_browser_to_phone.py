@@ -6,15 +6,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from selfcare.portal.tests.browser_support import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     JA,
     Site,
     Tabs,
     button,
+    chromium_browser,
     expect_completion,
     to_confirm,
 )
@@ -32,14 +31,8 @@ def login_customer(customer):
 
 @pytest.fixture
 def browser():
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium).")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            yield chromium
-            chromium.close()
+    with chromium_browser() as chromium:
+        yield chromium
 
 
 # ``browser`` comes last: the fixtures before it touch the database, and under Playwright's event
