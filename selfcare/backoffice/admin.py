@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
+import logging
+import queue
 import re
+import threading
 import unicodedata
+from collections.abc import Iterator
 from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
@@ -45,6 +51,7 @@ from selfcare.orders.models import Application, Cancellation, IssuedLine
 from selfcare.orders.services import numbers_cancel
 
 site = admin.site
+logger = logging.getLogger(__name__)
 
 
 _NUMBER_LIKE = re.compile(r"[0-9\s\-‐‑‒–—―ー－−]+")
@@ -601,6 +608,7 @@ class LetterAdmin(ReadOnlyMixin, admin.ModelAdmin):
     search_fields = ["customer__user__username", "customer__contract_name", "application__application_number"]
     list_select_related = ["customer__user", "application"]
     actions = ["print_letters", "mark_posted"]
+    change_list_template = "backoffice/letter_changelist.html"
 
     @admin.action(description=_("Print the selected letters as one PDF"), permissions=["print"])
     def print_letters(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
@@ -630,6 +638,41 @@ class LetterAdmin(ReadOnlyMixin, admin.ModelAdmin):
         response["Content-Disposition"] = 'attachment; filename="letters.pdf"'
         return no_store(response)
 
+    def get_urls(self) -> list:
+        return [
+            path("print/", self.admin_site.admin_view(self.print_view), name="letters_letter_print"),
+            path("print/stream/", self.admin_site.admin_view(self.print_stream), name="letters_letter_print_stream"),
+            *super().get_urls(),
+        ]
+
+    def print_view(self, request: HttpRequest) -> HttpResponse:
+        """The unprinted letters as one PDF, with a progress bar while it renders."""
+        if not self.has_print_permission(request):
+            raise PermissionDenied
+        from selfcare.letters.selectors import letters_unprinted_ids
+
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Print the unprinted letters"),
+            "count": len(letters_unprinted_ids()),
+            "opts": self.opts,
+        }
+        return TemplateResponse(request, "backoffice/print_progress.html", context)
+
+    def print_stream(self, request: HttpRequest) -> StreamingHttpResponse:
+        """POST: render in a worker thread and stream "progress done total" lines, then the PDF in base64.
+
+        One request from start to end, so any app server can serve it; the PDF (and so the
+        passwords) exists only in this process's memory and on the wire to the staff member.
+        """
+        if request.method != "POST" or not self.has_print_permission(request):
+            raise PermissionDenied
+        from selfcare.letters.selectors import letters_unprinted_ids
+
+        ids = letters_unprinted_ids()
+        actor = staff_actor(request)
+        return StreamingHttpResponse(_print_events(ids, actor), content_type="text/plain; charset=utf-8")
+
     @admin.action(description=_("Mark the selected letters as posted"), permissions=["post"])
     def mark_posted(self, request: HttpRequest, queryset: QuerySet) -> None:
         from selfcare.letters.services import letters_mark_posted
@@ -648,6 +691,39 @@ class LetterAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
     def has_post_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("letters.post_letter")
+
+
+def _print_events(ids: list[int], actor: Actor) -> Iterator[str]:
+    from selfcare.letters.services import letters_print
+
+    events: queue.Queue[tuple[str, Any]] = queue.Queue()
+
+    def work() -> None:
+        try:
+            pdf = letters_print(letter_ids=ids, actor=actor, progress=lambda n: events.put(("progress", n)))
+            events.put(("pdf", pdf))
+        except DomainError as refusal:
+            events.put(("error", str(refusal)))
+        except Exception:
+            logger.exception("printing letters failed")
+            events.put(("error", str(_("Printing failed. Nothing was recorded as printed."))))
+        finally:
+            connection.close()
+
+    threading.Thread(target=work, daemon=True).start()
+    done, total = 0, len(ids)
+    yield f"progress 0 {total}\n"
+    while True:
+        kind, value = events.get()
+        if kind == "progress":
+            done += value
+            yield f"progress {done} {total}\n"
+        elif kind == "pdf":
+            yield f"pdf {base64.b64encode(value).decode()}\n"
+            return
+        else:
+            yield f"error {value}\n"
+            return
 
 
 # Audit log ------------------------------------------------------------------------------------

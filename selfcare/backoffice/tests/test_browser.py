@@ -17,6 +17,7 @@ from playwright.sync_api import Page, expect
 
 from selfcare.backoffice.tests.conftest import STAFF_PASSWORD, _staff_user, totp_token
 from selfcare.core import clock
+from selfcare.letters.models import Letter
 from selfcare.orders.services import numbers_add, numbers_cancel
 from selfcare.portal.tests.browser_support import (
     DESKTOP,
@@ -134,6 +135,17 @@ def test_staff_pages_in_japanese(busy_back_office, tabs):
     page.goto(f"{base}/staff/letters/letter/?posted=no")
     expect(page.locator("#result_list")).to_be_visible()
     screenshot(page, "staff-letters")
+
+    # Print the unprinted letters: the progress bar fills, then the PDF is offered for download.
+    unprinted = Letter.objects.filter(print_count=0).count()
+    page.goto(f"{base}/staff/letters/letter/print/")
+    with page.expect_download() as download:
+        page.locator("#print-form input[type=submit]").click()
+    assert download.value.suggested_filename == "letters.pdf"
+    expect(page.locator("#print-progress")).to_have_attribute("value", str(unprinted))
+    expect(page.locator("#print-result")).to_be_visible()
+    screenshot(page, "staff-print-progress")
+    assert not Letter.objects.filter(print_count=0).exists()
 
     assert page.viewport_size == DESKTOP
     assert not tabs.errors, tabs.errors

@@ -1,0 +1,60 @@
+"""Printing the unprinted letters from the staff site, with progress streamed while the PDF renders."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from selfcare.core.models import AuditEntry
+from selfcare.letters.models import Letter
+from selfcare.orders.services import numbers_add
+from selfcare.testing import TEST_ACTOR, CustomerFactory
+
+
+@pytest.fixture
+def three_letters(transactional_db, plan):
+    from selfcare.testing import pool_add
+
+    pool_add("05000000000", 10)
+    for key in ("a", "b", "c"):
+        customer = CustomerFactory(plan=plan)
+        numbers_add(customer_id=customer.pk, count=2, idempotency_key=key, actor=TEST_ACTOR)
+    return list(Letter.objects.order_by("pk"))
+
+
+def _lines(response) -> list[str]:
+    return b"".join(response.streaming_content).decode().splitlines()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_given_unprinted_letters_when_printed_from_the_page_then_progress_then_the_pdf(make_staff, three_letters):
+    client = make_staff("customer centre")
+    page = client.get("/staff/letters/letter/print/")
+    assert page.status_code == 200 and 'max="3"' in page.content.decode()
+
+    lines = _lines(client.post("/staff/letters/letter/print/stream/"))
+
+    assert lines[0] == "progress 0 3"
+    assert [line for line in lines if line.startswith("progress")][-1] == "progress 3 3"
+    assert lines[-1].startswith("pdf ")
+    assert base64.b64decode(lines[-1][4:]).startswith(b"%PDF")
+    assert all(letter.print_count == 1 for letter in Letter.objects.all())
+    assert AuditEntry.objects.filter(action="letter.printed").count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_given_a_role_without_printing_when_streaming_then_refused(make_staff, three_letters):
+    client = make_staff("sales")
+
+    assert client.post("/staff/letters/letter/print/stream/").status_code == 403
+    assert client.get("/staff/letters/letter/print/").status_code == 403
+    assert not Letter.objects.filter(print_count__gt=0).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_get_to_the_stream_prints_nothing(make_staff, three_letters):
+    client = make_staff("customer centre")
+
+    assert client.get("/staff/letters/letter/print/stream/").status_code == 403
+    assert not Letter.objects.filter(print_count__gt=0).exists()
