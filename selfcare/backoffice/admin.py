@@ -74,6 +74,10 @@ def no_store(response: HttpResponse) -> HttpResponse:
     return response
 
 
+class StaffMedia:
+    css = {"all": ["backoffice/staff.css"]}
+
+
 class ReadOnlyMixin:
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -149,6 +153,8 @@ class AuditInline(ReadOnlyMixin, admin.TabularInline):
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
+    Media = StaffMedia
+
     form = CustomerChangeForm
     list_display = [
         "selfcare_id",
@@ -351,6 +357,8 @@ class NumberHistoryInline(ReadOnlyMixin, admin.TabularInline):
 
 @admin.register(PhoneNumber)
 class PhoneNumberAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    Media = StaffMedia
+
     list_display = ["display", "status", "available_from", "imported_at"]
     list_filter = ["status"]
     search_fields = ["^number"]
@@ -437,6 +445,8 @@ class CancellationLineInline(ReadOnlyMixin, admin.TabularInline):
 
 @admin.register(Cancellation)
 class CancellationAdmin(admin.ModelAdmin):
+    Media = StaffMedia
+
     list_display = ["id", "customer", "received_on", "effective_on", "recorded_at", "recorded_by", "line_count"]
     list_filter = ["effective_on", "received_on"]
     search_fields = ["customer__user__username", "customer__contract_name", "=lines__number__number"]
@@ -504,6 +514,8 @@ class ApplicationLineInline(ReadOnlyMixin, admin.TabularInline):
 
 @admin.register(Application)
 class ApplicationAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    Media = StaffMedia
+
     list_display = ["application_number", "customer", "count", "monthly_fee_per_number", "plan_code", "placed_at"]
     list_filter = ["placed_at", "plan_code"]
     search_fields = ["application_number", "customer__user__username", "customer__contract_name"]
@@ -544,6 +556,8 @@ class ApplicationAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 @admin.register(IssuedLine)
 class IssuedLineAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    Media = StaffMedia
+
     list_display = [
         "number",
         "customer",
@@ -603,6 +617,8 @@ class UnpostedFilter(admin.SimpleListFilter):
 
 @admin.register(Letter)
 class LetterAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    Media = StaffMedia
+
     list_display = ["id", "kind", "customer", "application", "queued_at", "printed_at", "print_count", "posted_at"]
     list_filter = [UnpostedFilter, "kind", "queued_at"]
     search_fields = ["customer__user__username", "customer__contract_name", "application__application_number"]
@@ -731,6 +747,8 @@ def _print_events(ids: list[int], actor: Actor) -> Iterator[str]:
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    Media = StaffMedia
+
     list_display = ["at", "actor_kind", "actor_label", "ip_address", "action", "customer", "target"]
     list_filter = ["action", "actor_kind", "at"]
     search_fields = ["actor_label", "action", "target", "customer__user__username"]
