@@ -27,7 +27,18 @@ from django.core.management import call_command
 from django.db import connection
 
 PER_CUSTOMER = 50
+# Text columns the ORM fills with '' (blank=True, no default) get that default in this database, so the
+# set-based inserts below need not name each one, including ones added after this script was written.
+BLANK_TEXT_DEFAULTS = """DO $$ DECLARE c record; BEGIN  -- blank text columns default to ''
+    FOR c IN SELECT table_name, column_name FROM information_schema.columns
+              WHERE table_schema = current_schema() AND is_nullable = 'NO' AND column_default IS NULL
+                AND data_type IN ('text', 'character varying')
+    LOOP
+        EXECUTE format('ALTER TABLE %I ALTER COLUMN %I SET DEFAULT %L', c.table_name, c.column_name, '');
+    END LOOP;
+END $$"""
 STEPS = [
+    BLANK_TEXT_DEFAULTS,
     "TRUNCATE letters_letter, orders_issuedline, orders_cancellation, orders_application, core_auditentry, "
     "accounts_customer, accounts_user, accounts_plan, inventory_phonenumber RESTART IDENTITY CASCADE",
     "INSERT INTO accounts_plan (code, name, monthly_fee_per_number, is_active) VALUES ('basic', 'basic', 330, true)",
@@ -37,7 +48,8 @@ STEPS = [
     "CASE WHEN i < %(held)s THEN current_date - 800 WHEN i < %(held)s + %(quarantined)s THEN (current_date - 60 + interval '6 months')::date "
     "ELSE current_date - 1 END, now() FROM generate_series(0, %(numbers)s - 1) AS i",
     "INSERT INTO accounts_user (password, is_superuser, username, first_name, last_name, email, is_staff, is_active, "
-    "date_joined) SELECT '!', false, 'bench' || c, '', '', 'bench' || c || '@example.com', false, true, now() "
+    "date_joined, consecutive_failures) SELECT '!', false, 'bench' || c, '', '', 'bench' || c || '@example.com', false, "
+    "true, now(), 0 "
     "FROM generate_series(0, %(customers)s - 1) AS c",
     "INSERT INTO accounts_customer (user_id, contract_name, postal_code, address, plan_id, addition_limit, "
     "numbers_added, status, created_at) SELECT id, username, '', '', 1, 50, 50, 'active', now() FROM accounts_user",

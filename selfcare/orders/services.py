@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass
+from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -125,9 +126,16 @@ def _place(*, customer: Customer, count: int, idempotency_key: str, actor: Actor
         address=customer.address,
         queued_at=now,
     )
-    application_id = application.pk
+    send_notice = partial(
+        notices.application_notice_send,
+        email=customer.user.email,
+        contract_name=customer.contract_name,
+        application_number=application.application_number,
+        count=count,
+        numbers=sorted(numbers),
+    )
     # After commit, and a mail server's failure is logged, never undoing the application.
-    transaction.on_commit(lambda: notices.application_notice_send(application_id=application_id), robust=True)
+    transaction.on_commit(send_notice, robust=True)
     audit_record(
         actor=actor,
         action="application.placed",

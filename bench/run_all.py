@@ -1,0 +1,458 @@
+"""Every benchmark on PostgreSQL, each figure beside its ceiling from the same run; writes docs/benchmarks.md.
+
+    .venv/bin/python bench/run_all.py --quick    # about 5 minutes: 10 s per load point, pools up to 1 million
+    .venv/bin/python bench/run_all.py            # about 15: 30 s per point, pools up to 10 million
+
+A first run, or one after a change to bench/populate.py or to the migrations, populates its pools
+first: about half a minute for a million numbers, six or seven for ten million.
+
+The server is BENCH_SERVER (default postgres://postgres@127.0.0.1:5432, a superuser: the scripts
+create their own databases, all named selfcare_bench_*, and run CHECKPOINT and VACUUM in them).
+Never more than 34 connections at once. Populated pools are kept between runs and reused while
+bench/populate.py and the migrations are unchanged. Benchmarks print figures; they never fail.
+The section of docs/benchmarks.md between the analysis markers is written by hand and kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib.metadata
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import PYTHON, ROOT, SERVER, create_database, execute, pgbench_path, run_script
+
+DOC = ROOT / "docs" / "benchmarks.md"
+ANALYSIS_START = "<!-- analysis: written by hand, kept by bench/run_all.py -->"
+ANALYSIS_END = "<!-- end of analysis -->"
+MODES = {
+    "quick": {
+        "clients": [1, 4, 16, 32],
+        "sizes": [1, 10],
+        "seconds": 10,
+        "scale": [10_000, 1_000_000],
+        "samples": 300,
+        "import": 1_000_000,
+        "invariants": 1_000_000,
+        "letters": 300,
+    },
+    "full": {
+        "clients": [1, 4, 16, 32],
+        "sizes": [1, 10],
+        "seconds": 30,
+        "scale": [10_000, 1_000_000, 10_000_000],
+        "samples": 1000,
+        "import": 1_000_000,
+        "invariants": 10_000_000,
+        "letters": 1000,
+    },
+}
+SECTIONS = ["allocation", "scale", "import", "invariants", "letters"]
+LETTERS_DATABASE = "selfcare_bench_letters"
+
+
+def run(script: str, *args: str) -> dict:
+    """Run one benchmark script, its output shown as it comes; its figures from the JSON it writes."""
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
+        out = Path(handle.name)
+    try:
+        subprocess.run([PYTHON, str(ROOT / script), *args, "--json", str(out)], check=True, cwd=ROOT)  # noqa: S603
+        return json.loads(out.read_text())
+    finally:
+        out.unlink(missing_ok=True)
+
+
+def run_letters(letters: int) -> dict:
+    create_database(LETTERS_DATABASE)
+    output = run_script(
+        "bench/letters.py", "--letters", str(letters), "--per-letter", "10", database=LETTERS_DATABASE, capture=True
+    )
+    # bench/letters.py prints "rendered N letters (N pages, X MB) in S s: R letters/s"
+    line = next(line for line in output.splitlines() if line.startswith("rendered "))
+    seconds = letters / float(line.rsplit(": ", 1)[1].split()[0])
+    reference = run("bench/letters_reference.py", "--pages", str(letters))
+    return {
+        "letters": letters,
+        "seconds": seconds,
+        "per_second": letters / seconds,
+        "reference": reference,
+    }
+
+
+def run_section(section: str, plan: dict) -> dict:
+    if section == "allocation":
+        return run(
+            "bench/allocation.py",
+            "--clients",
+            *map(str, plan["clients"]),
+            "--sizes",
+            *map(str, plan["sizes"]),
+            "--seconds",
+            str(plan["seconds"]),
+        )
+    if section == "scale":
+        return run("bench/scale.py", "--numbers", *map(str, plan["scale"]), "--samples", str(plan["samples"]))
+    if section == "import":
+        return run("bench/import_numbers.py", "--numbers", str(plan["import"]))
+    if section == "invariants":
+        return run("bench/check_invariants.py", "--numbers", str(plan["invariants"]))
+    if section == "letters":
+        return run_letters(plan["letters"])
+
+    raise ValueError(section)
+
+
+def machine() -> dict[str, str]:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if "model name" in line
+        ),
+        platform.processor(),
+    )
+    memory = next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if "MemTotal" in line)
+    settings = dict(
+        execute(
+            "selfcare_bench_import",
+            "SELECT name, current_setting(name) FROM pg_settings WHERE name IN "
+            "('shared_buffers', 'synchronous_commit', 'fsync', 'autovacuum', 'max_connections', 'work_mem')",
+        )
+    )
+    pgbench_version = subprocess.run(  # noqa: S603
+        [pgbench_path(), "--version"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    commit = _git("rev-parse", "--short", "HEAD")
+    dirty = _git("status", "--porcelain", "--untracked-files=no")
+    return {
+        "cpu": f"{cpu}, {os.cpu_count()} cores",
+        "memory": f"{int(memory) / 1024 / 1024:.0f} GiB",
+        "os": f"{platform.system()} {platform.release()} ({_os_name()})",
+        "python": platform.python_version(),
+        "django": importlib.metadata.version("Django"),
+        "psycopg": importlib.metadata.version("psycopg"),
+        "reportlab": importlib.metadata.version("reportlab"),
+        "postgresql": str(execute("selfcare_bench_import", "SHOW server_version")[0][0]),
+        "pgbench": pgbench_version,
+        "postgresql_settings": ", ".join(f"{key} {value}" for key, value in sorted(settings.items())),
+        "commit": commit + (" (with uncommitted changes)" if dirty else ""),
+    }
+
+
+def _git(*args: str) -> str:
+    """A read-only git query; empty outside a work tree."""
+    git = shutil.which("git")
+    if git is None:
+        return ""
+    return subprocess.run([git, *args], capture_output=True, text=True, cwd=ROOT, check=False).stdout.strip()  # noqa: S603
+
+
+def _os_name() -> str:
+    try:
+        return platform.freedesktop_os_release().get("PRETTY_NAME", "")
+    except OSError:
+        return ""
+
+
+# --- docs/benchmarks.md -----------------------------------------------------------------------
+
+
+def ms(figures: dict) -> str:
+    return f"{figures['p50']:.1f} / {figures['p95']:.1f} / {figures['p99']:.1f}"
+
+
+def allocation_section(data: dict) -> list[str]:
+    points = data["points"]
+    out = [
+        "## Allocation engine",
+        "",
+        f"Each row: {data['seconds']:.0f} s of `numbers_add` by that many worker processes (each its own "
+        "connection and its own customers, limits out of reach, applications of that many numbers), then at once "
+        "the same transaction as plain SQL (`bench/allocation.sql`) under pgbench with as many clients, on the same "
+        "pool. **Ratio** = our applications/s ÷ the SQL script's: the headline. pgbench's built-in tpcb-like "
+        f"(scale {data['tpcb_scale']}, its own database) ran at the same client count just before. Latencies in ms.",
+        "",
+        "| clients | numbers per application | `numbers_add` applications/s | numbers/s | p50 / p95 / p99 | "
+        "SQL script applications/s | numbers/s | p50 / p95 / p99 | **ratio** | tpcb-like tps | p50 / p95 / p99 |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for p in points:
+        ours, sql, tpcb, size = p["ours"], p["sql"], p["tpcb"], p["size"]
+        errors = f" ({ours['errors']} errors)" if ours["errors"] else ""
+        out.append(
+            f"| {p['clients']} | {size} | {ours['per_second']:,.0f}{errors} | {ours['per_second'] * size:,.0f} | "
+            f"{ms(ours)} | {sql['per_second']:,.0f} | {sql['per_second'] * size:,.0f} | {ms(sql)} | "
+            f"**{p['ratio']:.2f}** | {tpcb['per_second']:,.0f} | {ms(tpcb)} |"
+        )
+    out += [
+        "",
+        "CPU per application, read from /proc for the worker processes, pgbench and the PostgreSQL backends serving "
+        "them (the server runs on this machine). On a machine this size the clients and the server share the same "
+        "cores, so the client's CPU bounds the throughput; in production the app servers are other machines and the "
+        "database's share is what the one database must carry: **server ratio** = the SQL script's server CPU ÷ "
+        "ours, the fraction of the ceiling our code leaves the database able to reach.",
+        "",
+        "| clients | numbers per application | `numbers_add` client ms | server ms | SQL script client ms | server ms | "
+        "**server ratio** |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for p in points:
+        ours, sql = p["ours"], p["sql"]
+        if ours.get("server_cpu_ms") is None or sql.get("server_cpu_ms") is None:
+            continue
+        out.append(
+            f"| {p['clients']} | {p['size']} | {ours['client_cpu_ms']:.2f} | {ours['server_cpu_ms']:.2f} | "
+            f"{sql['client_cpu_ms']:.2f} | {sql['server_cpu_ms']:.2f} | "
+            f"**{sql['server_cpu_ms'] / ours['server_cpu_ms']:.2f}** |"
+        )
+    return [*out, ""]
+
+
+def scale_section(data: dict) -> list[str]:
+    points = data["points"]
+    out = [
+        "## Scale",
+        "",
+        f"One client placing applications of {data['size']} numbers one after another ({data['samples']} timed at "
+        "each size, after a warm-up), on pools made by `bench/populate.py`: 70 % held, 20 % in quarantine, 10 % "
+        "fresh. Beside it, the SQL script with one pgbench client on the same pool. What is allocated is taken "
+        "back between rounds, so every size is timed on the pool as populated. Latencies in ms.",
+        "",
+        "| numbers in the pool | `numbers_add` p50 / p95 / p99 | mean | SQL script p50 / p95 / p99 | mean | "
+        "p50 ÷ p50 at the smallest pool |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    base = points[0]["ours"]["p50"]
+    for p in points:
+        out.append(
+            f"| {p['numbers']:,} | {ms(p['ours'])} | {p['ours']['mean']:.1f} | {ms(p['sql'])} | "
+            f"{p['sql']['mean']:.1f} | {p['ours']['p50'] / base:.2f} |"
+        )
+    if len(points) > 1:
+        ratio = points[-1]["ours"]["p50"] / base
+        verdict = "within" if ratio <= 1.5 else "**not** within"
+        out += [
+            "",
+            f"At {points[-1]['numbers']:,} numbers the median allocation takes {ratio:.2f}× its time at "
+            f"{points[0]['numbers']:,}: {verdict} the 1.5× the issue asks for.",
+        ]
+    return [*out, ""]
+
+
+def import_section(data: dict) -> list[str]:
+    seconds, rates = data["seconds"], data["per_second"]
+    return [
+        "## Import",
+        "",
+        f"`import_numbers FIRST LAST` of {data['numbers']:,} numbers into an empty pool (its own database), beside "
+        "the same rows written by one COPY straight into the table and by one set-based INSERT .. SELECT.",
+        "",
+        "| how | seconds | numbers/s | ÷ COPY |",
+        "| --- | ---: | ---: | ---: |",
+        *(
+            f"| {label} | {seconds[key]:.1f} | {rates[key]:,.0f} | {rates[key] / rates['copy']:.2f} |"
+            for key, label in (
+                ("import_numbers", "`import_numbers` (COPY into a temporary table, INSERT .. ON CONFLICT)"),
+                ("copy", "COPY into the table (ceiling)"),
+                ("insert_select", "INSERT .. SELECT generate_series (no data over the wire)"),
+            )
+        ),
+        "",
+    ]
+
+
+def invariants_section(data: dict) -> list[str]:
+    return [
+        "## check_invariants",
+        "",
+        f"`check_invariants` on the populated pool of {data['numbers']:,} numbers "
+        f"({'all checks passed' if data['passed'] else '**checks failed**'}), beside one plain pass over the "
+        "tables it reads (`SELECT count(*)` of each).",
+        "",
+        "| what | seconds |",
+        "| --- | ---: |",
+        f"| `check_invariants` | {data['seconds']:.1f} |",
+        f"| one pass over its five tables | {data['one_pass']:.1f} |",
+        "",
+    ]
+
+
+def letters_section(data: dict) -> list[str]:
+    reference = data["reference"]
+    return [
+        "## Letters",
+        "",
+        f"`bench/letters.py --letters {data['letters']} --per-letter 10` on PostgreSQL: one PDF of "
+        f"{data['letters']} service-start letters, each with 10 numbers and their real encrypted passwords "
+        "(read, decrypted, laid out, IPAexGothic subset embedded). Beside it, `bench/letters_reference.py`: "
+        "ReportLab alone drawing pages of the same volume in the same font.",
+        "",
+        "| what | seconds | pages/s |",
+        "| --- | ---: | ---: |",
+        f"| `letters_render` | {data['seconds']:.1f} | {data['per_second']:,.0f} |",
+        f"| ReportLab alone (ceiling) | {reference['seconds']:.1f} | {reference['per_second']:,.0f} |",
+        "",
+        f"Ratio: {data['per_second'] / reference['per_second']:.2f}.",
+        "",
+    ]
+
+
+def headline(results: dict) -> list[str]:
+    out = ["## Headline", ""]
+    if "allocation" in results:
+        points = results["allocation"]["points"]
+        for size in sorted({p["size"] for p in points}):
+            ratios = ", ".join(f"{p['ratio']:.2f} at {p['clients']}" for p in points if p["size"] == size)
+            out.append(f"- Allocation, {size}-number applications: ratio to the SQL ceiling {ratios} clients.")
+        for size in sorted({p["size"] for p in points}):
+            ratios = ", ".join(
+                f"{p['sql']['server_cpu_ms'] / p['ours']['server_cpu_ms']:.2f} at {p['clients']}"
+                for p in points
+                if p["size"] == size and p["ours"].get("server_cpu_ms") and p["sql"].get("server_cpu_ms")
+            )
+            if ratios:
+                out.append(f"- Database CPU, {size}-number applications: server ratio {ratios} clients.")
+        best = max(points, key=lambda p: p["ours"]["per_second"] * p["size"])
+        out.append(
+            f"- Highest rate of `numbers_add`: {best['ours']['per_second']:,.0f} applications/s = "
+            f"{best['ours']['per_second'] * best['size']:,.0f} numbers/s ({_clients(best['clients'])}, "
+            f"{best['size']} numbers each)."
+        )
+    if "scale" in results and len(results["scale"]["points"]) > 1:
+        first, last = results["scale"]["points"][0], results["scale"]["points"][-1]
+        out.append(
+            f"- Scale: p50 {first['ours']['p50']:.1f} ms at {first['numbers']:,} numbers, "
+            f"{last['ours']['p50']:.1f} ms at {last['numbers']:,} ({last['ours']['p50'] / first['ours']['p50']:.2f}×)."
+        )
+    if "import" in results:
+        data = results["import"]
+        out.append(
+            f"- `import_numbers`: {data['per_second']['import_numbers']:,.0f} numbers/s "
+            f"({data['per_second']['import_numbers'] / data['per_second']['copy']:.2f} of a plain COPY)."
+        )
+    if "invariants" in results:
+        data = results["invariants"]
+        out.append(f"- `check_invariants` on {data['numbers']:,} numbers: {data['seconds']:.1f} s.")
+    if "letters" in results:
+        data = results["letters"]
+        out.append(
+            f"- Letters: {data['per_second']:,.0f} PDF letters/s "
+            f"({data['per_second'] / data['reference']['per_second']:.2f} of ReportLab alone)."
+        )
+    return [*out, ""]
+
+
+def _clients(count: int) -> str:
+    return f"{count} client" + ("" if count == 1 else "s")
+
+
+def kept_analysis() -> str:
+    if DOC.exists():
+        text = DOC.read_text()
+        if ANALYSIS_START in text and ANALYSIS_END in text:
+            return text[text.index(ANALYSIS_START) : text.index(ANALYSIS_END) + len(ANALYSIS_END)]
+    return f"{ANALYSIS_START}\n## What remains and why\n\n(Not written yet.)\n{ANALYSIS_END}"
+
+
+def write_doc(
+    results: dict,
+    failed: dict[str, str],
+    info: dict[str, str],
+    command: str,
+    mode: str,
+    started: dt.datetime,
+    took: float,
+) -> None:
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `bench/run_all.py`; the analysis section is written by hand and kept when the figures are "
+        "written again. Every figure stands beside its ceiling measured on the same server in the same run, so the "
+        "ratios hold on a noisy machine even where the absolute figures do not. Benchmarks print figures; they never "
+        "fail CI.",
+        "",
+        "```sh",
+        command,
+        "```",
+        "",
+        f"Run of {started:%Y-%m-%d %H:%M} UTC, {mode} mode, {took / 60:.0f} minutes.",
+        "",
+        "| | |",
+        "| --- | --- |",
+        f"| machine | {info['cpu']}, {info['memory']}; {info['os']} |",
+        f"| PostgreSQL | {info['postgresql']} on the same machine ({info['postgresql_settings']}) |",
+        f"| pgbench | {info['pgbench']} |",
+        f"| Python, Django | {info['python']}, Django {info['django']}, psycopg {info['psycopg']}, "
+        f"ReportLab {info['reportlab']} |",
+        f"| code | commit {info['commit']} |",
+        f"| load average before, after | {info['load_before']}, {info['load_after']} |",
+        "",
+        *headline(results),
+    ]
+    builders = {
+        "allocation": allocation_section,
+        "scale": scale_section,
+        "import": import_section,
+        "invariants": invariants_section,
+        "letters": letters_section,
+    }
+    for section in SECTIONS:
+        if section in results:
+            lines += builders[section](results[section])
+    if failed:
+        lines += ["## Not measured in this run", ""]
+        lines += [f"- {section}: failed ({error[-300:]}); its output says why." for section, error in failed.items()]
+        lines.append("")
+    lines += [kept_analysis(), ""]
+    DOC.write_text("\n".join(lines))
+    print(f"wrote {DOC.relative_to(ROOT)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="10 s per load point, pools up to 1 million")
+    parser.add_argument("--only", nargs="+", choices=SECTIONS, help="run only these (docs/benchmarks.md untouched)")
+    args = parser.parse_args()
+    mode = "quick" if args.quick else "full"
+    plan = MODES[mode]
+    sections = args.only or SECTIONS
+    command = ".venv/bin/python bench/run_all.py" + (" --quick" if args.quick else "")
+    started, clock = dt.datetime.now(dt.UTC), time.monotonic()
+    print(f"{mode} run on {SERVER}: {', '.join(sections)}", flush=True)
+    create_database("selfcare_bench_import")
+    load_before = "{:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
+
+    results: dict = {}
+    failed: dict[str, str] = {}
+    for section in sections:
+        print(f"\n== {section} ==", flush=True)
+        try:
+            results[section] = run_section(section, plan)
+        except (subprocess.CalledProcessError, RuntimeError, OSError, ValueError, KeyError) as error:
+            # A benchmark that breaks is reported, never fatal: the others still run and are written.
+            print(f"{section} failed: {error}", file=sys.stderr, flush=True)
+            failed[section] = str(error)
+
+    info = machine()
+    info["load_before"], info["load_after"] = load_before, "{:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
+    took = time.monotonic() - clock
+    print(f"\n{mode} run took {took / 60:.1f} minutes")
+    if args.only:
+        print("(--only: docs/benchmarks.md left as it was)")
+        print("\n".join(headline(results)))
+        return
+    write_doc(results, failed, info, command, mode, started, took)
+
+
+if __name__ == "__main__":
+    main()
