@@ -28,7 +28,7 @@ PYTHON = sys.executable
 DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432"
 SERVER = os.environ.get("BENCH_SERVER", DEFAULT_SERVER)
 PREFIX = "selfcare_bench_"
-# Other developers' test suites share this server (100 connections in all): never more than this at once.
+# Test suites may share this server (100 connections in all): never more than this at once.
 MAX_CONNECTIONS = 34
 
 
