@@ -167,9 +167,9 @@ def applications_view(request: HttpRequest) -> HttpResponse:
 # 050番号追加申込: input -> confirm -> execute -> complete ---------------------------------------
 
 
-def limit_page(request: HttpRequest, customer: Customer, message: str, status: int = 200) -> HttpResponse:
+def limit_page(request: HttpRequest, customer: Customer, message: str) -> HttpResponse:
     context = {"customer": customer, "message": message, "support_phone": settings.SELFCARE_SUPPORT_PHONE}
-    return render(request, "portal/limit.html", context, status=status)
+    return render(request, "portal/limit.html", context)
 
 
 @customer_required
@@ -227,12 +227,9 @@ def add_execute_view(request: HttpRequest) -> HttpResponse:
             idempotency_key=token,
             actor=Actor.customer(customer, client_ip(request)),
         )
-    except (LimitReached, CustomerSuspended) as refusal:
+    except DomainError as refusal:  # limit reached, suspended, pool short: nothing was added
         portal_session.draft_discard(request, token)
         return limit_page(request, customer, str(refusal))
-    except DomainError as refusal:
-        portal_session.draft_discard(request, token)
-        return limit_page(request, customer, str(refusal), status=503)
     portal_session.draft_discard(request, token)
     return redirect("portal:application", application_number=placement.application.application_number)
 
