@@ -102,15 +102,7 @@ def create(letters: int, per_letter: int) -> list[int]:
             batch_size=5000,
         )
         created = Letter.objects.bulk_create(
-            Letter(
-                kind=Letter.Kind.SERVICE_START,
-                customer=customer,
-                application=application,
-                recipient_name=customer.contract_name,
-                postal_code=customer.postal_code,
-                address=customer.address,
-                queued_at=now,
-            )
+            Letter.to_contract_address(customer, kind=Letter.Kind.SERVICE_START, application=application, queued_at=now)
             for customer, application in zip(customers, applications, strict=True)
         )
     return [letter.pk for letter in created]

@@ -86,15 +86,12 @@ def _credentials_letter_queue(*, customer: Customer, password: str) -> None:
     """The self-care ID and its generated password go by post too; the password only encrypted."""
     from selfcare.letters.models import Letter
 
-    Letter.objects.create(
+    Letter.to_contract_address(
+        customer,
         kind=Letter.Kind.SELFCARE_CREDENTIALS,
-        customer=customer,
         secret_encrypted=crypto.encrypt(password),
-        recipient_name=customer.contract_name,
-        postal_code=customer.postal_code,
-        address=customer.address,
         queued_at=clock.now(),
-    )
+    ).save()
 
 
 def customer_set_limit(*, customer_id: int, limit: int, actor: Actor) -> Customer:

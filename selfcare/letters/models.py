@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -79,3 +81,14 @@ class Letter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.recipient_name}"
+
+    @classmethod
+    def to_contract_address(cls, customer: Customer, **fields: Any) -> Letter:
+        """A letter (not yet saved) to the customer's contract address as it stands now."""
+        return cls(
+            customer=customer,
+            recipient_name=customer.contract_name,
+            postal_code=customer.postal_code,
+            address=customer.address,
+            **fields,
+        )

@@ -117,15 +117,7 @@ def _place(*, customer: Customer, count: int, idempotency_key: str, actor: Actor
         for number in sorted(numbers)
     )
     Customer.objects.filter(pk=customer.pk).update(numbers_added=F("numbers_added") + count)
-    Letter.objects.create(
-        kind=Letter.Kind.SERVICE_START,
-        customer=customer,
-        application=application,
-        recipient_name=customer.contract_name,
-        postal_code=customer.postal_code,
-        address=customer.address,
-        queued_at=now,
-    )
+    Letter.to_contract_address(customer, kind=Letter.Kind.SERVICE_START, application=application, queued_at=now).save()
     send_notice = partial(
         notices.application_notice_send,
         email=customer.user.email,
@@ -304,15 +296,8 @@ def sip_password_reissue(*, line_id: int, actor: Actor) -> Letter:
         )
         if updated != 1:  # the customer lock makes this impossible; never queue a letter on a doubt
             raise IntegrityError(f"reissue of line {line.pk} updated {updated} rows")
-        letter = Letter.objects.create(
-            kind=Letter.Kind.SIP_PASSWORD_REISSUE,
-            customer=customer,
-            line=line,
-            recipient_name=customer.contract_name,
-            postal_code=customer.postal_code,
-            address=customer.address,
-            queued_at=now,
-        )
+        letter = Letter.to_contract_address(customer, kind=Letter.Kind.SIP_PASSWORD_REISSUE, line=line, queued_at=now)
+        letter.save()
         audit_record(
             actor=actor,
             action="sip_password.reissued",
