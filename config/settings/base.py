@@ -36,6 +36,8 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
 
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
+# Addresses (or networks) of the load balancers whose X-Forwarded-For is believed; empty: none.
+SELFCARE_TRUSTED_PROXIES = env_list("SELFCARE_TRUSTED_PROXIES")
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 
@@ -59,6 +61,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "selfcare.core.middleware.ForwardedForMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

@@ -33,7 +33,7 @@ TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    # Behind the load balancer REMOTE_ADDR is set from X-Forwarded-For by the proxy's own config.
+    # Behind a trusted load balancer ForwardedForMiddleware has put the client's address here.
     return request.META.get("REMOTE_ADDR")
 
 
