@@ -7,3 +7,5 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("", include("selfcare.portal.urls")),
 ]
+
+handler400 = "selfcare.portal.error_views.bad_request"

@@ -97,7 +97,11 @@ TEMPLATES = [
 
 
 def database_from_url(url: str) -> dict:
-    config: dict = dict(dj_database_url.parse(url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0)))
+    # Kept connections are checked before each request's first query, so a restarted database
+    # costs no request an error once it is back.
+    config: dict = dict(
+        dj_database_url.parse(url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0), conn_health_checks=True)
+    )
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets readers run beside the one writer; IMMEDIATE takes the write
         # lock at BEGIN, so two allocations never interleave their reads.

@@ -1,0 +1,384 @@
+"""The production shape on one machine: nginx (TLS, load balancer) -> two gunicorn instances with
+several workers each -> one PostgreSQL, with Redis as the shared cache and a local SMTP sink.
+
+PostgreSQL is a private cluster made with initdb on a free port, so a test can kill and restart
+it without touching any other database on the machine. Everything is started as real processes;
+nothing is mocked. Used by the fault and load tests (loadtests/) and the HTTP benchmark (bench/).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+import psycopg
+import requests
+from cryptography.fernet import Fernet
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for(check, what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except Exception as error:  # not up yet
+            last = error
+        time.sleep(0.1)
+    raise RuntimeError(f"{what} did not come up in {timeout:.0f} s ({last})")
+
+
+def _run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
+    result = subprocess.run(cmd, capture_output=True, text=True, check=False, **kwargs)
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, cmd))} failed ({result.returncode}):\n{result.stdout}{result.stderr}")
+    return result
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster of its own (run as the postgres user when started as root)."""
+
+    def __init__(self, base: Path) -> None:
+        versions = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
+        if not versions:
+            raise RuntimeError("PostgreSQL server binaries not found under /usr/lib/postgresql")
+        self.bindir = Path(versions[-1]).parent
+        self.dir = base / "pg"
+        self.data = self.dir / "data"
+        self.port = free_port()
+
+    def _as_owner(self, cmd: list[str]) -> list[str]:
+        return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
+
+    def init(self) -> None:
+        self.dir.mkdir(parents=True)
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, "postgres", "postgres")
+        _run(
+            self._as_owner(
+                [
+                    str(self.bindir / "initdb"),
+                    "-D",
+                    str(self.data),
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "-E",
+                    "UTF8",
+                    "--locale=C.UTF-8",
+                    "--no-sync",
+                ]
+            )
+        )
+
+    def start(self) -> None:
+        options = (
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c max_connections=200 "
+            "-c fsync=off -c full_page_writes=off -c shared_buffers=256MB"
+        )
+        _run(
+            self._as_owner(
+                [
+                    str(self.bindir / "pg_ctl"),
+                    "-D",
+                    str(self.data),
+                    "-l",
+                    str(self.dir / "server.log"),
+                    "-o",
+                    options,
+                    "-w",
+                    "-t",
+                    "60",
+                    "start",
+                ]
+            )
+        )
+
+    def stop(self, mode: str = "fast") -> None:
+        _run(self._as_owner([str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"]))
+
+    def url(self, database: str) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
+
+
+@dataclass
+class Stack:
+    instances: int = 2
+    workers: int = 3
+    cache_db: int = 12
+    customers: int = 20
+    limit: int = 50
+    pool: int = 5000
+    base: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="selfcare-stack-")))
+    password: str = field(default_factory=lambda: secrets.token_urlsafe(18))
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.base.chmod(0o755)  # the postgres user walks into it
+        self.pg = PrivatePostgres(self.base)
+        self.port = free_port()
+        self.smtp_port = free_port()
+        self.mail_dir = self.base / "mail"
+        self.app_ports = [free_port() for _ in range(self.instances)]
+        self.gunicorns: list[subprocess.Popen] = []
+        self.nginx: subprocess.Popen | None = None
+        self.sink: subprocess.Popen | None = None
+        self.secret_key = secrets.token_urlsafe(50)
+        self.fernet_key = Fernet.generate_key().decode()
+
+    # -- what the app servers see ------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    @property
+    def certificate(self) -> str:
+        return str(self.base / "tls" / "cert.pem")
+
+    @property
+    def database_url(self) -> str:
+        return self.pg.url("selfcare")
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SELFCARE_", "DATABASE_"))}
+        env.update(
+            {
+                "DJANGO_SETTINGS_MODULE": "config.settings.production",
+                "DJANGO_SECRET_KEY": self.secret_key,
+                "SELFCARE_ENCRYPTION_KEYS": self.fernet_key,
+                "DATABASE_URL": self.database_url,
+                "DATABASE_CONN_MAX_AGE": "60",
+                "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+                "SELFCARE_TRUSTED_PROXIES": "127.0.0.1",
+                "CACHE_URL": f"redis://127.0.0.1:6379/{self.cache_db}",
+                "EMAIL_HOST": "127.0.0.1",
+                "EMAIL_PORT": str(self.smtp_port),
+                "SELFCARE_VAR_DIR": str(self.base / "var"),
+                "LOG_LEVEL": "WARNING",
+                "PYTHONPATH": str(ROOT),
+            }
+        )
+        env.update(self.extra_env)
+        return env
+
+    def manage(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        cmd = [str(BIN / "python"), str(ROOT / "manage.py"), *args]
+        if check:
+            return _run(cmd, env=self.env(), cwd=ROOT)
+        return subprocess.run(cmd, env=self.env(), cwd=ROOT, capture_output=True, text=True, check=False)
+
+    def sql(self, query: str, params: tuple = ()) -> list[tuple]:
+        with psycopg.connect(self.database_url, connect_timeout=5) as conn:
+            return conn.execute(query, params).fetchall()
+
+    # -- start and stop ------------------------------------------------------------------------
+
+    def start(self) -> Stack:
+        self.pg.init()
+        self.pg.start()
+        _run(
+            [str(self.pg.bindir / "createdb"), "-h", "127.0.0.1", "-p", str(self.pg.port), "-U", "postgres", "selfcare"]
+        )
+        self._flush_cache()
+        self.manage("migrate", "--noinput")
+        self.manage("collectstatic", "--noinput")
+        self.seed(customers=self.customers, limit=self.limit, pool=self.pool)
+        self._certificate()
+        self.sink = self._spawn(
+            "smtp",
+            [
+                str(BIN / "python"),
+                "-m",
+                "loadtests.smtp_sink",
+                "--port",
+                str(self.smtp_port),
+                "--directory",
+                str(self.mail_dir),
+            ],
+        )
+        for index in range(self.instances):
+            self.gunicorns.append(self._start_gunicorn(index))
+        self._start_nginx()
+        _wait_for(lambda: self.get("/login/").status_code == 200, "the portal behind nginx")
+        return self
+
+    def seed(self, *, customers: int, limit: int, pool: int, first: str = "05060000000") -> None:
+        env = self.env() | {"LOADTEST_PASSWORD": self.password}
+        cmd = [str(BIN / "python"), "-m", "loadtests.seed", "--customers", str(customers), "--limit", str(limit)]
+        _run([*cmd, "--count", str(pool), "--first", first], env=env, cwd=ROOT)
+
+    def stop(self) -> None:
+        processes = [p for p in [self.nginx, *self.gunicorns, self.sink] if p is not None]
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        with contextlib.suppress(Exception):
+            self.pg.stop("immediate")
+        shutil.rmtree(self.base, ignore_errors=True)
+
+    def _flush_cache(self) -> None:
+        import redis  # installed with Django's Redis cache backend's requirement
+
+        redis.Redis(host="127.0.0.1", port=6379, db=self.cache_db).flushdb()
+
+    def _spawn(self, name: str, cmd: list[str]) -> subprocess.Popen:
+        log = open(self.base / f"{name}.log", "ab")  # noqa: SIM115 - kept open for the process's life
+        return subprocess.Popen(cmd, env=self.env(), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+
+    def _start_gunicorn(self, index: int) -> subprocess.Popen:
+        port = self.app_ports[index]
+        process = self._spawn(
+            f"gunicorn{index}",
+            [
+                str(BIN / "gunicorn"),
+                "config.wsgi",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(self.workers),
+                "--timeout",
+                "30",
+                "--graceful-timeout",
+                "5",
+                "--worker-tmp-dir",
+                "/dev/shm",
+            ],
+        )
+        _wait_for(
+            lambda: requests.get(f"http://127.0.0.1:{port}/login/", timeout=2, allow_redirects=False).status_code < 500,
+            "gunicorn",
+        )
+        return process
+
+    def _certificate(self) -> None:
+        (self.base / "tls").mkdir()
+        _run(
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=127.0.0.1",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1",
+                "-keyout",
+                str(self.base / "tls" / "key.pem"),
+                "-out",
+                self.certificate,
+            ]
+        )
+
+    def _start_nginx(self) -> None:
+        prefix = self.base / "nginx"
+        prefix.mkdir()
+        site = (ROOT / "deploy" / "nginx-selfcare.conf").read_text()
+        for name, value in {
+            "@UPSTREAM_SERVERS@": "\n    ".join(
+                f"server 127.0.0.1:{port} max_fails=3 fail_timeout=5s;" for port in self.app_ports
+            ),
+            "@LISTEN@": f"127.0.0.1:{self.port}",
+            "@SERVER_NAME@": "127.0.0.1",
+            "@CERTIFICATE@": self.certificate,
+            "@CERTIFICATE_KEY@": str(self.base / "tls" / "key.pem"),
+            "@STATIC_ROOT@": str(self.base / "var" / "static"),
+        }.items():
+            site = site.replace(name, value)
+        (prefix / "selfcare.conf").write_text(site)
+        temp = "\n".join(
+            f"  {kind}_temp_path {prefix}/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        )
+        (prefix / "nginx.conf").write_text(
+            ("user root;\n" if os.geteuid() == 0 else "")
+            + f"worker_processes 2;\npid {prefix}/nginx.pid;\nerror_log {prefix}/error.log warn;\n"
+            + "events { worker_connections 1024; }\n"
+            + "http {\n  include /etc/nginx/mime.types;\n  default_type application/octet-stream;\n"
+            + f"  access_log {prefix}/access.log;\n{temp}\n  include {prefix}/selfcare.conf;\n}}\n"
+        )
+        self.nginx = self._spawn(
+            "nginx", [NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"]
+        )
+
+    # -- looking at it -------------------------------------------------------------------------
+
+    def get(self, path: str) -> requests.Response:
+        with requests.Session() as http:
+            http.trust_env = False
+            return http.get(self.url + path, verify=self.certificate, timeout=10, allow_redirects=False)
+
+    def workers_of(self, index: int) -> list[psutil.Process]:
+        return psutil.Process(self.gunicorns[index].pid).children()
+
+    def all_workers(self) -> list[psutil.Process]:
+        return [worker for index in range(self.instances) for worker in self.workers_of(index)]
+
+    def wait_for_workers(self, timeout: float = 30.0) -> None:
+        _wait_for(lambda: len(self.all_workers()) == self.instances * self.workers, "the gunicorn workers", timeout)
+
+    def worker_inside_transaction(self, query_like: str, seconds: float = 10.0) -> tuple[psutil.Process, str] | None:
+        """A gunicorn worker caught inside an open transaction whose current statement matches
+        ``query_like`` (found through pg_stat_activity's client port)."""
+        deadline = time.monotonic() + seconds
+        with psycopg.connect(self.database_url, autocommit=True) as conn:
+            while time.monotonic() < deadline:
+                rows = conn.execute(
+                    "SELECT client_port, query FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND xact_start IS NOT NULL AND pid <> pg_backend_pid() AND query LIKE %s",
+                    (query_like,),
+                ).fetchall()
+                for port, query in rows:
+                    for worker in self.all_workers():
+                        with contextlib.suppress(psutil.Error):
+                            if any(c.laddr and c.laddr.port == port for c in worker.net_connections("tcp")):
+                                return worker, query
+                time.sleep(0.002)
+        return None
+
+    def logs(self, name: str) -> str:
+        path = self.base / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+
+@contextlib.contextmanager
+def running(**options) -> Iterator[Stack]:
+    stack = Stack(**options)
+    try:
+        yield stack.start()
+    finally:
+        stack.stop()
