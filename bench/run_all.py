@@ -45,6 +45,7 @@ MODES = {
         "import": 1_000_000,
         "invariants": 1_000_000,
         "letters": 300,
+        "http_seconds": 20,
     },
     "full": {
         "clients": [1, 4, 16, 32],
@@ -55,9 +56,10 @@ MODES = {
         "import": 1_000_000,
         "invariants": 10_000_000,
         "letters": 1000,
+        "http_seconds": 60,
     },
 }
-SECTIONS = ["allocation", "scale", "import", "invariants", "letters"]
+SECTIONS = ["allocation", "scale", "import", "invariants", "letters", "http"]
 LETTERS_DATABASE = "selfcare_bench_letters"
 
 
@@ -108,6 +110,8 @@ def run_section(section: str, plan: dict) -> dict:
         return run("bench/check_invariants.py", "--numbers", str(plan["invariants"]))
     if section == "letters":
         return run_letters(plan["letters"])
+    if section == "http":
+        return run("bench/http_flow.py", "--seconds", str(plan["http_seconds"]), "--users", "20")
 
     raise ValueError(section)
 
@@ -307,6 +311,53 @@ def letters_section(data: dict) -> list[str]:
     ]
 
 
+def http_section(data: dict) -> list[str]:
+    flow, trivial = data["flow"], data["trivial"]
+    pages = {name: page for name, page in flow["pages"].items() if name not in ("Aggregated",)}
+    out = [
+        "## The customer flow over HTTPS",
+        "",
+        f"`bench/http_flow.py --seconds {data['seconds']} --users {data['users']}`: the stack of the fault tests "
+        f"(nginx with TLS in front of {data['workers']}, PostgreSQL, Redis, a local SMTP server), locust "
+        f"headless with {data['users']} users and no think time, first on `/healthz/` (a Django view that does "
+        "nothing: the ceiling), then through the whole flow, each page its own request. Every login is a different "
+        "customer (one login code a minute and five an hour each). Latencies in ms.",
+        "",
+        "| run | requests/s | flows/s | p50 | p95 | failures |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        f"| `/healthz/` (ceiling) | {data['trivial_requests_per_second']:,.0f} | | "
+        f"{trivial['pages']['trivial view']['p50']:.0f} | {trivial['pages']['trivial view']['p95']:.0f} | "
+        f"{trivial['pages']['trivial view']['failures']} |",
+        f"| the flow | {data['flow_requests_per_second']:,.0f} | {data['flows_per_second']:.2f} | "
+        f"{flow['pages']['Aggregated']['p50']:.0f} | {flow['pages']['Aggregated']['p95']:.0f} | "
+        f"{flow['pages']['Aggregated']['failures']} |",
+        "",
+        f"**Ratio** of the flow's requests/s to the ceiling's: **{data['ratio']:.2f}**. "
+        f"`check_invariants` afterwards: {'passed' if data['invariants_after'] else '**failed**'}.",
+        "",
+        "| page | requests | p50 | p95 | p99 |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for name in sorted(pages, key=lambda n: (not n[0].isdigit(), int(n.split()[0]) if n[0].isdigit() else 0)):
+        page = pages[name]
+        label = f"**{name}** (hashing, slow on purpose)" if "argon2" in name else name
+        out.append(f"| {label} | {page['count']} | {page['p50']:.0f} | {page['p95']:.0f} | {page['p99']:.0f} |")
+    out += [
+        "",
+        "Cores kept busy during each run (CPU seconds ÷ wall seconds), all on this one machine:",
+        "",
+        "| run | " + " | ".join(flow["cpu_seconds"]) + " |",
+        "| --- | " + " | ".join("---:" for _ in flow["cpu_seconds"]) + " |",
+    ]
+    for label, run in (("`/healthz/`", trivial), ("the flow", flow)):
+        out.append(
+            f"| {label} | "
+            + " | ".join(f"{run['cpu_seconds'][k] / run['elapsed']:.2f}" for k in flow["cpu_seconds"])
+            + " |"
+        )
+    return [*out, ""]
+
+
 def headline(results: dict) -> list[str]:
     out = ["## Headline", ""]
     if "allocation" in results:
@@ -348,6 +399,15 @@ def headline(results: dict) -> list[str]:
         out.append(
             f"- Letters: {data['per_second']:,.0f} PDF letters/s "
             f"({data['per_second'] / data['reference']['per_second']:.2f} of ReportLab alone)."
+        )
+    if "http" in results:
+        data = results["http"]
+        password = next((p for n, p in data["flow"]["pages"].items() if "argon2" in n), None)
+        out.append(
+            f"- Customer flow over HTTPS: {data['flows_per_second']:.2f} flows/s, "
+            f"{data['flow_requests_per_second']:,.0f} requests/s = {data['ratio']:.2f} of a view that does nothing "
+            f"({data['trivial_requests_per_second']:,.0f}/s)"
+            + (f"; the password page alone p95 {password['p95']:,.0f} ms." if password else ".")
         )
     return [*out, ""]
 
@@ -405,6 +465,7 @@ def write_doc(
         "import": import_section,
         "invariants": invariants_section,
         "letters": letters_section,
+        "http": http_section,
     }
     for section in SECTIONS:
         if section in results:

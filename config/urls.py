@@ -1,8 +1,18 @@
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
+from django.views.decorators.cache import never_cache
 from django.views.i18n import set_language
 
+
+@never_cache
+def healthz(request: HttpRequest) -> HttpResponse:
+    """For the load balancer's health check: the app server answers (no database, no session)."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
 urlpatterns = [
+    path("healthz/", healthz, name="healthz"),
     path("staff/", admin.site.urls),
     path("i18n/setlang/", set_language, name="set_language"),
     path("", include("selfcare.portal.urls")),

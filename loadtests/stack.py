@@ -222,7 +222,7 @@ class Stack:
             ],
         )
         for index in range(self.instances):
-            self.gunicorns.append(self._start_gunicorn(index))
+            self._start_gunicorn(index)
         self._start_nginx()
         _wait_for(lambda: self.get("/login/").status_code == 200, "the portal behind nginx")
         return self
@@ -255,7 +255,7 @@ class Stack:
         log = open(self.base / f"{name}.log", "ab")  # noqa: SIM115 - kept open for the process's life
         return subprocess.Popen(cmd, env=self.env(), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
 
-    def _start_gunicorn(self, index: int) -> subprocess.Popen:
+    def _start_gunicorn(self, index: int) -> None:
         port = self.app_ports[index]
         process = self._spawn(
             f"gunicorn{index}",
@@ -274,11 +274,11 @@ class Stack:
                 "/dev/shm",
             ],
         )
+        self.gunicorns.append(process)
         _wait_for(
             lambda: requests.get(f"http://127.0.0.1:{port}/login/", timeout=2, allow_redirects=False).status_code < 500,
             "gunicorn",
         )
-        return process
 
     def _certificate(self) -> None:
         (self.base / "tls").mkdir()
