@@ -101,7 +101,7 @@ def verify_view(request: HttpRequest) -> HttpResponse:
             error = str(refusal)
         else:
             portal_session.preauth_clear(request)
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")  # cycles the session key
+            login(request, user, backend="selfcare.accounts.backends.UserBackend")  # cycles the session key
             now = clock.now().isoformat()
             request.session[portal_session.AUTH_AT] = now
             request.session[portal_session.SEEN_AT] = now
