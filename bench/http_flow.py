@@ -4,11 +4,13 @@
 
 Starts the production-shaped stack of the fault tests (loadtests/stack.py: nginx with TLS, two
 gunicorn instances of three workers, a PostgreSQL cluster of its own, Redis, an SMTP sink), then
-runs locust twice at the same user count, one after the other on the same stack:
+runs locust three times at the same user count, one after the other on the same stack:
 
 1. the ceiling: every user asks for /healthz/, a Django view that does nothing;
 2. the flow: ログイン, password (argon2, slow on purpose), 認証コード from the e-mail, メニュー,
-   入力画面, 確認画面, 実行, 完了, ログアウト; each page its own request.
+   入力画面, 確認画面, 実行, 完了, ログアウト; each page its own request;
+3. applying: each user logs in once, then goes メニュー, 入力画面, 確認画面, 実行, 完了 again and
+   again: the pages without the password hashing.
 
 Prints flows/s, p50/p95 per page, requests/s of both runs and their ratio, and the CPU each part
 of the stack used, since locust, nginx, gunicorn and PostgreSQL share this machine's cores.
@@ -44,15 +46,29 @@ def stack_processes(stack: Stack) -> dict[str, list[psutil.Process]]:
     }
 
 
-def cpu_seconds(processes: list[psutil.Process]) -> float:
-    total = 0.0
-    for process in processes:
-        try:
-            times = process.cpu_times()
-            total += times.user + times.system
-        except psutil.Error:
-            pass
-    return total
+class CpuMeter:
+    """CPU seconds used by groups of processes between start and stop, sampled twice a second so
+    that processes which come and go (PostgreSQL backends, a restarted worker) are counted too."""
+
+    def __init__(self, groups) -> None:
+        self.groups = groups
+        self.first: dict[int, float] = {}
+        self.last: dict[int, tuple[str, float]] = {}
+
+    def sample(self) -> None:
+        for name, processes in self.groups().items():
+            for process in processes:
+                with contextlib.suppress(psutil.Error):
+                    times = process.cpu_times()
+                    used = times.user + times.system
+                    self.first.setdefault(process.pid, used)
+                    self.last[process.pid] = (name, used)
+
+    def totals(self) -> dict[str, float]:
+        totals: dict[str, float] = {}
+        for pid, (name, used) in self.last.items():
+            totals[name] = totals.get(name, 0.0) + used - self.first[pid]
+        return totals
 
 
 def run_locust(stack: Stack, user_class: str, users: int, seconds: int, customers: int, out: Path) -> dict:
@@ -67,17 +83,14 @@ def run_locust(stack: Stack, user_class: str, users: int, seconds: int, customer
     cmd = [str(BIN / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless", "--only-summary"]
     cmd += ["-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--stop-timeout", "15"]
     cmd += ["--host", stack.url, "--csv", str(prefix), "--loglevel", "WARNING"]
-    before_server = {name: cpu_seconds(group) for name, group in stack_processes(stack).items()}
     started = time.monotonic()
     locust = subprocess.Popen(cmd, env=env, cwd=ROOT)  # noqa: S603
     locust_process = psutil.Process(locust.pid)
-    locust_cpu = 0.0
+    meter = CpuMeter(lambda: stack_processes(stack) | {"locust": [locust_process]})
     while locust.poll() is None:
-        with contextlib.suppress(psutil.Error):
-            locust_cpu = cpu_seconds([locust_process, *locust_process.children(recursive=True)])
+        meter.sample()
         time.sleep(0.5)
     elapsed = time.monotonic() - started
-    after_server = {name: cpu_seconds(group) for name, group in stack_processes(stack).items()}
     rows = list(csv.DictReader(open(f"{prefix}_stats.csv")))  # noqa: SIM115
     pages = {
         row["Name"]: {
@@ -90,9 +103,7 @@ def run_locust(stack: Stack, user_class: str, users: int, seconds: int, customer
         }
         for row in rows
     }
-    cpu = {name: after_server[name] - before_server[name] for name in after_server}
-    cpu["locust"] = locust_cpu
-    return {"seconds": seconds, "elapsed": elapsed, "pages": pages, "cpu_seconds": cpu}
+    return {"seconds": seconds, "elapsed": elapsed, "pages": pages, "cpu_seconds": meter.totals()}
 
 
 def main() -> None:
@@ -114,6 +125,8 @@ def main() -> None:
             trivial = run_locust(stack, "TrivialVisitor", args.users, args.seconds, customers, out)
             print(f"flow: {args.users} users through the customer flow for {args.seconds} s ...", flush=True)
             flow = run_locust(stack, "FlowCustomer", args.users, args.seconds, customers, out)
+            print(f"applying: {args.users} logged-in users adding numbers for {args.seconds} s ...", flush=True)
+            applying = run_locust(stack, "ApplyingCustomer", args.users, args.seconds, customers, out)
         consistent = stack.manage("check_invariants", check=False).returncode == 0
     finally:
         stack.stop()
@@ -129,6 +142,10 @@ def main() -> None:
         "workers": "2 gunicorn instances × 3 sync workers",
         "trivial": trivial,
         "flow": flow,
+        "applying": applying,
+        "applications_per_second": applying["pages"].get("10 complete", {}).get("count", 0) / args.seconds,
+        "applying_requests_per_second": applying["pages"]["Aggregated"]["per_second"],
+        "applying_ratio": applying["pages"]["Aggregated"]["per_second"] / trivial_rps if trivial_rps else 0.0,
         "flows_per_second": completed / args.seconds,
         "flow_requests_per_second": flow_rps,
         "trivial_requests_per_second": trivial_rps,
@@ -148,7 +165,17 @@ def main() -> None:
                 f"  {name:28} {page['count']:6} requests {page['failures']:4} failed   "
                 f"p50 {page['p50']:6.0f} ms  p95 {page['p95']:6.0f} ms"
             )
-    for label, run in (("ceiling", trivial), ("flow", flow)):
+    print(
+        f"applying (logged in, no hashing): {result['applications_per_second']:.2f} applications/s, "
+        f"{result['applying_requests_per_second']:,.0f} requests/s: {result['applying_ratio']:.2f} of the ceiling"
+    )
+    for name, page in applying["pages"].items():
+        if name != "Aggregated":
+            print(
+                f"  {name:28} {page['count']:6} requests {page['failures']:4} failed   "
+                f"p50 {page['p50']:6.0f} ms  p95 {page['p95']:6.0f} ms"
+            )
+    for label, run in (("ceiling", trivial), ("flow", flow), ("applying", applying)):
         shares = ", ".join(f"{name} {seconds / run['elapsed']:.2f}" for name, seconds in run["cpu_seconds"].items())
         print(f"  cores busy during the {label} run: {shares}")
     print(f"check_invariants afterwards: {'passed' if consistent else 'FAILED'}")

@@ -1,12 +1,13 @@
 """Locust users for bench/http_flow.py (run headless by it; not on its own).
 
+``ApplyingCustomer`` logs in once, then only applies (menu to complete) again and again.
 ``FlowCustomer`` goes through the whole customer flow as a browser does, each page its own
 request: ログイン (page, password), 認証コード (page, code read from the SMTP sink's files),
 メニュー, 入力画面, 確認画面, 実行, 完了 (the application page), ログアウト.
 ``TrivialVisitor`` asks for /healthz/, a view that does nothing: the ceiling of the same stack.
 
 Settings come from the environment: LOADTEST_CERTIFICATE, LOADTEST_MAIL_DIR, LOADTEST_PASSWORD,
-LOADTEST_CUSTOMERS, LOADTEST_USER_CLASS (FlowCustomer or TrivialVisitor).
+LOADTEST_CUSTOMERS, LOADTEST_USER_CLASS (FlowCustomer, ApplyingCustomer or TrivialVisitor).
 """
 
 from __future__ import annotations
@@ -73,16 +74,10 @@ def _csrf(html: str) -> str:
     return found.group(1)
 
 
-class FlowCustomer(_Browser):
-    @task
-    def flow(self) -> None:
-        index = next(_next_customer) % CUSTOMERS + 1
-        try:
-            self._flow(index)
-        except _Abandon:
-            self.client.cookies.clear()
+class _Customer(_Browser):
+    abstract = True
 
-    def _flow(self, index: int) -> None:
+    def _login(self, index: int) -> None:
         self.client.cookies.clear()
         email = customer_email(index)
         login = self.page("/login/", "1 login page")
@@ -92,15 +87,16 @@ class FlowCustomer(_Browser):
         )
         verify = self.page(verify_path, "3 code page")
         code = self._code(email, before)
-        menu_path = self.submit(verify_path, {"code": code}, _csrf(verify), "4 code")
-        self.page(menu_path, "5 menu")
+        self.submit(verify_path, {"code": code}, _csrf(verify), "4 code")
+
+    def _apply(self) -> str:
+        self.page("/menu/", "5 menu")
         add_input = self.page("/numbers/add/", "6 input")
         confirm_path = self.submit("/numbers/add/", {"count": "1"}, _csrf(add_input), "7 input submit")
         confirm = self.page(confirm_path, "8 confirm")
         token = confirm_path.split("token=", 1)[1]
         done_path = self.submit("/numbers/add/execute/", {"token": token}, _csrf(confirm), "9 execute (実行)")
-        done = self.page(done_path, "10 complete")
-        self.submit("/logout/", {}, _csrf(done), "11 logout")
+        return self.page(done_path, "10 complete")
 
     def _code(self, email: str, before: int) -> str:
         started = time.perf_counter()
@@ -122,13 +118,45 @@ class FlowCustomer(_Browser):
         raise _Abandon
 
 
+class FlowCustomer(_Customer):
+    @task
+    def flow(self) -> None:
+        index = next(_next_customer) % CUSTOMERS + 1
+        try:
+            self._login(index)
+            done = self._apply()
+            self.submit("/logout/", {}, _csrf(done), "11 logout")
+        except _Abandon:
+            self.client.cookies.clear()
+
+
+class ApplyingCustomer(_Customer):
+    """Logged in once; then only the application pages, again and again (no password hashing)."""
+
+    def on_start(self) -> None:
+        super().on_start()
+        self.index = CUSTOMERS - next(_next_customer) % CUSTOMERS  # from the last: the flow run takes the first
+        self.logged_in = False
+
+    @task
+    def flow(self) -> None:
+        try:
+            if not self.logged_in:
+                self._login(self.index)
+                self.logged_in = True
+            self._apply()
+        except _Abandon:
+            self.logged_in = False
+
+
 class TrivialVisitor(_Browser):
     @task
     def trivial(self) -> None:
         self.page("/healthz/", "trivial view")
 
 
-if os.environ.get("LOADTEST_USER_CLASS") == "TrivialVisitor":
-    del FlowCustomer
-else:
-    del TrivialVisitor
+# locust runs every user class it finds: keep only the one asked for.
+_chosen = os.environ.get("LOADTEST_USER_CLASS", "FlowCustomer")
+for _name in ("FlowCustomer", "ApplyingCustomer", "TrivialVisitor"):
+    if _name != _chosen:
+        globals()[_name].abstract = True
