@@ -13,17 +13,26 @@ import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
+from django.db import DataError, connection, models
 from django.db.models import QuerySet
+from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from selfcare.accounts import services as account_services
 from selfcare.accounts.models import Customer, Plan, User
@@ -76,6 +85,104 @@ def no_store(response: HttpResponse) -> HttpResponse:
 
 class StaffMedia:
     css = {"all": ["backoffice/staff.css"]}
+
+
+# Junk in URLs and forms: refused with a message, never a 500 ------------------------------------
+
+
+def _zoned(value: str) -> str:
+    """Dates and times typed without a zone (comma-separated for __in and __range) as the carrier's local time."""
+    parts = []
+    for part in value.split(","):
+        try:
+            moment = parse_datetime(part.strip())
+        except ValueError:  # well formed but no such day: the filter refuses it
+            moment = None
+        parts.append(part if moment is None or timezone.is_aware(moment) else timezone.make_aware(moment).isoformat())
+    return ",".join(parts)
+
+
+class StaffChangeList(ChangeList):
+    """A change list answers any query string with a page or Django's "invalid parameters" redirect.
+
+    Django's admin does so for most bad lookups, but not for a year of the date drill-down the
+    calendar cannot hold (9999 has no next year, 10**30 is no year), a time the database cannot
+    store once moved to UTC (the year 1 on SQLite), or text PostgreSQL cannot take (NUL). A time
+    typed without a zone is the carrier's local time, as in Django's own date links.
+    """
+
+    def get_filters_params(self, params: dict | None = None) -> dict:
+        lookup_params = super().get_filters_params(params)
+        for key, values in lookup_params.items():
+            try:
+                field = self.model._meta.get_field(key.split(LOOKUP_SEP)[0])
+            except FieldDoesNotExist:
+                continue
+            if isinstance(field, models.DateTimeField):
+                lookup_params[key] = [_zoned(value) for value in values]
+        return lookup_params
+
+    def get_filters(self, request: HttpRequest) -> Any:
+        try:
+            return super().get_filters(request)
+        except (ValueError, OverflowError) as exc:
+            raise IncorrectLookupParameters(exc) from exc
+
+    def get_results(self, request: HttpRequest) -> None:
+        try:
+            super().get_results(request)
+        except (OverflowError, DataError) as exc:
+            raise IncorrectLookupParameters(exc) from exc
+
+
+class StaffMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """A choice of several rows (roles, permissions) where an id outside its column's range is no choice.
+
+    Django's own field asks the database about such an id, and SQLite cannot even hold one: a 500.
+    """
+
+    def _check_values(self, value: Any) -> QuerySet:
+        pk = self.queryset.model._meta.pk if self.queryset is not None else None
+        if self.to_field_name is None and isinstance(pk, models.IntegerField):
+            low, high = connection.ops.integer_field_range(pk.get_internal_type())
+            for choice in value:
+                try:
+                    number = int(choice)
+                except (TypeError, ValueError):
+                    continue  # no number at all: Django's own check refuses it
+                if not low <= number <= high:
+                    raise ValidationError(
+                        self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": choice}
+                    )
+        return super()._check_values(value)  # type: ignore[misc]
+
+
+class StaffAdminMixin:
+    """Every model page of the back office: junk in the list's query string, an object's URL, an action's
+    selection or a choice of several rows is refused with a message or "not found", never a 500."""
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return StaffChangeList
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        kwargs.setdefault("form_class", StaffMultipleChoiceField)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)  # type: ignore[misc]
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Any:
+        if "\x00" in object_id:  # no id holds NUL, and PostgreSQL cannot even compare text holding one
+            return None
+        return super().get_object(request, object_id, from_field)  # type: ignore[misc]
+
+    def response_action(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        try:  # ids that cannot be this list's (typed into the form) select nothing
+            queryset.filter(pk__in=request.POST.getlist(ACTION_CHECKBOX_NAME)).exists()
+        except (ValueError, ValidationError, OverflowError):
+            messages.warning(
+                request,
+                _("Items must be selected in order to perform actions on them. No items have been changed."),
+            )
+            return None
+        return super().response_action(request, queryset)  # type: ignore[misc]
 
 
 class ReadOnlyMixin:
@@ -152,7 +259,7 @@ class AuditInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(StaffAdminMixin, admin.ModelAdmin):
     Media = StaffMedia
 
     form = CustomerChangeForm
@@ -329,7 +436,7 @@ class AuditedAdminMixin:
 
 
 @admin.register(Plan)
-class PlanAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class PlanAdmin(StaffAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["code", "name", "monthly_fee_per_number", "is_active"]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -356,7 +463,7 @@ class NumberHistoryInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(PhoneNumber)
-class PhoneNumberAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class PhoneNumberAdmin(StaffAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
     Media = StaffMedia
 
     list_display = ["display", "status", "available_from", "imported_at"]
@@ -444,7 +551,7 @@ class CancellationLineInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Cancellation)
-class CancellationAdmin(admin.ModelAdmin):
+class CancellationAdmin(StaffAdminMixin, admin.ModelAdmin):
     Media = StaffMedia
 
     list_display = ["id", "customer", "received_on", "effective_on", "recorded_at", "recorded_by", "line_count"]
@@ -513,7 +620,7 @@ class ApplicationLineInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Application)
-class ApplicationAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class ApplicationAdmin(StaffAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
     Media = StaffMedia
 
     list_display = ["application_number", "customer", "count", "monthly_fee_per_number", "plan_code", "placed_at"]
@@ -555,7 +662,7 @@ class ApplicationAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(IssuedLine)
-class IssuedLineAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class IssuedLineAdmin(StaffAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
     Media = StaffMedia
 
     list_display = [
@@ -616,7 +723,7 @@ class UnpostedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Letter)
-class LetterAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class LetterAdmin(StaffAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
     Media = StaffMedia
 
     list_display = ["id", "kind", "customer", "application", "queued_at", "printed_at", "print_count", "posted_at"]
@@ -746,7 +853,7 @@ def _print_events(ids: list[int], actor: Actor) -> Iterator[str]:
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class AuditEntryAdmin(StaffAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
     Media = StaffMedia
 
     list_display = ["at", "actor_kind", "actor_label", "ip_address", "action", "customer", "target"]
@@ -786,15 +893,23 @@ admin.site.unregister(Group)
 
 
 @admin.register(Group)
-class RoleAdmin(AuditedAdminMixin, GroupAdmin):
+class RoleAdmin(StaffAdminMixin, AuditedAdminMixin, GroupAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
 @admin.register(User)
-class StaffUserAdmin(AuditedAdminMixin, UserAdmin):
+class StaffUserAdmin(StaffAdminMixin, AuditedAdminMixin, UserAdmin):
     list_display = ["username", "email", "is_staff", "is_superuser", "is_active", "locked_until"]
     list_filter = ["is_staff", "is_superuser", "is_active", "groups"]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+admin.site.unregister(TOTPDevice)
+
+
+@admin.register(TOTPDevice)
+class StaffTOTPDeviceAdmin(StaffAdminMixin, TOTPDeviceAdmin):
+    """django-otp's own page of the authenticators, its date filters handled as on every other list."""

@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
+from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from selfcare.accounts.login import staff_login_blocked, staff_password_refused
 from selfcare.accounts.models import Customer, Plan
+from selfcare.core import clock
 from selfcare.inventory.errors import BadNumber
 from selfcare.inventory.services import parse_number
 
@@ -56,6 +61,11 @@ def _parse_numbers(text: str) -> list[str]:
     return sorted(set(numbers))
 
 
+def _last_effective_day() -> dt.date:
+    """The last day a cancellation can take effect: its number's quarantine must end within the calendar."""
+    return clock.add_months(dt.date.max, -settings.SELFCARE_QUARANTINE_MONTHS)
+
+
 class CancellationForm(forms.Form):
     customer = forms.ModelChoiceField(
         label=_("customer"),
@@ -68,10 +78,15 @@ class CancellationForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("One or more 050 numbers, separated by spaces, commas or new lines."),
     )
-    received_on = forms.DateField(label=_("form received"), widget=forms.DateInput(attrs={"type": "date"}))
+    received_on = forms.DateField(
+        label=_("form received"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[MaxValueValidator(_last_effective_day)],  # taking effect that day when no other is given
+    )
     effective_on = forms.DateField(
         label=_("cancellation takes effect"),
         widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[MaxValueValidator(_last_effective_day)],
         required=False,
         help_text=_("Leave empty for the day the form was received."),
     )

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
@@ -39,8 +39,14 @@ class StaffSite(admin.AdminSite):
 
         extra = [
             path("otp/", views.otp_view, name="otp"),
+            path("r/<int:content_type_id>/<path:object_id>/", self.admin_view(views.view_on_site), name="view_on_site"),
         ]
         return extra + super().get_urls()
+
+    def autocomplete_view(self, request: HttpRequest) -> HttpResponse:
+        from selfcare.backoffice.views import StaffAutocompleteJsonView
+
+        return cast(HttpResponse, StaffAutocompleteJsonView.as_view(admin_site=self)(request))
 
     def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> TemplateResponse:
         from selfcare.backoffice.dashboard import dashboard_context

@@ -6,8 +6,11 @@ import qrcode
 import qrcode.image.svg
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.contrib.contenttypes.views import shortcut
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
@@ -85,3 +88,22 @@ def _base32(device: TOTPDevice) -> str:
     import base64
 
     return base64.b32encode(device.bin_key).decode().rstrip("=")
+
+
+def view_on_site(request: HttpRequest, content_type_id: int, object_id: str) -> HttpResponse:
+    """The admin's "view on site" redirect; an id holding NUL is no object's (PostgreSQL cannot compare it)."""
+    if "\x00" in object_id:
+        raise Http404
+    return shortcut(request, content_type_id, object_id)
+
+
+class StaffAutocompleteJsonView(AutocompleteJsonView):
+    """The admin's autocomplete, in a stable order (pages of it must not overlap) and without NUL in the term."""
+
+    def process_request(self, request: HttpRequest) -> tuple:
+        term, *rest = super().process_request(request)  # type: ignore[misc]
+        return (term.replace("\x00", ""), *rest)
+
+    def get_queryset(self) -> QuerySet:
+        queryset = super().get_queryset()
+        return queryset if queryset.ordered else queryset.order_by("pk")

@@ -67,11 +67,15 @@ def billing_rows(*, month: dt.date) -> Iterator[BillingRow]:
     """
     first, last = month_bounds(month)
     carrier_tz = timezone.get_default_timezone()
-    # Issued before the carrier's midnight that ends the month, and not cancelled by its first day.
-    issued_before = dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=carrier_tz)
+    # Issued before the carrier's midnight that ends the month (the calendar's last month has none),
+    # and not cancelled by its first day.
+    issued = IssuedLine.objects.all()
+    if last < dt.date.max:
+        issued = issued.filter(
+            issued_at__lt=dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=carrier_tz)
+        )
     lines = (
-        IssuedLine.objects.filter(issued_at__lt=issued_before)
-        .filter(Q(cancelled_on__isnull=True) | Q(cancelled_on__gt=first))
+        issued.filter(Q(cancelled_on__isnull=True) | Q(cancelled_on__gt=first))
         # The carrier's calendar date of the issue, computed where the row is.
         .annotate(issued_on=TruncDate("issued_at", tzinfo=carrier_tz))
         .order_by("customer__user__username", "number_id")

@@ -39,6 +39,11 @@ class NumbersOfSeveralCustomers(DomainError):
     message = _("One cancellation form covers one customer, but these numbers belong to several: %(numbers)s")
 
 
+class CancellationTooLate(DomainError):
+    code = "cancellation_too_late"
+    message = _("A cancellation cannot take effect after %(last)s: its quarantine would end beyond the calendar.")
+
+
 class BadCancellationDates(DomainError):
     code = "bad_cancellation_dates"
     message = _(

@@ -21,6 +21,7 @@ from selfcare.orders import credentials, notices
 from selfcare.orders.errors import (
     BadCancellationDates,
     CancellationBeforeIssue,
+    CancellationTooLate,
     CustomerSuspended,
     LimitReached,
     NothingToCancel,
@@ -197,7 +198,7 @@ def numbers_cancel(
     The numbers stay the customer's until ``effective_on`` (default: the day
     received) and go back to the pool with ``available_from`` at the end of
     their quarantine, so no one can be issued them before then.
-    Raises NothingToCancel, BadCancellationDates, NumbersNotHeld or
+    Raises NothingToCancel, BadCancellationDates, CancellationTooLate, NumbersNotHeld or
     NumbersOfSeveralCustomers.
     """
     numbers = sorted(set(numbers))
@@ -206,6 +207,9 @@ def numbers_cancel(
     effective_on = effective_on or received_on
     if effective_on < received_on:
         raise BadCancellationDates(effective_on=effective_on.isoformat(), received_on=received_on.isoformat())
+    last = clock.add_months(dt.date.max, -settings.SELFCARE_QUARANTINE_MONTHS)
+    if effective_on > last:
+        raise CancellationTooLate(last=last.isoformat())
     holders = set(
         IssuedLine.objects.not_cancelled().filter(number_id__in=numbers).values_list("customer_id", flat=True)
     )

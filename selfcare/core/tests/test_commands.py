@@ -394,8 +394,24 @@ def test_given_held_numbers_when_cancelling_then_the_quarantine_end_is_printed(h
         ),
         (("05000000199", "--received-on", "2024-03-05"), "not held by the customer"),
         (("05000000000", "05000000199", "--received-on", "2024-03-05"), "05000000199"),
+        (("05000000000", "--received-on", "9999-12-31"), "cannot take effect after 9999-06-30"),
+        (
+            ("05000000000", "--received-on", "2024-03-05", "--effective-on", "9999-07-01"),
+            "cannot take effect after 9999-06-30",
+        ),
     ],
-    ids=["bad-received", "bad-effective", "bad-number", "no-date", "no-number", "reversed", "free", "one-free"],
+    ids=[
+        "bad-received",
+        "bad-effective",
+        "bad-number",
+        "no-date",
+        "no-number",
+        "reversed",
+        "free",
+        "one-free",
+        "end-of-calendar",
+        "effective-end-of-calendar",
+    ],
 )
 def test_given_bad_input_when_cancelling_then_a_clear_command_error_and_nothing_cancelled(held, args, message):
     error, _ = refused("cancel_numbers", *args)
