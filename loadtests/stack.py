@@ -351,24 +351,43 @@ class Stack:
     def wait_for_workers(self, timeout: float = 30.0) -> None:
         _wait_for(lambda: len(self.all_workers()) == self.instances * self.workers, "the gunicorn workers", timeout)
 
-    def worker_inside_transaction(self, query_like: str, seconds: float = 10.0) -> tuple[psutil.Process, str] | None:
-        """A gunicorn worker caught inside an open transaction whose current statement matches
-        ``query_like`` (found through pg_stat_activity's client port)."""
+    def freeze_worker_inside_transaction(
+        self, query_like: str, seconds: float = 10.0
+    ) -> tuple[psutil.Process, str] | None:
+        """A gunicorn worker stopped (SIGSTOP) while inside an open transaction whose statement
+        matches ``query_like``: found through pg_stat_activity's client port, stopped, then checked
+        again, so it is certainly still inside that transaction. The caller kills it (or SIGCONTs it)."""
         deadline = time.monotonic() + seconds
+        activity = (
+            "SELECT client_port, query, pid, xact_start FROM pg_stat_activity WHERE datname = current_database() "
+            "AND xact_start IS NOT NULL AND pid <> pg_backend_pid() AND query LIKE %s"
+        )
+        same_transaction = "SELECT 1 FROM pg_stat_activity WHERE pid = %s AND xact_start = %s"
+        # Workers keep their database connection (DATABASE_CONN_MAX_AGE), so the map of local ports
+        # is made ahead: the worker must be stopped within the transaction's few milliseconds.
+        ports = self._workers_by_local_port()
         with psycopg.connect(self.database_url, autocommit=True) as conn:
             while time.monotonic() < deadline:
-                rows = conn.execute(
-                    "SELECT client_port, query FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND xact_start IS NOT NULL AND pid <> pg_backend_pid() AND query LIKE %s",
-                    (query_like,),
-                ).fetchall()
-                for port, query in rows:
-                    for worker in self.all_workers():
-                        with contextlib.suppress(psutil.Error):
-                            if any(c.laddr and c.laddr.port == port for c in worker.net_connections("tcp")):
-                                return worker, query
+                for port, query, backend, began in conn.execute(activity, (query_like,)).fetchall():
+                    worker = ports.get(port)
+                    if worker is None:
+                        ports = self._workers_by_local_port()
+                        continue
+                    os.kill(worker.pid, signal.SIGSTOP)
+                    if conn.execute(same_transaction, (backend, began)).fetchall():
+                        return worker, query
+                    os.kill(worker.pid, signal.SIGCONT)
                 time.sleep(0.002)
         return None
+
+    def _workers_by_local_port(self) -> dict[int, psutil.Process]:
+        ports: dict[int, psutil.Process] = {}
+        for worker in self.all_workers():
+            with contextlib.suppress(psutil.Error):
+                for connection in worker.net_connections("tcp"):
+                    if connection.laddr:
+                        ports[connection.laddr.port] = worker
+        return ports
 
     def logs(self, name: str) -> str:
         path = self.base / f"{name}.log"
