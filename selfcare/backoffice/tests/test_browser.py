@@ -90,6 +90,9 @@ def test_staff_pages_in_japanese(busy_back_office, tabs):
     base, acme = busy_back_office
     user = _staff_user(superuser=True)
     page = tabs.page()
+    # The staff site's Content-Security-Policy must not block anything the admin uses.
+    blocked: list[str] = []
+    page.on("console", lambda msg: blocked.append(msg.text) if "Content Security Policy" in msg.text else None)
 
     # First login: the enrolment page with its QR code.
     staff_login(page, base, user.username)
@@ -150,3 +153,4 @@ def test_staff_pages_in_japanese(busy_back_office, tabs):
     assert page.viewport_size == DESKTOP
     assert not tabs.errors, tabs.errors
     page.set_default_timeout(TIMEOUT_MS)
+    assert blocked == []
