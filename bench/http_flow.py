@@ -106,6 +106,15 @@ def run_locust(stack: Stack, user_class: str, users: int, seconds: int, customer
     return {"seconds": seconds, "elapsed": elapsed, "pages": pages, "cpu_seconds": meter.totals()}
 
 
+def print_pages(run: dict) -> None:
+    for name, page in run["pages"].items():
+        if name != "Aggregated":
+            print(
+                f"  {name:28} {page['count']:6} requests {page['failures']:4} failed   "
+                f"p50 {page['p50']:6.0f} ms  p95 {page['p95']:6.0f} ms"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=int, default=60)
@@ -159,22 +168,12 @@ def main() -> None:
     print(
         f"flow: {result['flows_per_second']:.2f} flows/s, {flow_rps:,.0f} requests/s: {result['ratio']:.2f} of the ceiling"
     )
-    for name, page in flow["pages"].items():
-        if name != "Aggregated":
-            print(
-                f"  {name:28} {page['count']:6} requests {page['failures']:4} failed   "
-                f"p50 {page['p50']:6.0f} ms  p95 {page['p95']:6.0f} ms"
-            )
+    print_pages(flow)
     print(
         f"applying (logged in, no hashing): {result['applications_per_second']:.2f} applications/s, "
         f"{result['applying_requests_per_second']:,.0f} requests/s: {result['applying_ratio']:.2f} of the ceiling"
     )
-    for name, page in applying["pages"].items():
-        if name != "Aggregated":
-            print(
-                f"  {name:28} {page['count']:6} requests {page['failures']:4} failed   "
-                f"p50 {page['p50']:6.0f} ms  p95 {page['p95']:6.0f} ms"
-            )
+    print_pages(applying)
     for label, run in (("ceiling", trivial), ("flow", flow), ("applying", applying)):
         shares = ", ".join(f"{name} {seconds / run['elapsed']:.2f}" for name, seconds in run["cpu_seconds"].items())
         print(f"  cores busy during the {label} run: {shares}")
