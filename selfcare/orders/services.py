@@ -118,16 +118,17 @@ def _place(*, customer: Customer, count: int, idempotency_key: str, actor: Actor
     )
     Customer.objects.filter(pk=customer.pk).update(numbers_added=F("numbers_added") + count)
     Letter.to_contract_address(customer, kind=Letter.Kind.SERVICE_START, application=application, queued_at=now).save()
-    notice = {
-        "email": customer.user.email,
-        "contract_name": customer.contract_name,
-        "application_number": application.application_number,
-        "count": count,
-        "numbers": sorted(numbers),
-    }
+    email, contract_name = customer.user.email, customer.contract_name
+    application_number, issued = application.application_number, sorted(numbers)
 
     def send_notice() -> None:  # a function, not a partial: Django logs a robust hook's __qualname__
-        notices.application_notice_send(**notice)
+        notices.application_notice_send(
+            email=email,
+            contract_name=contract_name,
+            application_number=application_number,
+            count=count,
+            numbers=issued,
+        )
 
     # After commit, and a mail server's failure is logged, never undoing the application.
     transaction.on_commit(send_notice, robust=True)
