@@ -329,7 +329,8 @@ class Stack:
             + f"worker_processes 2;\npid {prefix}/nginx.pid;\nerror_log {prefix}/error.log warn;\n"
             + "events { worker_connections 1024; }\n"
             + "http {\n  include /etc/nginx/mime.types;\n  default_type application/octet-stream;\n"
-            + f"  access_log {prefix}/access.log;\n{temp}\n  include {prefix}/selfcare.conf;\n}}\n"
+            + "  log_format upstreams '$request_method $uri $status $upstream_addr';\n"
+            + f"  access_log {prefix}/access.log upstreams;\n{temp}\n  include {prefix}/selfcare.conf;\n}}\n"
         )
         self.nginx = self._spawn(
             "nginx", [NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"]
@@ -388,6 +389,16 @@ class Stack:
                     if connection.laddr:
                         ports[connection.laddr.port] = worker
         return ports
+
+    def upstreams_seen(self, method: str, path: str) -> set[str]:
+        """The app servers nginx passed these requests to (its access log records the upstream)."""
+        log = self.base / "nginx" / "access.log"
+        seen = set()
+        for line in log.read_text().splitlines():
+            parts = line.split()
+            if len(parts) >= 4 and parts[0] == method and parts[1] == path:
+                seen.update(address.strip(",") for address in parts[3:] if address[0].isdigit())
+        return seen
 
     def logs(self, name: str) -> str:
         path = self.base / f"{name}.log"

@@ -210,3 +210,36 @@ def test_worker_killed_and_database_restarted_while_applications_are_in_flight(m
             **totals,
         },
     )
+
+
+def test_login_lock_and_throttle_hold_across_both_app_servers(make_stack):
+    """Failures land on both instances (round robin) and still add up: the account lock is in the
+    database, the per-client throttle in the shared cache, neither in one process's memory."""
+    from selfcare.accounts import login as login_steps
+    from selfcare.accounts.login_errors import LoginRefused, TooManyAttempts
+
+    stack = make_stack(customers=2, pool=10)
+    client = Browser(stack.url, stack.certificate, stack.mail_dir)
+
+    csrf = client.csrf(client.get("/login/"))
+
+    def attempt(selfcare_id: str, password: str):  # POST after POST: nginx alternates the two servers
+        return client.post("/login/", {"selfcare_id": selfcare_id, "password": password}, csrf)
+
+    with translation.override("ja"):
+        refused = str(LoginRefused())
+        throttled = str(TooManyAttempts(minutes=login_steps.IP_WINDOW_SECONDS // 60))
+    for _ in range(login_steps.LOCK_AFTER_FAILURES):
+        assert refused in attempt("load0001", "not-the-password").text
+    # Locked: even the right password is refused now.
+    locked = attempt("load0001", stack.password)
+    assert locked.url.endswith("/login/") and refused in locked.text
+    # The client's failures go on counting, whichever server answers, until the client is throttled.
+    failures = login_steps.LOCK_AFTER_FAILURES + 1
+    while failures < login_steps.IP_FAILURES_ALLOWED:
+        attempt(f"nobody{failures:04d}", "not-the-password")
+        failures += 1
+    blocked = attempt("load0002", stack.password)
+    assert blocked.url.endswith("/login/") and throttled in blocked.text
+    assert len(stack.upstreams_seen("POST", "/login/")) == 2
+    assert_no_trace([client])
