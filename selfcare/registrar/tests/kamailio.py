@@ -7,11 +7,13 @@ it answers SIP on its port and kamcmd on its control socket, and fails the test 
 
 from __future__ import annotations
 
+import contextlib
 import grp
 import os
 import pwd
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -165,7 +167,10 @@ class Registrar:
             os.chown(self.config, uid, gid)
             command += ["-u", name, "-g", group]
         with self.log.open("wb") as log:
-            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir)
+            # Its own process group: stop() ends Kamailio's children too, even if the main process is killed.
+            self.process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir, start_new_session=True
+            )
         self._wait_until_answering()
         return self
 
@@ -211,13 +216,17 @@ class Registrar:
         return done.returncode == 0 and "uptime" in done.stdout
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        if self.process is not None:
+            group = self.process.pid
+            if self.process.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(group, signal.SIGTERM)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.process.wait(timeout=10)
+            # Whatever of the group is left (children of a main process that did not get to end them).
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(group, signal.SIGKILL)
+            self.process.wait(timeout=10)
         self._wait_for_database_sessions_to_end()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
