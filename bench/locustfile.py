@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import re
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -22,9 +21,9 @@ from urllib.parse import urlsplit
 from locust import HttpUser, constant, events, task
 
 from loadtests import smtp_sink
+from loadtests.client import CSRF_RE
 from loadtests.seed import customer_email, customer_id
 
-CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 MAIL_DIR = Path(os.environ.get("LOADTEST_MAIL_DIR", "."))
 PASSWORD = os.environ.get("LOADTEST_PASSWORD", "")
 CUSTOMERS = int(os.environ.get("LOADTEST_CUSTOMERS", "1"))

@@ -19,7 +19,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -399,16 +398,3 @@ class Stack:
             if len(parts) >= 4 and parts[0] == method and parts[1] == path:
                 seen.update(address.strip(",") for address in parts[3:] if address[0].isdigit())
         return seen
-
-    def logs(self, name: str) -> str:
-        path = self.base / f"{name}.log"
-        return path.read_text(errors="replace") if path.exists() else ""
-
-
-@contextlib.contextmanager
-def running(**options) -> Iterator[Stack]:
-    stack = Stack(**options)
-    try:
-        yield stack.start()
-    finally:
-        stack.stop()
