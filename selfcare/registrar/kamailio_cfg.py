@@ -4,6 +4,12 @@ REGISTER only: no credentials or a stale nonce get a 401 challenge; a right pass
 memory (usrloc db_mode 0) and answered 200; a wrong password, an unknown or cancelled number, a
 username that is not the registered number, or a foreign domain get 403. The digests come from
 the ``registrar_subscriber`` view through a read-only role; no password is ever in the database.
+
+Against abuse: each nonce's count (RFC 2617 ``nc``) is tracked, so a captured REGISTER cannot be
+replayed (a phone without ``qop`` gets one-time nonces); REGISTERs are handled statefully so a
+retransmission is answered again instead of being taken for a replay; replies that reach the
+registrar are dropped, never forwarded to the address in their Via; no GRUUs are handed out; a 405
+lists the accepted methods (``Allow``).
 """
 
 from __future__ import annotations
@@ -15,6 +21,9 @@ from urllib.parse import urlsplit
 from django.conf import settings
 
 from selfcare.registrar.schema import SUBSCRIBER_TABLE_VERSION, SUBSCRIBER_VIEW, VERSION_VIEW
+
+# The methods the registrar answers (OPTIONS for monitoring); every other one gets 405 with this list.
+ALLOWED_METHODS = ("REGISTER", "OPTIONS")
 
 LISTEN = re.compile(r"(?:udp|tcp):[0-9A-Za-z.\-\[\]:]+:\d{1,5}")
 ABSOLUTE_PATH = re.compile(r"/[A-Za-z0-9_./-]*")
@@ -79,6 +88,7 @@ def render_kamailio_cfg(options: RegistrarOptions) -> str:
     domain = settings.SELFCARE_SIP_DOMAIN
     listen = "\n".join(f"listen={address}" for address in options.listen)
     ctl_group = f'modparam("ctl", "group", "{options.ctl_group}")\n' if options.ctl_group else ""
+    allow = ", ".join(ALLOWED_METHODS)
     return f"""#!KAMAILIO
 #
 # The registrar of the 050 numbers (Kamailio 5.6), written by `manage.py registrar_config`.
@@ -103,6 +113,8 @@ sip_warning=0
 loadmodule "kex.so"
 loadmodule "corex.so"
 loadmodule "sl.so"
+loadmodule "tm.so"
+loadmodule "textops.so"
 loadmodule "pv.so"
 loadmodule "maxfwd.so"
 loadmodule "sanity.so"
@@ -124,6 +136,8 @@ modparam("usrloc", "use_domain", 0)
 modparam("registrar", "max_expires", {options.max_expires})
 modparam("registrar", "default_expires", {min(3600, options.max_expires)})
 modparam("registrar", "min_expires", 60)
+# Nothing here resolves a GRUU (there is no proxy): do not hand any out.
+modparam("registrar", "gruu_enabled", 0)
 
 # Digests only (ha1 for "05012345678", ha1b for "05012345678@{domain}"); the view has no passwords.
 # The lookup is by username alone: auth_db would compare the domain column with the realm, and this
@@ -135,6 +149,18 @@ modparam("auth_db", "password_column_2", "ha1b")
 modparam("auth_db", "use_domain", 0)
 modparam("auth_db", "load_credentials", "")
 modparam("auth", "nonce_expire", 300)
+# Replay protection. The challenge asks for qop=auth: a phone then numbers each use of a nonce (nc), the
+# count must rise, so a captured REGISTER sent again (from anywhere, with any Contact) is challenged
+# afresh (stale) and registers nothing. A phone that answers without qop, hence without nc, gets
+# one-time nonces instead. Both need the REGISTER transaction (t_newtran below) so that a retransmission
+# is answered with the reply already sent rather than taken for a replay. State is kept for the last
+# 2^20 nonces, in one pool (1 MB, and 128 kB for the one-time flags, of shared memory); older nonces are
+# stale and re-challenged.
+modparam("auth", "nonce_count", 1)
+modparam("auth", "one_time_nonce", 1)
+modparam("auth", "nid_pool_no", 1)
+modparam("auth", "nc_array_size", 1048576)
+modparam("auth", "otn_in_flight_no", 1048576)
 
 ####### Routing #########
 request_route {{
@@ -151,40 +177,58 @@ request_route {{
 	}}
 	if ($rm == "OPTIONS") {{
 		# Monitoring (and the tests) see that the registrar answers.
+		append_to_reply("Allow: {allow}\\r\\n");
 		sl_send_reply("200", "OK");
 		exit;
 	}}
 	if ($rm != "REGISTER") {{
+		append_to_reply("Allow: {allow}\\r\\n");
 		sl_send_reply("405", "Method Not Allowed");
+		exit;
+	}}
+	# Statefully from here: a retransmitted REGISTER gets the reply already sent (t_newtran ends the
+	# script for it), never a second authentication with the same nonce count.
+	if (!t_newtran()) {{
+		sl_reply_error();
 		exit;
 	}}
 	if ($td != "{domain}") {{
 		xlog("L_NOTICE", "REGISTER for foreign domain $td from $si:$sp\\n");
-		sl_send_reply("403", "Forbidden");
+		send_reply("403", "Forbidden");
 		exit;
 	}}
 	if (!auth_check("{realm}", "{SUBSCRIBER_VIEW}", "1")) {{
 		switch ($rc) {{
-			case -4:
 			case -5:
-			case -6:
-				# stale nonce, no credentials yet, nonce reused: challenge
+				# no credentials yet: challenge (in the transaction, like every reply from here)
 				auth_challenge("{realm}", "1");
+				exit;
+			case -4:
+			case -6:
+				# the nonce expired or its count did not rise (a replay), or a one-time nonce came back:
+				# a fresh challenge marked stale=true, which a phone answers without asking its user
+				auth_challenge("{realm}", "17");
 				exit;
 			case -1:
 				xlog("L_ERR", "REGISTER for $tU from $si:$sp: authentication error (database?)\\n");
-				sl_send_reply("500", "Server Internal Error");
+				send_reply("500", "Server Internal Error");
 				exit;
 			default:
 				# -2 wrong password, -3 unknown or cancelled number, -8 username is not the number
 				xlog("L_NOTICE", "REGISTER for $tU from $si:$sp refused ($rc)\\n");
-				sl_send_reply("403", "Forbidden");
+				send_reply("403", "Forbidden");
 				exit;
 		}}
 	}}
-	if (!save("location")) {{
-		sl_reply_error();
-	}}
+	# Answers itself, in the transaction: 200 with the contacts, or the error.
+	save("location");
 	exit;
+}}
+
+# The registrar sends no requests, so no reply that reaches it belongs to anything it did. Drop them all:
+# forwarded statelessly to the address in their second Via, a forged reply would make the registrar send
+# traffic to a third party.
+reply_route {{
+	drop;
 }}
 """

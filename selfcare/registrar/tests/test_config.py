@@ -46,8 +46,30 @@ def test_given_the_settings_when_written_then_the_config_has_realm_domain_view_a
     assert 'version_table="registrar_version"' in text
     assert 'modparam("usrloc", "db_mode", 0)' in text
     assert 'modparam("auth_db", "calculate_ha1", 0)' in text
-    assert 'sl_send_reply("403", "Forbidden")' in text
+    assert 'send_reply("403", "Forbidden")' in text
     assert 'modparam("ctl", "binrpc", "unixs:/run/kamailio/kamailio_ctl")' in text
+
+
+def test_given_the_config_then_replays_stray_replies_and_gruus_are_refused_and_405_lists_the_methods(tmp_path):
+    text = write_config(tmp_path)
+
+    # Nonce counts (qop=auth in the challenge), one-time nonces for phones without qop.
+    assert 'modparam("auth", "nonce_count", 1)' in text
+    assert 'modparam("auth", "one_time_nonce", 1)' in text
+    assert 'auth_challenge("sip.example.invalid", "1")' in text
+    assert 'auth_challenge("sip.example.invalid", "17")' in text  # stale=true for a spent or expired nonce
+    # Every reply to a REGISTER goes through its transaction (a retransmission is not a replay).
+    route = text.split("request_route {", 1)[1]
+    before, after = route.split("if (!t_newtran()) {", 1)
+    assert "auth_check(" not in before
+    after = after.split("}", 1)[1]
+    assert "auth_check(" in after
+    assert "sl_send_reply" not in after
+    assert "sl_reply_error" not in after
+    # Replies are never forwarded.
+    assert "reply_route {\n\tdrop;\n}" in text
+    assert 'modparam("registrar", "gruu_enabled", 0)' in text
+    assert 'append_to_reply("Allow: REGISTER, OPTIONS\\r\\n");\n\t\tsl_send_reply("405", "Method Not Allowed");' in text
 
 
 def test_given_a_file_when_written_then_it_is_not_readable_by_others(tmp_path):

@@ -24,7 +24,12 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 def issue(customer, actor, count: int = 1) -> list[tuple[str, str]]:
     """Numbers issued through the add-numbers service, with their IP phone passwords."""
     placement = numbers_add(customer_id=customer.pk, count=count, idempotency_key=f"k{count}", actor=actor)
-    return [(line.number_id, line.sip_password()) for line in placement.application.lines.order_by("number_id")]
+    issued = []
+    for line in placement.application.lines.order_by("number_id"):
+        password = line.sip_password()
+        assert password is not None, f"{line.number_id} was issued without an IP phone password"
+        issued.append((line.number_id, password))
+    return issued
 
 
 def test_an_issued_number_registers_with_its_password(registrar, customer, pool, actor):
