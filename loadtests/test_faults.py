@@ -243,3 +243,35 @@ def test_login_lock_and_throttle_hold_across_both_app_servers(make_stack):
     assert blocked.url.endswith("/login/") and throttled in blocked.text
     assert len(stack.upstreams_seen("POST", "/login/")) == 2
     assert_no_trace([client])
+
+
+def test_a_burst_of_60_parallel_login_attempts_from_one_client_is_held_to_the_allowance(make_stack):
+    """60 wrong passwords from one client at the same instant, spread over both app servers and six
+    workers: each attempt is counted in the shared cache before it is worked on, so at most the
+    allowance (30) is processed and the rest are throttled without touching a password."""
+    from selfcare.accounts import login as login_steps
+    from selfcare.accounts.login_errors import LoginRefused, TooManyAttempts
+
+    stack = make_stack(customers=1, pool=10)
+    first = Browser(stack.url, stack.certificate, stack.mail_dir)
+    csrf = first.csrf(first.get("/login/"))
+    clients = [first.clone() for _ in range(60)]
+    with translation.override("ja"):
+        refused = str(LoginRefused())
+        throttled = str(TooManyAttempts(minutes=login_steps.IP_WINDOW_SECONDS // 60))
+
+    def attempt(client: Browser, n: int):
+        return lambda: client.post("/login/", {"selfcare_id": f"burst{n:04d}", "password": "not-the-password"}, csrf)
+
+    responses = run_threads([attempt(client, n) for n, client in enumerate(clients)])
+
+    assert not [r for r in responses if isinstance(r, Exception)], responses
+    answers = [
+        ("refused" if refused in r.text else "throttled" if throttled in r.text else r.status_code) for r in responses
+    ]
+    processed = stack.sql("SELECT count(*) FROM core_auditentry WHERE action = 'login.failed'")[0][0]
+    assert answers.count("refused") == processed
+    assert processed <= login_steps.IP_FAILURES_ALLOWED
+    assert answers.count("refused") + answers.count("throttled") == 60
+    assert len(stack.upstreams_seen("POST", "/login/")) == 2
+    assert_no_trace(clients)

@@ -179,7 +179,8 @@ if CACHE_URL:
 else:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            # Django's database cache with an atomic incr; its table comes from core's migrations.
+            "BACKEND": "selfcare.core.cache.DatabaseCache",
             "LOCATION": "selfcare_cache",
         }
     }
@@ -218,6 +219,9 @@ SELFCARE_REGISTRAR_DB_ROLE = os.environ.get("SELFCARE_REGISTRAR_DB_ROLE", "selfc
 # Kamailio's control socket for kamcmd (e.g. unixs:/run/kamailio/kamailio_ctl); empty: no live control.
 SELFCARE_REGISTRAR_CTL = os.environ.get("SELFCARE_REGISTRAR_CTL", "")
 SELFCARE_KAMCMD = os.environ.get("SELFCARE_KAMCMD", "/usr/sbin/kamcmd")
+
+# Passwords and codes marked sensitive stay hidden on error reports, the debug page included.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "selfcare.core.debug.ReporterFilter"
 
 LOGGING = {
     "version": 1,

@@ -8,6 +8,7 @@ it has committed, so the failure counters are never rolled back with them.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import re
@@ -15,15 +16,18 @@ import secrets
 import smtplib
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Least
 from django.template.loader import render_to_string
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.views.decorators.debug import sensitive_variables
 
 from selfcare.accounts.login_errors import (
     CodeLimitReached,
@@ -54,9 +58,9 @@ _CODE_RE = re.compile(r"[0-9]{6}")
 logger = logging.getLogger(__name__)
 
 
-def _actor(user: User | None, label: str, ip: str | None) -> Actor:
+def _actor(user: User | None, typed_id: str, ip: str | None) -> Actor:
     if user is None:
-        return Actor(kind="customer", label=label[:150], ip_address=ip)
+        return Actor(kind="customer", label=typed_id_label(typed_id), ip_address=ip)
     return Actor(kind="staff" if user.is_staff else "customer", label=user.username, user_id=user.pk, ip_address=ip)
 
 
@@ -72,32 +76,71 @@ def _ip_key(ip: str | None) -> str:
     return f"login-failures:{ip or 'unknown'}"
 
 
-def ip_check(ip: str | None) -> None:
-    if (cache.get(_ip_key(ip)) or 0) >= IP_FAILURES_ALLOWED:
+def ip_attempt(ip: str | None) -> None:
+    """Count one attempt against the address before any work is done; TooManyAttempts past the allowance.
+
+    The count is taken first and atomically (``add``, then ``incr``, on every cache the project
+    supports), so a burst of parallel attempts cannot all pass a check before any of them is
+    counted. A step that succeeds gives its attempt back (``ip_attempt_succeeded``): what is
+    left counted are the failures of the window.
+    """
+    key = _ip_key(ip)
+    if cache.add(key, 1, IP_WINDOW_SECONDS):
+        return
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr: this attempt opens a new window
+        cache.add(key, 1, IP_WINDOW_SECONDS)
+        return
+    if count > IP_FAILURES_ALLOWED:
         raise TooManyAttempts(minutes=IP_WINDOW_SECONDS // 60)
 
 
-def _ip_failure(ip: str | None) -> None:
-    key = _ip_key(ip)
-    if not cache.add(key, 1, IP_WINDOW_SECONDS):
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, IP_WINDOW_SECONDS)
+def ip_attempt_succeeded(ip: str | None) -> None:
+    with contextlib.suppress(ValueError):  # the window has expired meanwhile
+        cache.decr(_ip_key(ip))
+
+
+def ip_throttled(ip: str | None) -> bool:
+    """True while the address has used up its failures (a read: counts nothing)."""
+    return (cache.get(_ip_key(ip)) or 0) >= IP_FAILURES_ALLOWED
+
+
+def typed_id_label(typed: str) -> str:
+    """How an ID that matches no account is recorded: a keyed digest, never the text itself.
+
+    People type passwords into the ID field; the audit log and its CSV must not keep them. The
+    digest still shows that attempts came with the same text.
+    """
+    digest = salted_hmac("selfcare.unknown-login-id", typed, algorithm="sha256").hexdigest()[:16]
+    return f"?{digest}"
 
 
 # Account lock ---------------------------------------------------------------------------------
 
 
+# Enough doublings of a minute to pass LOCK_MAX; more would only make a larger number to throw away.
+_LOCK_DOUBLINGS_MAX = (int(LOCK_MAX / dt.timedelta(minutes=1)) - 1).bit_length()
+# The counter stops here: far past every lock step, far below the column's range.
+_FAILURES_MAX = 1_000_000
+
+
 def lock_duration(failures: int) -> dt.timedelta:
-    """1 minute at the 10th consecutive failure, doubling with each further one, at most a day."""
+    """1 minute at the 10th consecutive failure, doubling with each further one, at most a day.
+
+    Defined for every count: the exponent is bounded before the power is taken.
+    """
     if failures < LOCK_AFTER_FAILURES:
         return dt.timedelta(0)
-    return min(dt.timedelta(minutes=2 ** (failures - LOCK_AFTER_FAILURES)), LOCK_MAX)
+    doublings = min(failures - LOCK_AFTER_FAILURES, _LOCK_DOUBLINGS_MAX)
+    return min(dt.timedelta(minutes=2**doublings), LOCK_MAX)
 
 
 def _account_failure(user_id: int) -> None:
-    User.objects.filter(pk=user_id).update(consecutive_failures=F("consecutive_failures") + 1)
+    """Count one more consecutive failure and lock the account from the 10th on. Nothing here can overflow."""
+    User.objects.filter(pk=user_id).update(
+        consecutive_failures=Least(F("consecutive_failures") + 1, Value(_FAILURES_MAX))
+    )
     failures = User.objects.values_list("consecutive_failures", flat=True).get(pk=user_id)
     if failures >= LOCK_AFTER_FAILURES:
         User.objects.filter(pk=user_id).update(locked_until=clock.now() + lock_duration(failures))
@@ -110,15 +153,19 @@ def _is_locked(user: User) -> bool:
 # Step 1: self-care ID and password ------------------------------------------------------------
 
 
+@sensitive_variables()
 def login_check_password(*, selfcare_id: str, password: str, ip: str | None) -> User:
-    """Return the customer's user when ID and password are right; else LoginRefused, the same for every cause."""
-    ip_check(ip)
+    """Return the customer's user when ID and password are right; else LoginRefused, the same for every cause.
+
+    A hash made with older parameters is replaced at the first right password (``User.check_password``).
+    """
+    ip_attempt(ip)
     user = User.objects.select_related("customer").filter(username=selfcare_id[:150]).first()
     if user is None:
         make_password(password)  # the same work as for a known ID, so the answer takes as long
         reason = "unknown_id"
-    elif not check_password(password, user.password):
-        reason = "wrong_password"
+    elif not user.check_password(password):
+        reason = "wrong_password"  # counted even while locked: the lock grows with every guess
     elif _is_locked(user):
         reason = "locked"
     elif user.is_staff or not user.is_active or _customer_id(user) is None:
@@ -126,17 +173,16 @@ def login_check_password(*, selfcare_id: str, password: str, ip: str | None) -> 
     else:
         reason = ""
     if reason:
-        with transaction.atomic():
-            if user is not None and reason in {"wrong_password"} and _customer_id(user) and not user.is_staff:
-                _account_failure(user.pk)
-            audit_record(
-                actor=_actor(user, selfcare_id, ip),
-                action="login.failed",
-                customer_id=_customer_id(user),
-                target=selfcare_id[:128],
-                detail={"step": "password", "reason": reason},
-            )
-        _ip_failure(ip)
+        _record_failure(
+            user=user
+            if user is not None and reason == "wrong_password" and _customer_id(user) and not user.is_staff
+            else None,
+            actor=_actor(user, selfcare_id, ip),
+            action="login.failed",
+            customer_id=_customer_id(user),
+            target=user.username if user is not None else typed_id_label(selfcare_id),
+            detail={"step": "password", "reason": reason},
+        )
         raise LoginRefused()
     assert user is not None
     with transaction.atomic():
@@ -146,7 +192,23 @@ def login_check_password(*, selfcare_id: str, password: str, ip: str | None) -> 
             customer_id=_customer_id(user),
             target=user.username,
         )
+    ip_attempt_succeeded(ip)
     return user
+
+
+def _record_failure(*, user: User | None, **audit: Any) -> None:
+    """Count a failed password against the account (``user``, if any) and audit it, in one transaction.
+
+    Whatever goes wrong while recording, the caller still gives its usual refusal: an error here
+    must never answer a wrong password differently from a right one on a locked account.
+    """
+    try:
+        with transaction.atomic():
+            if user is not None:
+                _account_failure(user.pk)
+            audit_record(**audit)
+    except Exception:
+        logger.exception("a refused login could not be recorded")
 
 
 # Step 2: the e-mailed code --------------------------------------------------------------------
@@ -199,21 +261,23 @@ class _Outcome:
     error: DomainError | None
 
 
+@sensitive_variables()
 def login_code_verify(*, user_id: int, code: str, ip: str | None) -> User:
     """Check the code against the user's latest one. Single use; void after five wrong entries or ten minutes."""
-    ip_check(ip)
+    ip_attempt(ip)
     typed = unicodedata.normalize("NFKC", code or "").strip()
     now = clock.now()
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user_id)
         outcome = _verify_locked(user=user, typed=typed, now=now, ip=ip)
     if outcome.error is not None:
-        _ip_failure(ip)
         raise outcome.error
+    ip_attempt_succeeded(ip)
     assert outcome.user is not None
     return outcome.user
 
 
+@sensitive_variables()
 def _verify_locked(*, user: User, typed: str, now: dt.datetime, ip: str | None) -> _Outcome:
     actor = _actor(user, user.username, ip)
     current = (
@@ -255,25 +319,30 @@ def _verify_locked(*, user: User, typed: str, now: dt.datetime, ip: str | None) 
 
 
 def staff_password_refused(*, username: str, ip: str | None) -> None:
-    """Record a failed staff password: audit entry, the account's consecutive failures, the IP's counter."""
+    """Record a failed staff password: audit entry and the account's consecutive failures.
+
+    The address's attempt was counted by ``staff_login_blocked``, before the password was checked.
+    """
     user = User.objects.filter(username=username[:150]).first()
-    with transaction.atomic():
-        if user is not None and user.is_staff:
-            _account_failure(user.pk)
-        audit_record(
-            actor=_actor(user, username, ip),
-            action="staff.login_failed",
-            target=username[:128],
-            detail={"step": "password", "reason": "unknown_id" if user is None else "wrong_password"},
-        )
-    _ip_failure(ip)
+    _record_failure(
+        user=user if user is not None and user.is_staff else None,
+        actor=_actor(user, username, ip),
+        action="staff.login_failed",
+        target=user.username if user is not None else typed_id_label(username),
+        detail={"step": "password", "reason": "unknown_id" if user is None else "wrong_password"},
+    )
 
 
 def staff_login_blocked(*, username: str, ip: str | None) -> bool:
-    """True while the IP is throttled or the staff account is locked after repeated failures."""
+    """Count this attempt against the address; True while it is throttled or the account is locked."""
     try:
-        ip_check(ip)
+        ip_attempt(ip)
     except TooManyAttempts:
         return True
     user = User.objects.filter(username=username[:150]).first()
     return user is not None and _is_locked(user)
+
+
+def staff_password_accepted(*, ip: str | None) -> None:
+    """A right staff password gives its attempt back: only failures count against the address."""
+    ip_attempt_succeeded(ip)

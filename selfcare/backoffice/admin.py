@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import csv
 import io
 import logging
 import queue
@@ -45,6 +44,7 @@ from selfcare.backoffice.forms import (
     ReprintForm,
 )
 from selfcare.core.audit import Actor, audit_record
+from selfcare.core.csv_cells import csv_writer
 from selfcare.core.errors import DomainError
 from selfcare.core.models import AuditEntry
 from selfcare.inventory.models import PhoneNumber
@@ -867,7 +867,7 @@ class AuditEntryAdmin(StaffAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
     @admin.action(description=_("Export the selected entries as CSV"), permissions=["view"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = csv_writer(buffer)
         writer.writerow(["at", "actor_kind", "actor", "ip", "action", "customer", "target", "detail"])
         for entry in queryset.select_related("customer__user").iterator():
             writer.writerow(

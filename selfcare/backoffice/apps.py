@@ -19,4 +19,5 @@ class BackofficeConfig(AppConfig):
     def ready(self) -> None:
         from selfcare.backoffice.roles import roles_sync_after_migrate
 
-        post_migrate.connect(roles_sync_after_migrate, sender=self)
+        # Every app's post_migrate, not this one's: an app without models never sends it (see the receiver).
+        post_migrate.connect(roles_sync_after_migrate, dispatch_uid="selfcare.backoffice.roles_sync")

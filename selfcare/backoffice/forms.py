@@ -7,8 +7,9 @@ from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 
-from selfcare.accounts.login import staff_login_blocked, staff_password_refused
+from selfcare.accounts.login import staff_login_blocked, staff_password_accepted, staff_password_refused
 from selfcare.accounts.models import Customer, Plan
 from selfcare.core import clock
 from selfcare.inventory.errors import BadNumber
@@ -130,6 +131,7 @@ class BillingForm(forms.Form):
 class StaffAuthenticationForm(AdminAuthenticationForm):
     """The staff password step: throttled per IP, locked after repeated failures, every failure audited."""
 
+    @sensitive_variables()
     def clean(self):  # type: ignore[no-untyped-def]
         username = self.cleaned_data.get("username") or ""
         ip = self.request.META.get("REMOTE_ADDR") if self.request is not None else None
@@ -137,7 +139,9 @@ class StaffAuthenticationForm(AdminAuthenticationForm):
             staff_password_refused(username=username, ip=ip)
             raise self.get_invalid_login_error()
         try:
-            return super().clean()
+            cleaned = super().clean()
         except forms.ValidationError:
             staff_password_refused(username=username, ip=ip)
             raise
+        staff_password_accepted(ip=ip)
+        return cleaned

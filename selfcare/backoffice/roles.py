@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import AppConfig
+from django.apps import apps as global_apps
 from django.contrib.auth.models import Group, Permission
+from django.db import DEFAULT_DB_ALIAS
 
 ROLES: dict[str, list[str]] = {
     "customer centre": [
@@ -41,17 +44,28 @@ ROLES: dict[str, list[str]] = {
 }
 
 
-def roles_sync() -> None:
+def roles_sync(*, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Make each role's group hold exactly its permissions: missing ones granted, others withdrawn."""
     for name, codenames in ROLES.items():
-        group, _created = Group.objects.get_or_create(name=name)
+        group, _created = Group.objects.using(using).get_or_create(name=name)
         permissions = []
         for dotted in codenames:
             app_label, codename = dotted.split(".")
-            permission = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
+            permission = (
+                Permission.objects.using(using).filter(content_type__app_label=app_label, codename=codename).first()
+            )
             if permission is not None:
                 permissions.append(permission)
         group.permissions.set(permissions)
 
 
-def roles_sync_after_migrate(**kwargs: Any) -> None:
-    roles_sync()
+def roles_sync_after_migrate(sender: AppConfig, using: str = DEFAULT_DB_ALIAS, **kwargs: Any) -> None:
+    """Sync the roles once per ``migrate`` (and ``flush``), after every app's permissions exist.
+
+    Django sends post_migrate once for each app that has models, in INSTALLED_APPS order, and
+    creates that app's permissions in the same round; the back office has no models, so it is
+    never a sender itself. The round of the last app with models is the one where all exist.
+    """
+    with_models = [config for config in global_apps.get_app_configs() if config.models_module is not None]
+    if with_models and sender.label == with_models[-1].label:
+        roles_sync(using=using)

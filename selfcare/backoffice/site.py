@@ -24,6 +24,12 @@ class StaffSite(admin.AdminSite):
 
         return StaffAuthenticationForm
 
+    def register(self, model_or_iterable: Any, admin_class: Any = None, **options: Any) -> None:
+        """Every model admin, its own or another app's, filters only on what its list's filters use."""
+        from selfcare.backoffice.lookups import strict
+
+        super().register(model_or_iterable, strict(admin_class or admin.ModelAdmin), **options)
+
     def has_permission(self, request: HttpRequest) -> bool:
         user = request.user
         return bool(super().has_permission(request) and user.is_verified())  # type: ignore[union-attr,attr-defined]

@@ -10,7 +10,6 @@ a month held only in part is billed pro rata by calendar day, rounded down.
 from __future__ import annotations
 
 import calendar
-import csv
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
@@ -22,6 +21,7 @@ from django.db.models import Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from selfcare.core.csv_cells import csv_writer
 from selfcare.orders.models import IssuedLine
 
 # Rows fetched per round trip; on PostgreSQL, the size of each fetch from the server-side cursor.
@@ -116,7 +116,7 @@ def billing_csv(*, month: dt.date, stream: TextSink) -> int:
 
     Open a file ``stream`` with ``newline=""``: rows end in CRLF as RFC 4180 has it.
     """
-    writer = csv.writer(stream)
+    writer = csv_writer(stream)
     writer.writerow(CSV_HEADER)
     written = 0
     with transaction.atomic():  # one snapshot, and a streaming cursor on PostgreSQL

@@ -2,17 +2,21 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from selfcare.core import clock
 from selfcare.portal import session as portal_session
 
 IDLE = dt.timedelta(minutes=30)
+STAFF_IDLE = dt.timedelta(minutes=15)
 ABSOLUTE = dt.timedelta(hours=12)
 
 PORTAL_CSP = (
@@ -22,24 +26,44 @@ PORTAL_CSP = (
 
 
 class SessionTimeoutMiddleware:
-    """Customer sessions end after 30 idle minutes and 12 hours in all (timestamps kept in the session)."""
+    """Sessions end after 30 idle minutes (staff: 15) and 12 hours in all (timestamps kept in the session).
+
+    The portal stamps the session when its second login step passes; the staff site's login does
+    not, so a staff session is stamped at its first request.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         session = request.session
+        user = request.user
+        if not user.is_authenticated:
+            return self.get_response(request)
+        now = clock.now()
         auth_at = session.get(portal_session.AUTH_AT)
-        if auth_at and request.user.is_authenticated:
-            now = clock.now()
-            seen_at = dt.datetime.fromisoformat(session.get(portal_session.SEEN_AT, auth_at))
-            if now - seen_at > IDLE or now - dt.datetime.fromisoformat(auth_at) > ABSOLUTE:
-                logout(request)
-                request.session["selfcare_notice"] = _("Your session ended. Please log in again.")
-                return redirect("portal:login")
-            if now - seen_at > dt.timedelta(seconds=30):  # spare a session write on every request
-                session[portal_session.SEEN_AT] = now.isoformat()
+        if auth_at is None:
+            if user.is_staff:
+                session[portal_session.AUTH_AT] = session[portal_session.SEEN_AT] = now.isoformat()
+            return self.get_response(request)
+        seen_at = dt.datetime.fromisoformat(session.get(portal_session.SEEN_AT, auth_at))
+        idle = STAFF_IDLE if user.is_staff else IDLE
+        if now - seen_at > idle or now - dt.datetime.fromisoformat(auth_at) > ABSOLUTE:
+            return self._ended(request, staff=user.is_staff)
+        if now - seen_at > dt.timedelta(seconds=30):  # spare a session write on every request
+            session[portal_session.SEEN_AT] = now.isoformat()
         return self.get_response(request)
+
+    @staticmethod
+    def _ended(request: HttpRequest, *, staff: bool) -> HttpResponse:
+        logout(request)
+        if staff:
+            messages.info(request, _("Your session ended. Please log in again."))
+            next_url = request.get_full_path() if request.method == "GET" else ""
+            login_url = reverse("admin:login")
+            return redirect(f"{login_url}?{urlencode({'next': next_url})}" if next_url else login_url)
+        request.session["selfcare_notice"] = _("Your session ended. Please log in again.")
+        return redirect("portal:login")
 
 
 # Django's admin loads every script from a file; it (and the QR code on the enrolment page) still

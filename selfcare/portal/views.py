@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from selfcare.accounts import login as login_steps
@@ -45,7 +46,8 @@ def customer_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
         if customer is None or user.is_staff:
             return redirect("portal:login")
         request.customer = customer  # type: ignore[attr-defined]
-        return view(request, *args, **kwargs)
+        # Every page behind the login is personal: no shared or browser cache keeps it.
+        return no_store(view(request, *args, **kwargs))
 
     return wrapper
 
@@ -59,6 +61,7 @@ def no_store(response: HttpResponse) -> HttpResponse:
 # Login ----------------------------------------------------------------------------------------
 
 
+@sensitive_post_parameters("password")
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and hasattr(request.user, "customer") and not request.user.is_staff:
@@ -85,6 +88,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     return no_store(render(request, "portal/login.html", {"form": form, "error": error, "notice": notice}))
 
 
+@sensitive_post_parameters("code")
 @require_http_methods(["GET", "POST"])
 def verify_view(request: HttpRequest) -> HttpResponse:
     user_id = portal_session.preauth_user_id(request)
@@ -268,6 +272,7 @@ def application_view(request: HttpRequest, application_number: str) -> HttpRespo
     return no_store(render(request, "portal/application.html", context))
 
 
+@sensitive_post_parameters("old_password", "new_password1", "new_password2")
 @customer_required
 @require_http_methods(["GET", "POST"])
 def password_view(request: HttpRequest) -> HttpResponse:

@@ -26,7 +26,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from selfcare.accounts.models import User
-from selfcare.backoffice.roles import ROLES, roles_sync
+from selfcare.backoffice.roles import ROLES
 from selfcare.core.models import AuditEntry
 from selfcare.letters.models import Letter
 from selfcare.letters.services import letters_mark_posted, letters_print
@@ -64,10 +64,10 @@ def _fresh_cache():
 
 @pytest.fixture
 def roles(db):
-    """The four staff roles as groups (roles_sync runs after migrate; a flushed database may have lost them)."""
-    if Group.objects.filter(name__in=ROLES).count() != len(ROLES):
-        roles_sync()
-    return {group.name: group for group in Group.objects.filter(name__in=ROLES)}
+    """The four staff roles as groups, as ``migrate`` (and a flush) leaves them: nothing here makes them."""
+    groups = {group.name: group for group in Group.objects.filter(name__in=ROLES)}
+    assert set(groups) == set(ROLES), "migrate did not create the staff roles"
+    return groups
 
 
 # Staff past both login steps ---------------------------------------------------------------------

@@ -309,6 +309,7 @@ def test_given_an_output_file_when_exporting_then_the_file_holds_the_csv(custome
     whole_month = ["basic", "330", "2026-04-01", "2026-04-30", "30", "30", "330"]
     assert table == [list(CSV_HEADER), [customer.selfcare_id, customer.contract_name, number, *whole_month]]
     assert [p.name for p in tmp_path.iterdir()] == [target.name]  # no partial file left behind
+    assert target.stat().st_mode & 0o777 == 0o600  # customers' names and numbers: the owner's only
 
 
 def test_given_a_month_without_lines_when_exporting_then_only_the_header(db):
@@ -332,3 +333,15 @@ def test_given_no_month_when_exporting_then_a_command_error(db):
 def test_given_an_unwritable_output_when_exporting_then_a_command_error(db, tmp_path):
     with pytest.raises(CommandError, match="Cannot write"):
         export("--month", "2026-04", "--output", str(tmp_path / "missing-directory" / "billing.csv"))
+
+
+def test_given_a_contract_name_a_spreadsheet_would_run_when_exported_then_it_is_text(db):
+    customer = CustomerFactory(contract_name="=cmd|' /C calc'!A0", user=UserFactory(username="formula01"))
+    issue(customer, D(2025, 3, 1))
+    stream = StringIO()
+
+    billing_csv(month=D(2025, 3, 1), stream=stream)
+
+    [header, row] = list(csv.reader(StringIO(stream.getvalue())))
+    assert row[header.index("contract_name")] == "'=cmd|' /C calc'!A0"
+    assert row[header.index("number")].startswith("050")

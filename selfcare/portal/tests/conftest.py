@@ -57,7 +57,7 @@ def _fast_password_hashing(request, settings):
 @pytest.fixture
 def argon2(settings):
     """Keep the production password hasher (Argon2) for this test."""
-    assert settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    assert settings.PASSWORD_HASHERS[0] == "selfcare.accounts.hashers.Argon2idHasher"
 
 
 @pytest.fixture

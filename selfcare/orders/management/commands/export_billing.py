@@ -54,7 +54,9 @@ class Command(BaseCommand):
         # where a billing run would pick it up.
         partial = output.with_name(f".{output.name}.partial")
         try:
-            with partial.open("w", encoding="utf-8", newline="") as stream:
+            # Customers' names and numbers: readable by the owner only, like the letters' PDFs.
+            descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as stream:
                 written = billing_csv(month=month, stream=stream)
             os.replace(partial, output)
         except OSError as exc:
