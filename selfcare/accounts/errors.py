@@ -28,3 +28,68 @@ class LimitBelowUsage(DomainError):
     message = _(
         "The addition limit cannot be lower than the %(numbers_added)d numbers this customer has already added."
     )
+
+
+# Staff authenticator enrolment codes ------------------------------------------------------------
+
+
+class StaffUserNotFound(DomainError):
+    code = "staff_user_not_found"
+    message = _("No active staff user is called %(username)s.")
+
+
+class StaffAlreadyEnrolled(DomainError):
+    code = "staff_already_enrolled"
+    message = _(
+        "%(username)s already has an authenticator. An enrolment code is only issued together with a reset "
+        "of the authenticator."
+    )
+
+
+class EnrolmentCodeWrong(DomainError):
+    code = "enrolment_code_wrong"
+    message = _("The enrolment code is not correct. Wrong entries left before the code is voided: %(remaining)d.")
+
+
+class EnrolmentCodeVoidedNow(DomainError):
+    code = "enrolment_code_voided_now"
+    message = _(
+        "The enrolment code is not correct, and after %(attempts)d wrong entries it is now void. "
+        "Ask an administrator for a new one."
+    )
+
+
+class EnrolmentCodeExpired(DomainError):
+    code = "enrolment_code_expired"
+    message = _("This enrolment code has expired. Ask an administrator for a new one.")
+
+
+class EnrolmentCodeUsed(DomainError):
+    code = "enrolment_code_used"
+    message = _("This enrolment code has already been used. Ask an administrator for a new one.")
+
+
+class EnrolmentCodeReplaced(DomainError):
+    code = "enrolment_code_replaced"
+    message = _("This enrolment code was replaced by a newer one. Enter the newest code you were given.")
+
+
+class EnrolmentCodeVoided(DomainError):
+    code = "enrolment_code_voided"
+    message = _("This enrolment code was voided after too many wrong entries. Ask an administrator for a new one.")
+
+
+class EnrolmentCodeVoidedByReset(DomainError):
+    code = "enrolment_code_voided_by_reset"
+    message = _(
+        "This enrolment code was voided when an authenticator of this account was removed. "
+        "Ask an administrator for a new one."
+    )
+
+
+class NoEnrolmentCode(DomainError):
+    code = "no_enrolment_code"
+    message = _(
+        "There is no valid enrolment code for this account. Ask an administrator for one: it is needed "
+        "to set up your authenticator."
+    )

@@ -118,3 +118,35 @@ class LoginCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class StaffEnrolmentCode(models.Model):
+    """A single-use code an administrator hands a staff member out of band.
+
+    Without one, a staff password alone cannot enrol the first authenticator app: the staff site
+    asks for the code before it shows the QR code. Only its keyed hash is stored.
+    """
+
+    class VoidReason(models.TextChoices):
+        REPLACED = "replaced", _("replaced by a newer code")
+        TOO_MANY_FAILURES = "too_many_failures", _("too many wrong entries")
+        AUTHENTICATOR_REMOVED = "authenticator_removed", _("authenticator removed")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="enrolment_codes")
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(db_index=True)
+    expires_at = models.DateTimeField()
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    void_reason = models.CharField(max_length=32, choices=VoidReason.choices, blank=True)
+
+    class Meta:
+        verbose_name = _("staff enrolment code")
+        verbose_name_plural = _("staff enrolment codes")
+        default_permissions = ()
+        permissions = [("issue_enrolment_code", "Can issue an authenticator enrolment code to staff")]
+        indexes = [models.Index(fields=["user", "created_at"], name="enrolcode_user_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,17 +1,40 @@
 from __future__ import annotations
 
+import datetime as dt
+import re
 import secrets
 import string
+import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.db import IntegrityError, transaction
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django.views.decorators.debug import sensitive_variables
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from selfcare.accounts.errors import BadLimit, LimitBelowUsage, PlanNotFound, SelfcareIdTaken
+from selfcare.accounts.errors import (
+    BadLimit,
+    EnrolmentCodeExpired,
+    EnrolmentCodeReplaced,
+    EnrolmentCodeUsed,
+    EnrolmentCodeVoided,
+    EnrolmentCodeVoidedByReset,
+    EnrolmentCodeVoidedNow,
+    EnrolmentCodeWrong,
+    LimitBelowUsage,
+    NoEnrolmentCode,
+    PlanNotFound,
+    SelfcareIdTaken,
+    StaffAlreadyEnrolled,
+    StaffUserNotFound,
+)
 from selfcare.accounts.lock_objects import customer_lock
-from selfcare.accounts.models import Customer, Plan, User, selfcare_id_validator
+from selfcare.accounts.models import Customer, Plan, StaffEnrolmentCode, User, selfcare_id_validator
 from selfcare.core import clock, crypto
 from selfcare.core.audit import Actor, audit_record
+from selfcare.core.errors import DomainError
 
 # Letters and digits without look-alikes, for passwords the carrier hands out on paper.
 UNAMBIGUOUS_ALPHABET = "".join(c for c in string.ascii_letters + string.digits if c not in "0Oo1lI")
@@ -201,3 +224,205 @@ def customer_unlock(*, customer_id: int, actor: Actor) -> Customer:
             actor=actor, action="customer.unlocked", customer=customer, target=customer.selfcare_id, detail=detail
         )
     return customer
+
+
+# Staff authenticator enrolment codes --------------------------------------------------------------
+#
+# A staff password alone must not be enough to enrol the first authenticator app (whoever enrols
+# first owns the second factor). An administrator issues an enrolment code and hands it over out of
+# band; the staff site asks for it before it shows the QR code.
+
+ENROLMENT_CODE_VALID = dt.timedelta(hours=24)
+ENROLMENT_CODE_MAX_FAILURES = 5
+ENROLMENT_CODE_GROUPS = 4
+ENROLMENT_CODE_GROUP_LENGTH = 4
+# Capital letters and digits without look-alikes (no 0, O, 1, I): 32 symbols, 5 bits each, 80 bits in all.
+ENROLMENT_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+_ENROLMENT_CODE_RE = re.compile(f"[{ENROLMENT_CODE_ALPHABET}]{{{ENROLMENT_CODE_GROUPS * ENROLMENT_CODE_GROUP_LENGTH}}}")
+_SEPARATORS_RE = re.compile(r"[\s\-‐‑‒–—―ー－−_]+")
+
+
+def _enrolment_code_new() -> str:
+    groups = (
+        "".join(secrets.choice(ENROLMENT_CODE_ALPHABET) for _ in range(ENROLMENT_CODE_GROUP_LENGTH))
+        for _ in range(ENROLMENT_CODE_GROUPS)
+    )
+    return "-".join(groups)
+
+
+def enrolment_code_normalise(typed: str) -> str:
+    """The code as stored in the hash: capitals, without the spaces and hyphens people type (full-width too)."""
+    return _SEPARATORS_RE.sub("", unicodedata.normalize("NFKC", typed or "")).upper()
+
+
+def _enrolment_code_hash(user_id: int, code: str) -> str:
+    return salted_hmac("selfcare.staff-enrolment-code", f"{user_id}:{code}", algorithm="sha256").hexdigest()
+
+
+def _enrolment_codes_void(*, user_id: int, now: dt.datetime, reason: str) -> int:
+    """Void the user's codes not yet used, voided or expired; returns how many."""
+    return StaffEnrolmentCode.objects.filter(
+        user_id=user_id, used_at__isnull=True, voided_at__isnull=True, expires_at__gt=now
+    ).update(voided_at=now, void_reason=reason)
+
+
+@dataclass(frozen=True)
+class IssuedEnrolmentCode:
+    username: str
+    code: str
+    """The code in clear, for showing once; only its keyed hash is stored."""
+    expires_at: dt.datetime
+    authenticators_removed: int
+
+
+@sensitive_variables("code")
+def staff_enrolment_code_issue(
+    *, username: str, actor: Actor, reset_authenticator: bool = False
+) -> IssuedEnrolmentCode:
+    """Issue a staff member's enrolment code: single use, valid for ENROLMENT_CODE_VALID; earlier ones become void.
+
+    A staff member who already has an authenticator gets a code only with ``reset_authenticator``, which
+    removes it (and so ends the second factor of their sessions): they must enrol again, with this code.
+    """
+    now = clock.now()
+    with transaction.atomic(durable=True):
+        user = User.objects.select_for_update().filter(username=username, is_staff=True, is_active=True).first()
+        if user is None:
+            raise StaffUserNotFound(username=username)
+        devices = TOTPDevice.objects.filter(user=user)
+        if not reset_authenticator and devices.filter(confirmed=True).exists():
+            raise StaffAlreadyEnrolled(username=username)
+        replaced = _enrolment_codes_void(user_id=user.pk, now=now, reason=StaffEnrolmentCode.VoidReason.REPLACED)
+        # An enrolment begun with an earlier code, its QR code shown but not yet confirmed, ends too.
+        devices.filter(confirmed=False).delete()
+        removed = 0
+        if reset_authenticator:
+            removed = devices.count()
+            devices.delete()
+            audit_record(
+                actor=actor, action="staff.authenticator_reset", target=user.username, detail={"devices": removed}
+            )
+        code = _enrolment_code_new()
+        issued = StaffEnrolmentCode.objects.create(
+            user=user,
+            code_hash=_enrolment_code_hash(user.pk, enrolment_code_normalise(code)),
+            created_at=now,
+            expires_at=now + ENROLMENT_CODE_VALID,
+        )
+        audit_record(
+            actor=actor,
+            action="staff.enrolment_code_issued",
+            target=user.username,
+            detail={"code_id": issued.pk, "expires_at": issued.expires_at.isoformat(), "replaced": replaced},
+        )
+    return IssuedEnrolmentCode(
+        username=user.username, code=code, expires_at=issued.expires_at, authenticators_removed=removed
+    )
+
+
+@dataclass(frozen=True)
+class _EnrolmentOutcome:
+    device: TOTPDevice | None
+    error: DomainError | None
+
+
+@sensitive_variables("code", "typed")
+def staff_enrolment_start(*, user_id: int, code: str, ip: str | None) -> TOTPDevice:
+    """Check a staff member's enrolment code; when right, use it up and return a new, unconfirmed authenticator.
+
+    The code is single use; five wrong entries void it. Refusals are audited and committed before
+    they are raised, so the count of wrong entries is never rolled back with them.
+    """
+    typed = enrolment_code_normalise(code)[:64]
+    now = clock.now()
+    with transaction.atomic(durable=True):
+        user = User.objects.select_for_update().get(pk=user_id)
+        if not (user.is_staff and user.is_active):
+            raise StaffUserNotFound(username=user.username)
+        if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+            raise StaffAlreadyEnrolled(username=user.username)
+        outcome = _enrolment_start_locked(user=user, typed=typed, now=now, ip=ip)
+    if outcome.error is not None:
+        raise outcome.error
+    assert outcome.device is not None
+    return outcome.device
+
+
+@sensitive_variables("typed")
+def _enrolment_start_locked(*, user: User, typed: str, now: dt.datetime, ip: str | None) -> _EnrolmentOutcome:
+    actor = Actor.staff(user, ip)
+    typed_hash = _enrolment_code_hash(user.pk, typed)
+    current = (
+        StaffEnrolmentCode.objects.filter(user=user, used_at__isnull=True, voided_at__isnull=True, expires_at__gt=now)
+        .order_by("-created_at")
+        .first()
+    )
+    well_formed = _ENROLMENT_CODE_RE.fullmatch(typed) is not None
+    if current is not None and well_formed and constant_time_compare(typed_hash, current.code_hash):
+        current.used_at = now
+        current.save(update_fields=["used_at"])
+        # A fresh key: nobody saw it before the right code was entered.
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+        audit_record(
+            actor=actor, action="staff.enrolment_code_used", target=user.username, detail={"code_id": current.pk}
+        )
+        return _EnrolmentOutcome(device, None)
+
+    def refused(reason: str, error: DomainError, **detail: Any) -> _EnrolmentOutcome:
+        audit_record(
+            actor=actor,
+            action="staff.login_failed",
+            target=user.username,
+            detail={"step": "enrolment_code", "reason": reason, **detail},
+        )
+        return _EnrolmentOutcome(None, error)
+
+    # An earlier code of this account, typed right: say truly why it no longer works (not a guess, not counted).
+    earlier = StaffEnrolmentCode.objects.filter(user=user, code_hash=typed_hash).order_by("-created_at").first()
+    if earlier is not None and well_formed:
+        if earlier.used_at is not None:
+            return refused("used", EnrolmentCodeUsed(), code_id=earlier.pk)
+        if earlier.void_reason == StaffEnrolmentCode.VoidReason.REPLACED:
+            return refused("replaced", EnrolmentCodeReplaced(), code_id=earlier.pk)
+        if earlier.void_reason == StaffEnrolmentCode.VoidReason.AUTHENTICATOR_REMOVED:
+            return refused("voided_by_reset", EnrolmentCodeVoidedByReset(), code_id=earlier.pk)
+        if earlier.voided_at is not None:
+            return refused("voided", EnrolmentCodeVoided(), code_id=earlier.pk)
+        return refused("expired", EnrolmentCodeExpired(), code_id=earlier.pk)
+    if current is None:
+        return refused("no_valid_code", NoEnrolmentCode())
+    current.failed_attempts += 1
+    if current.failed_attempts >= ENROLMENT_CODE_MAX_FAILURES:
+        current.voided_at = now
+        current.void_reason = StaffEnrolmentCode.VoidReason.TOO_MANY_FAILURES
+    current.save(update_fields=["failed_attempts", "voided_at", "void_reason"])
+    if current.voided_at is not None:
+        return refused(
+            "wrong_code",
+            EnrolmentCodeVoidedNow(attempts=ENROLMENT_CODE_MAX_FAILURES),
+            code_id=current.pk,
+            voided=True,
+        )
+    remaining = ENROLMENT_CODE_MAX_FAILURES - current.failed_attempts
+    return refused("wrong_code", EnrolmentCodeWrong(remaining=remaining), code_id=current.pk, remaining=remaining)
+
+
+def enrolment_codes_void_on_authenticator_removal(sender: Any, instance: TOTPDevice, **kwargs: Any) -> None:
+    """post_delete of a confirmed authenticator, however removed: codes issued before it no longer enrol a new one.
+
+    So a reset always needs a code issued after it (staff_enrolment_code_issue with reset_authenticator
+    issues that code in the same transaction).
+    """
+    if not instance.confirmed:
+        return
+    voided = _enrolment_codes_void(
+        user_id=instance.user_id, now=clock.now(), reason=StaffEnrolmentCode.VoidReason.AUTHENTICATOR_REMOVED
+    )
+    if voided:
+        audit_record(
+            actor=Actor.system("authenticator removed"),
+            action="staff.enrolment_code_voided",
+            target=User.objects.filter(pk=instance.user_id).values_list("username", flat=True).first() or "",
+            detail={"reason": StaffEnrolmentCode.VoidReason.AUTHENTICATOR_REMOVED, "codes": voided},
+        )

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from selfcare.accounts.models import Customer
+from selfcare.accounts.services import staff_enrolment_code_issue
 from selfcare.backoffice.roles import ROLES
 from selfcare.backoffice.tests.conftest import (
     AUDITOR,
@@ -37,6 +38,7 @@ from selfcare.backoffice.tests.conftest import (
 from selfcare.core.models import AuditEntry
 from selfcare.letters.models import Letter
 from selfcare.orders.models import Cancellation
+from selfcare.testing import TEST_ACTOR
 
 IMPORT_URL = "/staff/inventory/phonenumber/import/"
 BILLING_URL = "/staff/orders/application/billing/"
@@ -152,10 +154,16 @@ def _password_step(client: Client, username: str, password: str = STAFF_PASSWORD
 def test_first_login_enrols_an_authenticator_then_later_logins_ask_only_for_a_code(roles, time_machine):
     time_machine.move_to(timezone.now(), tick=False)
     user = _staff_user(CUSTOMER_CENTRE)
+    enrolment_code = staff_enrolment_code_issue(username=user.username, actor=TEST_ACTOR).code
     client = Client()
 
-    # 1. Password: accepted, but the back office sends the new staff member to enrol an authenticator.
+    # 1. Password: accepted, but the back office sends the new staff member to enrol an authenticator,
+    #    first asking for the enrolment code an administrator handed over (test_enrolment.py), then the QR code.
     response = _password_step(client, user.username)
+    assert final_path(response) == OTP_URL
+    assert response.status_code == 200
+    assert response.context["enrolment_code_step"] is True and not QR_SVG.search(html(response))
+    response = client.post(OTP_URL, {"enrolment_code": enrolment_code}, follow=True)
     assert final_path(response) == OTP_URL
     assert response.status_code == 200
     page = html(response)

@@ -15,6 +15,7 @@ import time_machine
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Page, expect
 
+from selfcare.accounts.services import staff_enrolment_code_issue
 from selfcare.backoffice.tests.conftest import STAFF_PASSWORD, _staff_user, totp_token
 from selfcare.core import clock
 from selfcare.letters.models import Letter
@@ -94,10 +95,15 @@ def test_staff_pages_in_japanese(busy_back_office, tabs):
     blocked: list[str] = []
     page.on("console", lambda msg: blocked.append(msg.text) if "Content Security Policy" in msg.text else None)
 
-    # First login: the enrolment page with its QR code.
+    # First login: the enrolment code an administrator handed over, then the enrolment page with its QR code.
+    enrolment_code = staff_enrolment_code_issue(username=user.username, actor=TEST_ACTOR).code
     staff_login(page, base, user.username)
     expect(page).to_have_url(re.compile(r"/staff/otp/$"))
     expect(page.locator("html")).to_have_attribute("lang", "ja")
+    expect(page.locator(".otp-qr")).to_have_count(0)
+    screenshot(page, "staff-otp-enrolment-code")
+    page.locator("#id_enrolment_code").fill(enrolment_code)
+    page.locator("input[type=submit]").click()
     qr = page.locator(".otp-qr svg")
     expect(qr).to_be_visible()
     box = qr.bounding_box()

@@ -5,9 +5,16 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from selfcare.accounts.models import Customer, Plan, User
-from selfcare.accounts.services import customer_create, customer_reset_password, generate_password
+from selfcare.accounts.services import (
+    ENROLMENT_CODE_VALID,
+    customer_create,
+    customer_reset_password,
+    generate_password,
+    staff_enrolment_code_issue,
+)
 from selfcare.core import clock
 from selfcare.core.audit import Actor
 from selfcare.inventory.models import PhoneNumber
@@ -56,21 +63,31 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"Demo login  セルフケアID: {DEMO_ID}  セルフケアパスワード: {password}")
         self.stdout.write("The login code is e-mailed to demo@example.com (printed on this console without SMTP).")
-        staff_password = self._seed_staff()
-        self.stdout.write(
-            f"Staff site  /staff/  user: {STAFF_ID}  password: {staff_password}  "
-            "(enrol an authenticator app at the first login)"
-        )
+        staff_password, enrolment_code = self._seed_staff(actor)
+        if enrolment_code is not None:
+            hours = f"{ENROLMENT_CODE_VALID.total_seconds() / 3600:g}"
+            self.stdout.write(
+                f"Staff site  /staff/  user: {STAFF_ID}  password: {staff_password}  enrolment code: {enrolment_code}  "
+                f"(asked for at the first login, before the authenticator app's QR code; single use, {hours} hours)"
+            )
+        else:
+            self.stdout.write(
+                f"Staff site  /staff/  user: {STAFF_ID}  password: {staff_password}  (the authenticator app "
+                f"enrolled earlier stays; `manage.py staff_enrolment_code {STAFF_ID} --reset` to enrol another)"
+            )
 
-    def _seed_staff(self) -> str:
-        """A demo superuser for the staff site; its password is new on every run."""
+    def _seed_staff(self, actor: Actor) -> tuple[str, str | None]:
+        """A demo superuser for the staff site; its password is new on every run, and so is its enrolment code
+        until an authenticator app is enrolled."""
         user = User.objects.filter(username=STAFF_ID).first()
         if user is None:
             user = User.objects.create_superuser(username=STAFF_ID, email="staff@example.com", password=None)
         password = generate_password(20)
         user.set_password(password)
         user.save(update_fields=["password"])
-        return password
+        if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+            return password, None
+        return password, staff_enrolment_code_issue(username=STAFF_ID, actor=actor).code
 
     def _seed_recycled(self, actor: Actor) -> None:
         """A former customer whose numbers were cancelled 8 and 2 months ago: half out of quarantine, half not."""
