@@ -197,7 +197,7 @@ SELFCARE_SERVICE_SITE_URL = os.environ.get("SELFCARE_SERVICE_SITE_URL", "https:/
 SELFCARE_SENDER_ADDRESS = os.environ.get("SELFCARE_SENDER_ADDRESS", "")
 SELFCARE_LETTER_FONT = os.environ.get("SELFCARE_LETTER_FONT", "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf")
 
-# Business rules (DESIGN.md), each a setting.
+# Business rules (docs/rules.md), each a setting.
 SELFCARE_MAX_NUMBERS_PER_APPLICATION = env_int("SELFCARE_MAX_NUMBERS_PER_APPLICATION", 50)
 SELFCARE_DEFAULT_ADDITION_LIMIT = env_int("SELFCARE_DEFAULT_ADDITION_LIMIT", 50)
 SELFCARE_QUARANTINE_MONTHS = env_int("SELFCARE_QUARANTINE_MONTHS", 6)

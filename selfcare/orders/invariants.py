@@ -1,4 +1,4 @@
-"""Checks of DESIGN.md's invariants 1, 2, 3 and 5 against the database, for operators.
+"""Checks of docs/rules.md's invariants 1, 2, 3 and 5 against the database, for operators.
 
 Each check is one set-based query (plus a streamed pass over the numbers that
 have had more than one holder), so it stays fast on ten million numbers.

@@ -1,4 +1,4 @@
-"""Printing, reprinting, posting and the purge of posted passwords (DESIGN.md "letter", "secrets after posting",
+"""Printing, reprinting, posting and the purge of posted passwords (docs/rules.md "letter", "secrets after posting",
 invariants 6 and 8)."""
 
 from __future__ import annotations

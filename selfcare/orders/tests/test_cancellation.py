@@ -1,4 +1,4 @@
-"""Paper cancellations and the quarantine that follows (DESIGN.md "cancellation", invariants 1 and 5)."""
+"""Paper cancellations and the quarantine that follows (docs/rules.md "cancellation", invariants 1 and 5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Real concurrency on PostgreSQL (DESIGN.md, "Invariants" 1 to 5).
+"""Real concurrency on PostgreSQL (docs/rules.md, "Invariants" 1 to 5).
 
 Every request runs in a thread of its own, so Django gives it a database
 connection of its own; each thread opens its connection first and then waits

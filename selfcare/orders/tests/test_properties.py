@@ -1,7 +1,7 @@
 """Property-based tests: random sequences of imports, additions, cancellations, limit changes and clock jumps.
 
 A Hypothesis state machine drives the real services against the database and keeps
-its own model of what DESIGN.md says must be true (the pool, each customer's
+its own model of what docs/rules.md says must be true (the pool, each customer's
 numbers, counters, limits and idempotency keys, each number's quarantine). After
 every step it checks ``invariants_check()`` and compares the database with the
 model. Refusals (DomainError) are expected outcomes: each must be exactly the
@@ -65,9 +65,9 @@ from selfcare.orders.services import numbers_add, numbers_cancel
 from selfcare.testing import TEST_ACTOR, CustomerFactory, PlanFactory
 
 TOKYO = zoneinfo.ZoneInfo("Asia/Tokyo")
-MAX_PER_APPLICATION = 50  # DESIGN.md: 1 to 50 numbers per application
-QUARANTINE_MONTHS = 6  # DESIGN.md: 6 calendar months after the cancellation takes effect
-DEFAULT_LIMIT = 50  # DESIGN.md: 50 numbers in total by default
+MAX_PER_APPLICATION = 50  # docs/rules.md: 1 to 50 numbers per application
+QUARANTINE_MONTHS = 6  # docs/rules.md: 6 calendar months after the cancellation takes effect
+DEFAULT_LIMIT = 50  # docs/rules.md: 50 numbers in total by default
 MAX_LIMIT = 100_000
 CUSTOMERS = 3
 UNIVERSE = 40  # numbers 05000000000 .. 05000000039: small, so the pool runs short and ranges overlap
@@ -708,7 +708,7 @@ SETTINGS = hypothesis_settings(
 
 
 def _check_settings() -> None:
-    # The model hard-codes DESIGN.md's values; say so plainly if the test settings differ.
+    # The model hard-codes docs/rules.md's values; say so plainly if the test settings differ.
     assert settings.SELFCARE_MAX_NUMBERS_PER_APPLICATION == MAX_PER_APPLICATION
     assert settings.SELFCARE_QUARANTINE_MONTHS == QUARANTINE_MONTHS
     assert settings.SELFCARE_DEFAULT_ADDITION_LIMIT == DEFAULT_LIMIT

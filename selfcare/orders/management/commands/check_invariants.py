@@ -10,7 +10,7 @@ from selfcare.orders.invariants import invariants_check
 
 class Command(BaseCommand):
     help = (
-        "Check invariants 1, 2, 3 and 5 of the design (one holder per number, limits, whole applications, "
+        "Check invariants 1, 2, 3 and 5 of docs/rules.md (one holder per number, limits, whole applications, "
         "quarantine) against the database. Exits non-zero on any violation."
     )
 
