@@ -32,12 +32,13 @@ need_debs() {
 if command -v dpkg-query >/dev/null 2>&1; then
   need_debs fonts-ipaexfont-gothic
 fi
-# Front-end packages for the browser tests (axe-core), pinned in package-lock.json.
-if command -v npm >/dev/null 2>&1; then
-  npm_stamp=node_modules/.package-lock.sha256
+# Front-end packages for the browser tests (axe-core), pinned in package-lock.json: scripts/test only.
+need_npm_packages() {
+  command -v npm >/dev/null 2>&1 || return 0
+  local npm_stamp=node_modules/.package-lock.sha256 npm_want
   npm_want=$(sha256sum package-lock.json | cut -d' ' -f1)
   if [ "$(cat "$npm_stamp" 2>/dev/null)" != "$npm_want" ]; then
     npm ci --silent --no-audit --no-fund >&2
     echo "$npm_want" > "$npm_stamp"
   fi
-fi
+}
