@@ -9,3 +9,21 @@ def customer_get(*, selfcare_id: str) -> Customer:
         return Customer.objects.select_related("user", "plan").get(user__username=selfcare_id)
     except Customer.DoesNotExist:
         raise CustomerNotFound(selfcare_id=selfcare_id) from None
+
+
+def customers_find(*, term: str, number: str | None = None, limit: int = 10) -> list[Customer]:
+    """The customers a staff member means by ``term``: the holder of ``number`` (a 050 number not yet
+    cancelled), else the exact self-care ID, else contract names containing the term (at most ``limit``).
+
+    Each is one indexed lookup except the name search, which staff type rarely and which stops at ``limit``.
+    """
+    customers = Customer.objects.select_related("user").order_by("user__username")
+    if number is not None:
+        return list(customers.filter(lines__number_id=number, lines__cancellation__isnull=True)[:limit])
+    term = term.strip()
+    if not term:
+        return []
+    exact = list(customers.filter(user__username=term)[:1])
+    if exact:
+        return exact
+    return list(customers.filter(contract_name__icontains=term)[:limit])

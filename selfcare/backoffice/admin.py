@@ -6,13 +6,12 @@ import base64
 import io
 import logging
 import queue
-import re
 import threading
-import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.options import IncorrectLookupParameters
@@ -42,6 +41,7 @@ from selfcare.backoffice.forms import (
     CustomerCreateForm,
     ImportForm,
     ReprintForm,
+    number_or_text,
 )
 from selfcare.core.audit import Actor, audit_record
 from selfcare.core.csv_cells import csv_writer
@@ -57,21 +57,11 @@ from selfcare.inventory.services import (
 )
 from selfcare.letters.models import Letter
 from selfcare.orders.models import Application, Cancellation, IssuedLine
-from selfcare.orders.services import numbers_cancel
+from selfcare.orders.selectors import cancellation_lines
+from selfcare.orders.services import numbers_cancel, quarantine_end
 
 site = admin.site
 logger = logging.getLogger(__name__)
-
-
-_NUMBER_LIKE = re.compile(r"[0-9\s\-‐‑‒–—―ー－−]+")
-
-
-def number_or_text(term: str) -> str:
-    """A search typed as a phone number (full-width, hyphens) becomes its digits; anything else stays as typed."""
-    normalised = unicodedata.normalize("NFKC", term).strip()
-    if _NUMBER_LIKE.fullmatch(normalised):
-        return "".join(ch for ch in normalised if ch.isdigit())
-    return term
 
 
 def staff_actor(request: HttpRequest) -> Actor:
@@ -279,6 +269,7 @@ class CustomerAdmin(StaffAdminMixin, admin.ModelAdmin):
     readonly_fields = ["selfcare_id", "numbers_added", "created_at", "locked"]
     inlines = [LineInline, ApplicationInline, LetterInline, AuditInline]
     actions = ["unlock", "suspend", "reactivate"]
+    change_form_template = "backoffice/customer_change_form.html"
     fields = [
         "selfcare_id",
         "contract_name",
@@ -572,35 +563,51 @@ class CancellationAdmin(StaffAdminMixin, admin.ModelAdmin):
         return False
 
     def add_view(self, request: HttpRequest, form_url: str = "", extra_context: dict | None = None) -> HttpResponse:
+        """The form, then a confirmation page of what would change; only the confirmation records anything."""
         if not self.has_add_permission(request):
             raise PermissionDenied
-        initial = {"customer": request.GET.get("customer")} if request.method == "GET" else None
+        initial = {"customer": request.GET.get("customer", "")[:200]} if request.method == "GET" else None
         form = CancellationForm(request.POST or None, initial=initial)
-        if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
-            try:
-                cancellation = numbers_cancel(
-                    customer_id=data["customer"].pk,
-                    numbers=data["numbers"],
-                    received_on=data["received_on"],
-                    effective_on=data["effective_on"],
-                    note=data["note"],
-                    actor=staff_actor(request),
-                )
-            except DomainError as refusal:
-                form.add_error(None, str(refusal))
-            else:
-                messages.success(
-                    request, _("Recorded the cancellation of %(n)d numbers.") % {"n": len(data["numbers"])}
-                )
-                return HttpResponseRedirect(reverse("admin:orders_cancellation_change", args=[cancellation.pk]))
         context = {
             **self.admin_site.each_context(request),
             "title": _("Record a paper cancellation"),
-            "form": form,
             "opts": self.opts,
         }
-        return TemplateResponse(request, "backoffice/form.html", context)
+        if request.method == "POST" and "back" not in request.POST and form.is_valid():
+            data = form.cleaned_data
+            customer = data["customer"]
+            try:
+                lines = cancellation_lines(
+                    customer_id=customer.pk, numbers=data["numbers"], effective_on=data["effective_on"]
+                )
+                if "confirm" in request.POST:
+                    cancellation = numbers_cancel(
+                        customer_id=customer.pk,
+                        numbers=data["numbers"],
+                        received_on=data["received_on"],
+                        effective_on=data["effective_on"],
+                        note=data["note"],
+                        actor=staff_actor(request),
+                    )
+            except DomainError as refusal:
+                form.add_error(None, str(refusal))
+            else:
+                if "confirm" in request.POST:
+                    messages.success(
+                        request, _("Recorded the cancellation of %(n)d numbers.") % {"n": len(data["numbers"])}
+                    )
+                    return HttpResponseRedirect(reverse("admin:orders_cancellation_change", args=[cancellation.pk]))
+                context.update(
+                    title=_("Confirm the paper cancellation"),
+                    customer=customer,
+                    data=data,
+                    lines=lines,
+                    issuable_from=quarantine_end(data["effective_on"]),
+                    quarantine_months=settings.SELFCARE_QUARANTINE_MONTHS,
+                    numbers_text=" ".join(data["numbers"]),
+                )
+                return TemplateResponse(request, "backoffice/cancellation_confirm.html", context)
+        return TemplateResponse(request, "backoffice/form.html", {**context, "form": form})
 
 
 # Applications ---------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 
 from django import forms
 from django.conf import settings
@@ -11,6 +13,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from selfcare.accounts.login import staff_login_blocked, staff_password_accepted, staff_password_refused
 from selfcare.accounts.models import Customer, Plan
+from selfcare.accounts.selectors import customers_find
 from selfcare.core import clock
 from selfcare.inventory.errors import BadNumber
 from selfcare.inventory.services import parse_number
@@ -67,12 +70,22 @@ def _last_effective_day() -> dt.date:
     return clock.add_months(dt.date.max, -settings.SELFCARE_QUARANTINE_MONTHS)
 
 
+_NUMBER_LIKE = re.compile(r"[0-9\s\-‐‑‒–—―ー－−]+")
+
+
+def number_or_text(term: str) -> str:
+    """A search typed as a phone number (full-width, hyphens) becomes its digits; anything else stays as typed."""
+    normalised = unicodedata.normalize("NFKC", term).strip()
+    if _NUMBER_LIKE.fullmatch(normalised):
+        return "".join(ch for ch in normalised if ch.isdigit())
+    return term
+
+
 class CancellationForm(forms.Form):
-    customer = forms.ModelChoiceField(
+    customer = forms.CharField(
         label=_("customer"),
-        queryset=Customer.objects.select_related("user"),
-        widget=forms.NumberInput,
-        help_text=_("The customer's internal number, shown on the customer's page."),
+        max_length=200,
+        help_text=_("The self-care ID, the contract name (or part of it) or one of the customer's 050 numbers."),
     )
     numbers = forms.CharField(
         label=_("numbers to cancel"),
@@ -93,8 +106,35 @@ class CancellationForm(forms.Form):
     )
     note = forms.CharField(label=_("note"), max_length=300, required=False)
 
+    def clean_customer(self) -> Customer:
+        typed = self.cleaned_data["customer"].replace("\x00", "")
+        digits = number_or_text(typed)
+        number = None
+        if digits != typed or typed.strip().isdigit():
+            try:
+                number = parse_number(digits)
+            except BadNumber:
+                number = None
+        found = customers_find(term=typed, number=number)
+        if not found and number is not None:  # digits that are no held number may still be a self-care ID
+            found = customers_find(term=typed)
+        if not found:
+            raise forms.ValidationError(_("No customer matches %(term)s."), params={"term": typed.strip()[:50]})
+        if len(found) > 1:
+            raise forms.ValidationError(
+                _("Several customers match: %(customers)s. Enter the self-care ID of the one you mean."),
+                params={"customers": ", ".join(f"{c.selfcare_id} ({c.contract_name})" for c in found)},
+            )
+        return found[0]
+
     def clean_numbers(self) -> list[str]:
         return _parse_numbers(self.cleaned_data["numbers"])
+
+    def clean(self):  # type: ignore[no-untyped-def]
+        data = super().clean() or {}
+        if data.get("received_on") and not data.get("effective_on"):
+            data["effective_on"] = data["received_on"]
+        return data
 
 
 class ImportForm(forms.Form):

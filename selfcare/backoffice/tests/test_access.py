@@ -106,7 +106,7 @@ def test_a_customer_account_cannot_post_back_office_changes(world, client):
     client.force_login(world.acme.user)
     response = client.post(
         CANCELLATION_ADD_URL,
-        {"customer": world.beta.pk, "numbers": "050-0000-0003", "received_on": "2026-01-01"},
+        {"customer": world.beta.selfcare_id, "numbers": "050-0000-0003", "received_on": "2026-01-01", "confirm": "1"},
     )
     assert response.status_code == 302 and response.url.startswith(LOGIN_URL)
     assert not Cancellation.objects.filter(customer=world.beta).exists()
@@ -133,7 +133,7 @@ def test_staff_without_the_second_factor_cannot_post_changes(make_staff, world):
     before = AuditEntry.objects.count()
     response = staff.post(
         CANCELLATION_ADD_URL,
-        {"customer": world.beta.pk, "numbers": "050-0000-0003", "received_on": "2026-01-01"},
+        {"customer": world.beta.selfcare_id, "numbers": "050-0000-0003", "received_on": "2026-01-01", "confirm": "1"},
     )
     assert response.status_code == 302 and response.url.startswith(LOGIN_URL)
     response = changelist_action(staff, CUSTOMERS_URL, "suspend", [world.beta.pk])
@@ -348,7 +348,12 @@ def test_customer_centre_cannot_suspend_and_sales_cannot_unlock(customer_centre,
 def test_sales_cannot_record_cancellations_or_print_or_post_letters(sales, world):
     response = sales.post(
         CANCELLATION_ADD_URL,
-        {"customer": world.beta.pk, "numbers": "050-0000-0003", "received_on": timezone.localdate().isoformat()},
+        {
+            "customer": world.beta.selfcare_id,
+            "numbers": "050-0000-0003",
+            "received_on": timezone.localdate().isoformat(),
+            "confirm": "1",
+        },
     )
     assert response.status_code == 403
     assert not Cancellation.objects.filter(customer=world.beta).exists()
@@ -364,7 +369,12 @@ def test_sales_cannot_record_cancellations_or_print_or_post_letters(sales, world
 def test_customer_centre_can_record_a_cancellation_and_print_and_post_letters(customer_centre, world):
     response = customer_centre.post(
         CANCELLATION_ADD_URL,
-        {"customer": world.beta.pk, "numbers": "050-0000-0003", "received_on": timezone.localdate().isoformat()},
+        {
+            "customer": world.beta.selfcare_id,
+            "numbers": "050-0000-0003",
+            "received_on": timezone.localdate().isoformat(),
+            "confirm": "1",
+        },
     )
     assert response.status_code == 302, html(response)
     assert Cancellation.objects.filter(customer=world.beta).count() == 1

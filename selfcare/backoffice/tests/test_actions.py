@@ -212,7 +212,8 @@ def test_record_a_paper_cancellation_with_numbers_typed_with_hyphens(customer_ce
     response = customer_centre.post(
         CANCELLATION_ADD_URL,
         {
-            "customer": world.acme.pk,
+            "customer": world.acme.selfcare_id,
+            "confirm": "1",
             "numbers": "050-0000-0000\n０５０－００００－０００１",
             "received_on": today.isoformat(),
             "effective_on": effective.isoformat(),
@@ -286,7 +287,7 @@ def test_cancellation_errors_are_shown_on_the_form(customer_centre, world, numbe
     today = clock.today().isoformat()
     response = customer_centre.post(
         CANCELLATION_ADD_URL,
-        {"customer": world.acme.pk, "numbers": numbers, "received_on": today, "effective_on": today},
+        {"customer": world.acme.selfcare_id, "numbers": numbers, "received_on": today, "effective_on": today},
     )
     assert response.status_code == 200
     message, params = expected
@@ -301,7 +302,7 @@ def test_cancellation_effective_before_received_is_refused(customer_centre, worl
     response = customer_centre.post(
         CANCELLATION_ADD_URL,
         {
-            "customer": world.acme.pk,
+            "customer": world.acme.selfcare_id,
             "numbers": "050-0000-0001",
             "received_on": today.isoformat(),
             "effective_on": (today - dt.timedelta(days=1)).isoformat(),

@@ -423,7 +423,13 @@ acme_numbers_typed = st.sampled_from(
 )
 
 
-A_CANCELLATION = [("customer", "ACME"), ("numbers", "05000000000"), ("received_on", "2030-01-01"), ("note", "")]
+A_CANCELLATION = [
+    ("customer", "ACME"),
+    ("numbers", "05000000000"),
+    ("received_on", "2030-01-01"),
+    ("note", ""),
+    ("confirm", "1"),
+]
 
 
 @STAFF_FUZZ
@@ -435,6 +441,7 @@ A_CANCELLATION = [("customer", "ACME"), ("numbers", "05000000000"), ("received_o
             received_on=st.one_of(junk, dates),
             effective_on=st.one_of(junk, dates),
             note=junk,
+            confirm=st.sampled_from(["1", ""]),
         ),
         altered(A_CANCELLATION, st.one_of(acme_numbers_typed, dates, numberish, junk)),
     ),
@@ -453,7 +460,7 @@ A_CANCELLATION = [("customer", "ACME"), ("numbers", "05000000000"), ("received_o
     prefill="１",
 )
 def test_given_any_cancellation_form_when_posted_then_recorded_only_when_valid(admin_browser, world, fields, prefill):
-    ids = {"ACME": str(world.acme.pk), "BETA": str(world.beta.pk)}
+    ids = {"ACME": world.acme.selfcare_id, "BETA": world.beta.selfcare_id}
     fields = [(name, ids.get(value, value) if isinstance(value, str) else value) for name, value in fields]
     before = Cancellation.objects.count()
 
@@ -466,12 +473,16 @@ def test_given_any_cancellation_form_when_posted_then_recorded_only_when_valid(a
         assert Cancellation.objects.count() == before
         return
     recorded = re.fullmatch(r"/staff/orders/cancellation/\d+/change/", path_of(response))
-    event("cancellation: recorded" if recorded else "cancellation: refused")
+    confirming = 'name="confirm"' in response.text  # the confirmation page: what would change, nothing yet
+    event(
+        "cancellation: recorded" if recorded else "cancellation: confirming" if confirming else "cancellation: refused"
+    )
     if recorded:
+        assert any(name == "confirm" for name, _ in fields)
         assert Cancellation.objects.count() == before + 1
     else:
         assert Cancellation.objects.count() == before
-        assert shows_a_message(response), response.text
+        assert confirming or shows_a_message(response), response.text
 
 
 # 7. Printing letters again: the reason ---------------------------------------------------------------------------

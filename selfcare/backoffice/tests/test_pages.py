@@ -80,9 +80,12 @@ def test_custom_pages_load(make_staff, world, role, url):
 
 
 def test_cancellation_form_can_start_from_the_customer(customer_centre, world):
-    response = customer_centre.get(f"/staff/orders/cancellation/add/?customer={world.acme.pk}")
+    customer_page = html(customer_centre.get(f"/staff/accounts/customer/{world.acme.pk}/change/"))
+    link = f'href="/staff/orders/cancellation/add/?customer={world.acme.selfcare_id}"'
+    assert link in customer_page
+    response = customer_centre.get(f"/staff/orders/cancellation/add/?customer={world.acme.selfcare_id}")
     assert response.status_code == 200
-    assert re.search(rf'name="customer"[^>]*value="{world.acme.pk}"', html(response))
+    assert re.search(rf'name="customer"[^>]*value="{world.acme.selfcare_id}"', html(response))
 
 
 def test_object_tools_link_to_import_and_billing_only_for_their_roles(inventory_manager, sales, customer_centre, world):

@@ -49,7 +49,8 @@ def test_cancel_then_quarantine_then_reissue(make_staff, plan, one_number):
     response = staff.post(
         "/staff/orders/cancellation/add/",
         {
-            "customer": first.pk,
+            "customer": first.selfcare_id,
+            "confirm": "1",
             "numbers": "050-1234-0000",
             "received_on": today.isoformat(),
             "effective_on": effective.isoformat(),
@@ -99,7 +100,12 @@ def test_a_cancelled_number_waits_while_fresh_numbers_are_issued(make_staff, pla
     today = clock.today()
     response = staff.post(
         "/staff/orders/cancellation/add/",
-        {"customer": first.pk, "numbers": "０５０ー１２３４ー００００", "received_on": today.isoformat()},
+        {
+            "customer": first.selfcare_id,
+            "numbers": "０５０ー１２３４ー００００",
+            "received_on": today.isoformat(),
+            "confirm": "1",
+        },
     )
     assert response.status_code == 302, error_list_text(response)
     reopens = quarantine_end(today)
