@@ -43,6 +43,7 @@ from selfcare.backoffice.forms import (
     ReprintForm,
     number_or_text,
 )
+from selfcare.core import clock
 from selfcare.core.audit import Actor, audit_record
 from selfcare.core.csv_cells import csv_writer
 from selfcare.core.errors import DomainError
@@ -453,12 +454,35 @@ class NumberHistoryInline(ReadOnlyMixin, admin.TabularInline):
     verbose_name_plural = _("owners, newest first")
 
 
+class NumberStateFilter(admin.SimpleListFilter):
+    """Free now, held, or in quarantine: each along the free numbers' partial index or the primary key."""
+
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [
+            ("free", pgettext_lazy("number state", "free")),
+            ("quarantine", _("in quarantine")),
+            ("held", pgettext_lazy("number state", "held")),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "free":
+            return queryset.issuable()
+        if self.value() == "quarantine":
+            return queryset.in_quarantine()
+        if self.value() == "held":
+            return queryset.filter(status=PhoneNumber.Status.ASSIGNED)
+        return queryset
+
+
 @admin.register(PhoneNumber)
 class PhoneNumberAdmin(StaffAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
     Media = StaffMedia
 
-    list_display = ["display", "status", "available_from", "imported_at"]
-    list_filter = ["status"]
+    list_display = ["number_display", "state", "available_from", "imported_at"]
+    list_filter = [NumberStateFilter]
     search_fields = ["^number"]
     inlines = [NumberHistoryInline]
     show_full_result_count = False  # counting ten million rows on every page is not worth it
@@ -466,6 +490,19 @@ class PhoneNumberAdmin(StaffAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
         return super().get_search_results(request, queryset, number_or_text(search_term))
+
+    @admin.display(description=_("050 number"), ordering="number")
+    def number_display(self, obj: PhoneNumber) -> str:
+        return obj.display
+
+    @admin.display(description=_("state"))
+    def state(self, obj: PhoneNumber) -> str:
+        """From the row's own columns: held, free, or waiting (a cancellation's quarantine, a future import)."""
+        if obj.status == PhoneNumber.Status.ASSIGNED:
+            return str(pgettext_lazy("number state", "held"))
+        if obj.available_from > clock.today():
+            return str(_("in quarantine, issuable from %(day)s") % {"day": obj.available_from.isoformat()})
+        return str(pgettext_lazy("number state", "free"))
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.has_perm("inventory.view_phonenumber")

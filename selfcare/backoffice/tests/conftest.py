@@ -21,7 +21,7 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django.utils import translation
 from django.utils.html import escape
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -215,10 +215,10 @@ def world(db, plan):
 # Helpers ------------------------------------------------------------------------------------------
 
 
-def ja(message: str, **params: Any) -> str:
-    """``message`` as the Japanese back office shows it (whatever the catalogue says today)."""
+def ja(message: str, context: str | None = None, **params: Any) -> str:
+    """``message`` (in ``context``) as the Japanese back office shows it (whatever the catalogue says today)."""
     with translation.override("ja"):
-        text = gettext(message)
+        text = gettext(message) if context is None else pgettext(context, message)
     return text % params if params else text
 
 

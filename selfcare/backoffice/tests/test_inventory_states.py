@@ -1,0 +1,61 @@
+"""The number inventory shows each number's real state (free, held, in quarantine until a date) and filters by it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from selfcare.backoffice.tests.conftest import html, ja
+from selfcare.core import clock
+from selfcare.inventory.models import PhoneNumber
+from selfcare.orders.services import quarantine_end
+from selfcare.testing import pool_add
+
+LIST_URL = "/staff/inventory/phonenumber/"
+
+
+def rows(response) -> dict[str, str]:
+    """number as shown -> the state cell's text."""
+    found = re.findall(
+        r'<th class="field-number_display">.*?>([0-9-]+)<.*?<td class="field-state">(.*?)</td>', html(response), re.S
+    )
+    return dict(found)
+
+
+def test_given_held_free_cancelled_and_future_numbers_then_each_shows_its_state(inventory_manager, world):
+    later = clock.today() + dt.timedelta(days=40)
+    pool_add("05000000100", 1, available_from=later)
+    reopens = quarantine_end(clock.today()).isoformat()
+
+    response = inventory_manager.get(LIST_URL)
+
+    shown = rows(response)
+    assert shown["050-0000-0000"] == ja("held", context="number state")
+    assert shown["050-0000-0002"] == ja("in quarantine, issuable from %(day)s", day=reopens)  # cancelled today
+    assert shown["050-0000-0010"] == ja("free", context="number state")
+    assert shown["050-0000-0100"] == ja("in quarantine, issuable from %(day)s", day=later.isoformat())
+    assert "DISPLAY" not in html(response)
+    assert '<th scope="col" class="sortable column-number_display' in html(response)
+
+
+def test_given_a_state_filter_then_only_those_numbers_are_listed(inventory_manager, world):
+    pool_add("05000000100", 1, available_from=clock.today() + dt.timedelta(days=40))
+    expected = {
+        "free": set(PhoneNumber.objects.issuable().values_list("number", flat=True)),
+        "held": {"05000000000", "05000000001", "05000000003", "05000000004"},
+        "quarantine": {"05000000002", "05000000100"},
+    }
+    for state, numbers in expected.items():
+        response = inventory_manager.get(LIST_URL, {"state": state})
+        assert response.status_code == 200, state
+        listed = {number.replace("-", "") for number in rows(response)}
+        assert listed == numbers, state
+
+
+def test_the_list_costs_the_same_queries_however_many_numbers_it_shows(
+    inventory_manager, world, django_assert_max_num_queries
+):
+    pool_add("05000001000", 80, available_from=clock.today() + dt.timedelta(days=3))
+    with django_assert_max_num_queries(12):
+        response = inventory_manager.get(LIST_URL, {"state": "quarantine"})
+    assert len(rows(response)) == 81
