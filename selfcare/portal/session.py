@@ -14,6 +14,7 @@ PREAUTH = "selfcare_preauth"
 AUTH_AT = "selfcare_auth_at"
 SEEN_AT = "selfcare_seen_at"
 DRAFTS = "selfcare_drafts"
+CODE_UNSENT = "selfcare_code_unsent"
 MAX_DRAFTS = 5
 
 
@@ -33,8 +34,25 @@ def preauth_user_id(request: HttpRequest) -> int | None:
     return int(data["user_id"])
 
 
+def preauth_started_at(request: HttpRequest) -> dt.datetime:
+    return dt.datetime.fromisoformat(request.session[PREAUTH]["at"])
+
+
 def preauth_clear(request: HttpRequest) -> None:
     request.session.pop(PREAUTH, None)
+    request.session.pop(CODE_UNSENT, None)
+
+
+def code_unsent_mark(request: HttpRequest, code_id: int | None) -> None:
+    """The code made last could not be e-mailed: the code page must not say it was sent."""
+    if code_id is None:
+        request.session.pop(CODE_UNSENT, None)
+    else:
+        request.session[CODE_UNSENT] = code_id
+
+
+def code_unsent_id(request: HttpRequest) -> int | None:
+    return request.session.get(CODE_UNSENT)
 
 
 def draft_create(request: HttpRequest, count: int) -> str:

@@ -19,8 +19,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from selfcare.accounts import login as login_steps
-from selfcare.accounts.login_errors import CodeLimitReached, CodeNotSent, CodeResendTooSoon
-from selfcare.accounts.models import Customer, User
+from selfcare.accounts.login_errors import CodeLimitReached, CodeNoLongerValid, CodeNotSent, CodeResendTooSoon
+from selfcare.accounts.models import Customer, LoginCode, User
 from selfcare.core import clock
 from selfcare.core.audit import Actor, audit_record
 from selfcare.core.errors import DomainError
@@ -28,6 +28,7 @@ from selfcare.orders.errors import CustomerSuspended, LimitReached
 from selfcare.orders.models import Application, IssuedLine
 from selfcare.orders.services import numbers_add
 from selfcare.portal import session as portal_session
+from selfcare.portal.code_status import code_status
 from selfcare.portal.forms import CodeForm, CountForm, LoginForm, TokenForm
 
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -77,15 +78,21 @@ def login_view(request: HttpRequest) -> HttpResponse:
             )
             portal_session.preauth_start(request, user.pk)
             login_steps.login_code_send(user_id=user.pk, ip=ip)
-        except (CodeResendTooSoon, CodeLimitReached, CodeNotSent) as refusal:
-            # The password was right; a code sent earlier may still be valid.
-            request.session["selfcare_notice"] = str(refusal)
+        except CodeNotSent:
+            portal_session.code_unsent_mark(request, _last_code_id(user.pk))
+            return redirect("portal:verify")
+        except (CodeResendTooSoon, CodeLimitReached):
+            # The password was right; the code page says that no new code was sent, and why.
             return redirect("portal:verify")
         except DomainError as refusal:
             error = str(refusal)
         else:
             return redirect("portal:verify")
     return no_store(render(request, "portal/login.html", {"form": form, "error": error, "notice": notice}))
+
+
+def _last_code_id(user_id: int) -> int | None:
+    return LoginCode.objects.filter(user_id=user_id).order_by("-created_at").values_list("pk", flat=True).first()
 
 
 @sensitive_post_parameters("code")
@@ -96,22 +103,39 @@ def verify_view(request: HttpRequest) -> HttpResponse:
         request.session["selfcare_notice"] = _("Please log in again.")
         return redirect("portal:login")
     form = CodeForm(request.POST or None)
-    error = None
+    refusal: DomainError | None = None
     notice = request.session.pop("selfcare_notice", None)
     if request.method == "POST" and form.is_valid():
         try:
             user = login_steps.login_code_verify(user_id=user_id, code=form.cleaned_data["code"], ip=client_ip(request))
-        except DomainError as refusal:
-            error = str(refusal)
+        except DomainError as refused:
+            refusal = refused
         else:
             portal_session.preauth_clear(request)
             login(request, user, backend="selfcare.accounts.backends.UserBackend")  # cycles the session key
-            now = clock.now().isoformat()
-            request.session[portal_session.AUTH_AT] = now
-            request.session[portal_session.SEEN_AT] = now
+            now = clock.now()
+            request.session[portal_session.AUTH_AT] = now.isoformat()
+            request.session[portal_session.SEEN_AT] = now.isoformat()
             return redirect("portal:menu")
     user = User.objects.get(pk=user_id)
-    context = {"form": form, "error": error, "notice": notice, "email": mask_email(user.email)}
+    status = code_status(
+        user=user,
+        password_step_at=portal_session.preauth_started_at(request),
+        unsent_code_id=portal_session.code_unsent_id(request),
+    )
+    # "No longer valid" is said more precisely by the page itself (why, and when a new code can come).
+    error = None if refusal is None or isinstance(refusal, CodeNoLongerValid) else str(refusal)
+    context = {
+        "form": form,
+        "error": error,
+        "notice": notice,
+        "email": mask_email(user.email),
+        "status": status,
+        "code_minutes": int(login_steps.CODE_VALID.total_seconds() // 60),
+        "code_max_failures": login_steps.CODE_MAX_FAILURES,
+        "codes_per_hour": login_steps.CODES_PER_HOUR,
+        "support_phone": settings.SELFCARE_SUPPORT_PHONE,
+    }
     return no_store(render(request, "portal/verify.html", context))
 
 
@@ -120,11 +144,18 @@ def resend_view(request: HttpRequest) -> HttpResponse:
     user_id = portal_session.preauth_user_id(request)
     if user_id is None:
         return redirect("portal:login")
+    if User.objects.filter(pk=user_id, locked_until__gt=clock.now()).exists():
+        return redirect("portal:verify")  # no code works while logins are paused; the page says until when
     try:
         login_steps.login_code_send(user_id=user_id, ip=client_ip(request))
+    except CodeNotSent:
+        portal_session.code_unsent_mark(request, _last_code_id(user_id))
+    except (CodeResendTooSoon, CodeLimitReached):
+        request.session["selfcare_notice"] = _("No new code was sent.")
     except DomainError as refusal:
         request.session["selfcare_notice"] = str(refusal)
     else:
+        portal_session.code_unsent_mark(request, None)
         request.session["selfcare_notice"] = _("A new code has been sent. Earlier codes no longer work.")
     return redirect("portal:verify")
 

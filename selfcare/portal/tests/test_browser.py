@@ -6,11 +6,14 @@ Screenshots go to test-artifacts/screenshots/, the print PDF to test-artifacts/p
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
+from django.db.models import F
 from playwright.sync_api import expect
 
+from selfcare.accounts.models import LoginCode
 from selfcare.orders.models import Application, IssuedLine
 from selfcare.portal.tests.browser_support import (
     ARTIFACTS,
@@ -24,6 +27,7 @@ from selfcare.portal.tests.browser_support import (
     broken_identifiers,
     button,
     chromium_browser,
+    code_from,
     describe_violations,
     expect_completion,
     horizontal_overflow,
@@ -411,4 +415,42 @@ def test_language_selector_switches_to_english_and_back(site, tabs):
     assert expect_completion(page) == shown_number
     expect(page.locator("html")).to_have_attribute("lang", "ja")
     expect(page.get_by_role("table").get_by_role("columnheader")).to_have_text(JA["columns"])
+    assert tabs.errors == []
+
+
+# 9. The code page tells the truth ------------------------------------------------------------------
+
+
+def test_after_five_wrong_codes_a_new_login_says_no_code_was_sent_and_offers_a_new_one(site, tabs):
+    page = tabs.page()
+    page.goto(site.url("/login/"))
+    login_password_step(page, site)
+    expect(page.get_by_text(re.compile(r"6桁の認証コードを\d\d:\d\dにお送りしました。"))).to_be_visible()
+    wrong = f"{(int(code_from(site.outbox[-1])) + 1) % 10**6:06d}"
+    for _ in range(5):
+        page.get_by_label("認証コード").fill(wrong)
+        button(page, "送信").click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "前回の認証コードは5回誤って入力されたため、無効になりました。 新しい認証コードは送信していません。"
+    )
+
+    page.goto(site.url("/login/"))
+    login_password_step(page, site)  # within the minute: no new mail goes out
+    assert len(site.outbox) == 1
+    expect(page.get_by_role("alert")).to_contain_text("新しい認証コードは送信していません。")
+    expect(page.get_by_text("お送りしました")).to_have_count(0)
+    expect(page.get_by_label("認証コード")).to_have_count(0)
+    expect(page.get_by_text(re.compile(r"新しい認証コードは\d\d:\d\d:\d\d以降に送信できます"))).to_be_visible()
+    send_new = button(page, "新しい認証コードを送信")
+    expect(send_new).to_be_disabled()
+    screenshot(page, "verify-no-code-desktop")
+
+    LoginCode.objects.update(created_at=F("created_at") - dt.timedelta(seconds=61))
+    page.reload()
+    expect(page.get_by_text("新しい認証コードを今すぐ送信できます", exact=False)).to_be_visible()
+    button(page, "新しい認証コードを送信").click()
+    expect(page.get_by_role("status")).to_have_text("新しい認証コードを送信しました。以前のコードは使えません。")
+    expect(page.get_by_text(re.compile(r"6桁の認証コードを\d\d:\d\dにお送りしました。"))).to_be_visible()
+    assert len(site.outbox) == 2
+    login_code_step(page, site)
     assert tabs.errors == []

@@ -11,10 +11,23 @@ document.addEventListener("submit", function (event) {
   });
 });
 
+// A button the server would refuse until a given moment (a new login code) waits until then.
+var loadedAt = Date.now();
+function holdWaitingButtons() {
+  document.querySelectorAll("button[data-wait-seconds]").forEach(function (button) {
+    var left = loadedAt + parseInt(button.dataset.waitSeconds, 10) * 1000 - Date.now();
+    if (left > 0) {
+      button.disabled = true;
+      window.setTimeout(function () { button.disabled = false; }, left);
+    }
+  });
+}
+
 // Let the browser's back/forward cache bring back a page with its buttons usable again.
 window.addEventListener("pageshow", function () {
   document.querySelectorAll("form").forEach(function (form) { delete form.dataset.submitted; });
   document.querySelectorAll("button[data-once]").forEach(function (button) { button.disabled = false; });
+  holdWaitingButtons();
 });
 
 document.addEventListener("click", function (event) {
