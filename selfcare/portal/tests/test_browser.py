@@ -355,16 +355,20 @@ def test_every_screen_passes_axe_fits_and_is_photographed(site, tabs, phone):
     visit("add-input-errors")
     send_count(page, "3")
     expect(button(page, "実行")).to_be_visible()
+    expect(page.get_by_role("table", name="お申込み内容")).to_be_visible()
     visit("add-confirm")
     button(page, "実行").click()
     expect_completion(page)
+    expect(page.get_by_role("table", name="追加されたIP電話番号(050番号)とパスワード")).to_be_visible()
     visit("add-complete")
     nav_link(page, "番号一覧").click()
     expect(page.get_by_role("heading", name="番号一覧", level=1)).to_be_visible()
-    expect(page.get_by_role("table").locator("tbody").get_by_role("row")).to_have_count(3)
+    numbers = page.get_by_role("table", name="ご利用中のIP電話番号(050番号)")
+    expect(numbers.locator("tbody").get_by_role("row")).to_have_count(3)
     visit("numbers")
     nav_link(page, "申込履歴").click()
     expect(page.get_by_role("heading", name="申込履歴", level=1)).to_be_visible()
+    expect(page.get_by_role("table", name="お申込みの履歴").locator("tbody").get_by_role("row")).to_have_count(1)
     visit("applications")
     nav_link(page, "メニュー").click()
     open_add_input(page)
@@ -454,3 +458,30 @@ def test_after_five_wrong_codes_a_new_login_says_no_code_was_sent_and_offers_a_n
     assert len(site.outbox) == 2
     login_code_step(page, site)
     assert tabs.errors == []
+
+
+# 10. The manual's login screen, sentence by sentence ------------------------------------------------
+
+MANUAL_LOGIN_SCREEN = [
+    "セルフケアログイン",
+    "ログイン認証チェックを行います。",
+    "※ご本人様確認のため、ログイン後、ご契約時に登録のメールアドレス宛に認証コードをお送りします。",
+    "お手元に「サービス開始のご案内」をご用意いただき、「セルフケアID」「セルフケアパスワード」をご入力ください。",
+    "紛失等により情報漏洩が発生しますと、第三者に悪用される恐れがありますので、本紙記載のIDやパスワード等につきましては、"
+    "お客様において責任をもって管理いただきますようお願いいたします。",
+    "お客様が第三者に共有する場合は、お客様の責任においてお取り扱いください。",
+    "★セルフケア情報",
+    "セルフケアIDを入力してください。",
+    "セルフケアパスワードを入力してください。",
+    "※ご登録メールアドレスによる二段階認証を行います",
+]
+
+
+def test_the_login_page_has_every_sentence_of_the_manuals_login_screen(site, tabs):
+    page = tabs.page()
+    page.goto(site.url("/login/"))
+    text = page.get_by_role("main").inner_text()
+
+    missing = [sentence for sentence in MANUAL_LOGIN_SCREEN if sentence not in text.replace("\n", "")]
+    assert missing == []
+    expect(page.get_by_text("お客様が第三者に共有する場合は", exact=False)).to_be_visible()
