@@ -25,7 +25,7 @@ from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -816,12 +816,14 @@ class LetterAdmin(StaffAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
         """The unprinted letters as one PDF, with a progress bar while it renders."""
         if not self.has_print_permission(request):
             raise PermissionDenied
-        from selfcare.letters.selectors import letters_unprinted_ids
+        from selfcare.letters.selectors import letters_unprinted_ids, letters_unprinted_unaddressed
 
+        unaddressed = letters_unprinted_unaddressed()
         context = {
             **self.admin_site.each_context(request),
             "title": _("Print the unprinted letters"),
-            "count": len(letters_unprinted_ids()),
+            "count": len(letters_unprinted_ids()) - len(unaddressed),
+            "unaddressed": unaddressed,
             "opts": self.opts,
         }
         return TemplateResponse(request, "backoffice/print_progress.html", context)
@@ -834,11 +836,13 @@ class LetterAdmin(StaffAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
         """
         if request.method != "POST" or not self.has_print_permission(request):
             raise PermissionDenied
-        from selfcare.letters.selectors import letters_unprinted_ids
+        from selfcare.letters.selectors import letters_unprinted_ids, letters_unprinted_unaddressed
 
-        ids = letters_unprinted_ids()
+        held_back = {letter.pk for letter in letters_unprinted_unaddressed()}  # printed once they have an address
+        ids = [pk for pk in letters_unprinted_ids() if pk not in held_back]
         actor = staff_actor(request)
-        return StreamingHttpResponse(_print_events(ids, actor), content_type="text/plain; charset=utf-8")
+        events = _print_events(ids, actor, translation.get_language())
+        return StreamingHttpResponse(events, content_type="text/plain; charset=utf-8")
 
     @admin.action(description=_("Mark the selected letters as posted"), permissions=["post"])
     def mark_posted(self, request: HttpRequest, queryset: QuerySet) -> None:
@@ -860,7 +864,9 @@ class LetterAdmin(StaffAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
         return request.user.has_perm("letters.post_letter")
 
 
-def _print_events(ids: list[int], actor: Actor) -> Iterator[str]:
+def _print_events(ids: list[int], actor: Actor, language: str) -> Iterator[str]:
+    """Lines of "progress DONE TOTAL", then "done TEXT" (what is left to print, for the page) and "pdf BASE64"."""
+    from selfcare.letters.selectors import letters_unprinted_ids
     from selfcare.letters.services import letters_print
 
     events: queue.Queue[tuple[str, Any]] = queue.Queue()
@@ -886,6 +892,14 @@ def _print_events(ids: list[int], actor: Actor) -> Iterator[str]:
             done += value
             yield f"progress {done} {total}\n"
         elif kind == "pdf":
+            left = len(letters_unprinted_ids())
+            with translation.override(language):
+                summary = (
+                    _("Printed %(printed)d letters. Every letter has been printed.")
+                    if not left
+                    else _("Printed %(printed)d letters. %(left)d letters are still unprinted.")
+                )
+                yield f"done {summary % {'printed': total, 'left': left}}\n"
             yield f"pdf {base64.b64encode(value).decode()}\n"
             return
         else:

@@ -7,6 +7,7 @@ import unicodedata
 from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.hashers import make_password
 from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
@@ -18,15 +19,30 @@ from selfcare.core import clock
 from selfcare.inventory.errors import BadNumber
 from selfcare.inventory.services import parse_number
 
+_HYPHENS = re.compile(r"[‐‑‒–—―ー−]")
+ADDRESS_HELP = _("Letters with the numbers and their passwords are posted to this address.")
+
+
+def normalise_postal_code(typed: str) -> str:
+    """１２３－４５６７, 〒1234567 or 123ー4567 -> 123-4567; anything else is a field error."""
+    text = _HYPHENS.sub("-", unicodedata.normalize("NFKC", typed)).strip().removeprefix("〒").strip()
+    if not re.fullmatch(r"[0-9]{3}-?[0-9]{4}", text, flags=re.ASCII):
+        raise forms.ValidationError(_("Enter the postal code as 7 digits, for example 123-4567."))
+    digits = text.replace("-", "")
+    return f"{digits[:3]}-{digits[3:]}"
+
 
 class CustomerCreateForm(forms.Form):
     selfcare_id = forms.CharField(label=_("Self-care ID"), max_length=32)
     email = forms.EmailField(label=_("registered e-mail"))
     contract_name = forms.CharField(label=_("contract name"), max_length=200)
-    postal_code = forms.CharField(label=_("postal code"), max_length=8, required=False)
-    address = forms.CharField(label=_("contract address"), max_length=300, required=False)
+    postal_code = forms.CharField(label=_("postal code"), max_length=20, help_text=_("For example 123-4567."))
+    address = forms.CharField(label=_("contract address"), max_length=300, help_text=ADDRESS_HELP)
     plan = forms.ModelChoiceField(label=_("plan"), queryset=Plan.objects.filter(is_active=True))
     addition_limit = forms.IntegerField(label=_("addition limit"), min_value=0, max_value=100_000, required=False)
+
+    def clean_postal_code(self) -> str:
+        return normalise_postal_code(self.cleaned_data["postal_code"])
 
 
 class CustomerChangeForm(forms.ModelForm):
@@ -40,6 +56,19 @@ class CustomerChangeForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["email"].initial = self.instance.user.email
+        if "postal_code" not in self.fields:  # a read-only view of the customer
+            return
+        # The letters carrying passwords go to this address: none may be queued without one.
+        for name in ("postal_code", "address"):
+            self.fields[name].required = True
+        # Typed full-width or with 〒 it is longer than what is stored; clean_postal_code checks it.
+        self.fields["postal_code"].validators = []
+        self.fields["postal_code"].widget.attrs["maxlength"] = "20"
+        self.fields["postal_code"].help_text = _("For example 123-4567.")
+        self.fields["address"].help_text = ADDRESS_HELP
+
+    def clean_postal_code(self) -> str:
+        return normalise_postal_code(self.cleaned_data["postal_code"])
 
     def clean_addition_limit(self) -> int:
         limit = self.cleaned_data["addition_limit"]
@@ -176,6 +205,7 @@ class StaffAuthenticationForm(AdminAuthenticationForm):
         username = self.cleaned_data.get("username") or ""
         ip = self.request.META.get("REMOTE_ADDR") if self.request is not None else None
         if staff_login_blocked(username=username, ip=ip):
+            make_password(self.cleaned_data.get("password") or "")  # as slow as a checked password
             staff_password_refused(username=username, ip=ip)
             raise self.get_invalid_login_error()
         try:

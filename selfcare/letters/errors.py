@@ -32,3 +32,11 @@ class SecretsUnreadable(DomainError):
         "The passwords for letter %(letter_id)d cannot be decrypted with the keys in SELFCARE_ENCRYPTION_KEYS. "
         "Nothing was printed."
     )
+
+
+class LetterWithoutAddress(DomainError):
+    code = "letter_without_address"
+    message = _(
+        "Letter %(letter_id)d to %(name)s has no postal code or address, so it cannot be posted. Nothing was "
+        "printed. Enter the customer's postal code and contract address on the customer's page, then print again."
+    )

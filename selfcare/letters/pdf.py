@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -38,6 +39,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from selfcare.core import clock
+from selfcare.letters.errors import LetterWithoutAddress
 from selfcare.letters.models import Letter
 from selfcare.orders.models import IssuedLine
 
@@ -95,6 +97,7 @@ def letters_pdf(letters: Iterable[Letter], *, progress: Callable[[int], object] 
     today = clock.today()
     pages = 0
     for letter in letters:
+        _addressed(letter)
         _LetterPage(canvas, font, letter, today).draw()
         canvas.showPage()
         pages += 1
@@ -104,14 +107,29 @@ def letters_pdf(letters: Iterable[Letter], *, progress: Callable[[int], object] 
     return buffer.getvalue(), pages
 
 
+def _addressed(letter: Letter) -> None:
+    """A letter carries passwords: without a postal code and an address it must not be printed at all.
+
+    A letter queued while the customer had no address takes the contract address entered since
+    (on this page only); with none there either, LetterWithoutAddress refuses the whole print.
+    """
+    if not (letter.postal_code.strip() and letter.address.strip()):
+        customer = letter.customer
+        letter.postal_code, letter.address = customer.postal_code, customer.address
+    if not (letter.postal_code.strip() and letter.address.strip()):
+        raise LetterWithoutAddress(letter_id=letter.pk, name=letter.recipient_name)
+
+
 def format_number(number: str) -> str:
     """05012345678 -> 050-1234-5678."""
     return f"{number[:3]}-{number[3:7]}-{number[7:]}" if len(number) == 11 else number
 
 
 def format_postal_code(code: str) -> str:
-    digits = code.replace("-", "").replace("‐", "").strip()
-    return f"{digits[:3]}-{digits[3:]}" if len(digits) == 7 and digits.isdigit() else code.strip()
+    """１２３－４５６７, 1234567, 123ー4567 -> 123-4567 (as typed when it is no 7-digit code)."""
+    normalised = unicodedata.normalize("NFKC", code).strip()
+    digits = "".join(ch for ch in normalised if ch not in "-‐‑‒–—―ー−〒 ")
+    return f"{digits[:3]}-{digits[3:]}" if len(digits) == 7 and digits.isascii() and digits.isdigit() else normalised
 
 
 def japanese_date(day: dt.date) -> str:
@@ -523,7 +541,12 @@ class _Table:
                 page.text(centre, baseline, label, self.header_size, align="center")
         y = top + self.header_height
         offset = self.row_height / 2 + self.size * 0.35 / mm
+        inner = (x + w[0], x + w[0] + w[1])
+        self._rules(inner, top, y)
         for row in rows:
+            # A note spans both password columns: the rule between them stops short of its row.
+            self._rules(inner if row.note is None else inner[:1], y, y + self.row_height)
+            page.c.setLineWidth(0.4)
             page.rect(x, y, self.width, self.row_height)
             page.text(centres[0], y + offset, row.number, self.size, align="center")
             if row.note is not None:
@@ -536,6 +559,8 @@ class _Table:
                 page.text(centres[1], y + offset, row.service_pin or "", self.size, align="center")
                 page.text(centres[2], y + offset, row.sip_password or "", self.size, align="center")
             y += self.row_height
-        page.c.setLineWidth(0.25)
-        for line_x in (x + w[0], x + w[0] + w[1]):
-            page.c.line(line_x * mm, PAGE_HEIGHT - top * mm, line_x * mm, PAGE_HEIGHT - y * mm)
+
+    def _rules(self, xs: tuple[float, ...], top: float, bottom: float) -> None:
+        self.page.c.setLineWidth(0.25)
+        for line_x in xs:
+            self.page.c.line(line_x * mm, PAGE_HEIGHT - top * mm, line_x * mm, PAGE_HEIGHT - bottom * mm)

@@ -74,3 +74,16 @@ def reissued_passwords_due(*, posted_before: dt.datetime) -> list[IssuedLine]:
         .select_related("application")
         .order_by("number_id", "pk")
     )
+
+
+def letters_unprinted_unaddressed() -> list[Letter]:
+    """Unprinted letters that cannot be printed: no postal code or address, neither on the letter nor the customer."""
+    letter_lacks = Q(postal_code="") | Q(address="")
+    customer_lacks = Q(customer__postal_code="") | Q(customer__address="")
+    return list(
+        Letter.objects.filter(print_count=0, posted_at__isnull=True)
+        .filter(letter_lacks)
+        .filter(customer_lacks)
+        .select_related("customer__user")
+        .order_by("queued_at", "pk")
+    )

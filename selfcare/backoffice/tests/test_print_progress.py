@@ -58,3 +58,18 @@ def test_a_get_to_the_stream_prints_nothing(make_staff, three_letters):
 
     assert client.get("/staff/letters/letter/print/stream/").status_code == 403
     assert not Letter.objects.filter(print_count__gt=0).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_given_letters_printed_from_the_page_then_the_page_says_what_is_left_not_what_was_waiting(
+    make_staff, three_letters
+):
+    from selfcare.backoffice.tests.conftest import ja
+
+    client = make_staff("customer centre")
+
+    lines = _lines(client.post("/staff/letters/letter/print/stream/"))
+
+    done = [line for line in lines if line.startswith("done ")]
+    assert done == ["done " + ja("Printed %(printed)d letters. Every letter has been printed.", printed=3)]
+    assert lines.index(done[0]) < len(lines) - 1 and lines[-1].startswith("pdf ")

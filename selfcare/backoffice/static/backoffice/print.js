@@ -20,6 +20,10 @@ document.addEventListener("DOMContentLoaded", function () {
           bar.max = Number(parts[1]) || 1;
           bar.value = Number(parts[0]);
           status.textContent = parts[0] + " / " + parts[1];
+        } else if (kind === "done") {
+          // What is left to print now, not what was waiting when the page was opened.
+          document.getElementById("print-count").textContent = rest;
+          form.hidden = true;
         } else if (kind === "pdf") {
           var bytes = Uint8Array.from(atob(rest), function (c) { return c.charCodeAt(0); });
           var link = document.getElementById("print-download");
