@@ -690,11 +690,18 @@ class ApplicationAdmin(StaffAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
             from selfcare.orders.billing import billing_csv
 
             month = form.cleaned_data["month"]
+            excel = form.cleaned_data["layout"] == BillingForm.EXCEL
             buffer = io.StringIO()
-            billing_csv(month=month, stream=buffer)
-            audit_record(actor=staff_actor(request), action="billing.exported", target=f"{month:%Y-%m}")
+            billing_csv(month=month, stream=buffer, excel=excel)
+            audit_record(
+                actor=staff_actor(request),
+                action="billing.exported",
+                target=f"{month:%Y-%m}",
+                detail={"layout": form.cleaned_data["layout"]},
+            )
             response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-            response["Content-Disposition"] = f'attachment; filename="billing-{month:%Y-%m}.csv"'
+            name = f"billing-{month:%Y-%m}{'-excel' if excel else ''}.csv"
+            response["Content-Disposition"] = f'attachment; filename="{name}"'
             return no_store(response)
         context = {
             **self.admin_site.each_context(request),
@@ -702,7 +709,7 @@ class ApplicationAdmin(StaffAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
             "form": form,
             "opts": self.opts,
         }
-        return TemplateResponse(request, "backoffice/form.html", context)
+        return TemplateResponse(request, "backoffice/billing.html", context)
 
 
 @admin.register(IssuedLine)

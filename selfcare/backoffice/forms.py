@@ -191,10 +191,37 @@ class ReprintForm(forms.Form):
     reason = forms.CharField(label=_("reason for printing again"), max_length=300)
 
 
+def last_month() -> dt.date:
+    """The first day of the month before the carrier's current one: the month usually billed."""
+    return clock.add_months(clock.today().replace(day=1), -1)
+
+
 class BillingForm(forms.Form):
+    SYSTEM, EXCEL = "system", "excel"
+
     month = forms.DateField(
-        label=_("month"), input_formats=["%Y-%m"], widget=forms.TextInput(attrs={"placeholder": "YYYY-MM"})
+        label=_("month"),
+        input_formats=["%Y-%m"],
+        initial=last_month,
+        widget=forms.DateInput(format="%Y-%m", attrs={"type": "month"}),
     )
+    layout = forms.ChoiceField(
+        label=_("file for"),
+        choices=[
+            (SYSTEM, _("the billing system (UTF-8, numbers as 11 digits)")),
+            (EXCEL, _("Excel (UTF-8 with BOM, numbers as 050-1234-5678 so the leading 0 stays)")),
+        ],
+        initial=SYSTEM,
+        required=False,  # none chosen: the billing system's file
+        widget=forms.RadioSelect,
+        help_text=_(
+            "Excel turns 05012345678 into the number 5012345678; written 050-1234-5678 it stays text. "
+            "Dates still become Excel dates, and a self-care ID of digits only loses its leading zeros there."
+        ),
+    )
+
+    def clean_layout(self) -> str:
+        return self.cleaned_data.get("layout") or self.SYSTEM
 
 
 class StaffAuthenticationForm(AdminAuthenticationForm):

@@ -5,6 +5,15 @@ per-number monthly fee". A line is held from the carrier's calendar date of
 its issue (Asia/Tokyo, settings.TIME_ZONE) up to the day before its
 cancellation takes effect (``cancelled_on`` is the first day no longer held);
 a month held only in part is billed pro rata by calendar day, rounded down.
+A number issued and cancelled with effect on the same day was held on no
+calendar day and is not billed.
+
+Two layouts of the same rows: for the billing system (UTF-8, numbers as their
+11 digits), and for Excel in Japan (``excel=True``): a byte-order mark so
+Excel reads the file as UTF-8 rather than Shift_JIS, and the number written
+050-1234-5678, which Excel keeps as text with its leading 0 (it turns a bare
+05012345678 into the number 5012345678). No cell becomes a formula for that:
+the cells go through ``csv_writer`` like every other CSV.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from selfcare.core.csv_cells import csv_writer
+from selfcare.inventory.models import format_number
 from selfcare.orders.models import IssuedLine
 
 # Rows fetched per round trip; on PostgreSQL, the size of each fetch from the server-side cursor.
@@ -111,16 +121,26 @@ def billing_rows(*, month: dt.date) -> Iterator[BillingRow]:
         )
 
 
-def billing_csv(*, month: dt.date, stream: TextSink) -> int:
+EXCEL_BOM = "\ufeff"
+_NUMBER_COLUMN = CSV_HEADER.index("number")
+
+
+def billing_csv(*, month: dt.date, stream: TextSink, excel: bool = False) -> int:
     """Write the month's billing rows as CSV (a header row first, dates as YYYY-MM-DD); returns the rows written.
 
+    ``excel``: the layout for Excel (see the module's docstring): a BOM first, numbers as 050-1234-5678.
     Open a file ``stream`` with ``newline=""``: rows end in CRLF as RFC 4180 has it.
     """
+    if excel:
+        stream.write(EXCEL_BOM)
     writer = csv_writer(stream)
     writer.writerow(CSV_HEADER)
     written = 0
     with transaction.atomic():  # one snapshot, and a streaming cursor on PostgreSQL
         for row in billing_rows(month=month):
-            writer.writerow(_csv_values(row))
+            values = list(_csv_values(row))
+            if excel:
+                values[_NUMBER_COLUMN] = format_number(row.number)
+            writer.writerow(values)
             written += 1
     return written

@@ -345,3 +345,42 @@ def test_given_a_contract_name_a_spreadsheet_would_run_when_exported_then_it_is_
     [header, row] = list(csv.reader(StringIO(stream.getvalue())))
     assert row[header.index("contract_name")] == "'=cmd|' /C calc'!A0"
     assert row[header.index("number")].startswith("050")
+
+
+# --- the layout for Excel ------------------------------------------------------------------------------
+
+
+def test_given_the_excel_layout_when_writing_csv_then_a_bom_and_numbers_excel_keeps_as_text(customer):
+    numbers = issue(customer, D(2026, 4, 10), count=2)
+    out = StringIO(newline="")
+
+    written = billing_csv(month=D(2026, 4, 1), stream=out, excel=True)
+
+    text = out.getvalue()
+    assert written == 2
+    assert text.startswith("\ufeffselfcare_id,")
+    table = list(csv.reader(StringIO(text.removeprefix("\ufeff"))))
+    shown = [row[2] for row in table[1:]]
+    assert shown == [f"{n[:3]}-{n[3:7]}-{n[7:]}" for n in numbers]  # 050-0000-0000: text in Excel, the 0 kept
+    assert all(cell[:1] not in "=+-@\t\r'" for row in table for cell in row if cell)  # no formula, no marker
+    assert text.encode("utf-8")[:3] == b"\xef\xbb\xbf"
+
+
+def test_given_the_billing_system_layout_then_no_bom_and_bare_digits(customer):
+    numbers = issue(customer, D(2026, 4, 10))
+    out = StringIO(newline="")
+
+    billing_csv(month=D(2026, 4, 1), stream=out)
+
+    assert out.getvalue().startswith("selfcare_id,")
+    assert list(csv.reader(StringIO(out.getvalue())))[1][2] == numbers[0]
+
+
+def test_given_excel_when_exporting_to_a_file_then_the_excel_layout(customer, tmp_path):
+    issue(customer, D(2026, 4, 10))
+    target = tmp_path / "billing.csv"
+
+    export("--month", "2026-04", "--output", str(target), "--excel")
+
+    data = target.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbfselfcare_id,") and b"050-0000-0000" in data

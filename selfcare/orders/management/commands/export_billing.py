@@ -35,21 +35,27 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--month", type=year_month, required=True, help="the month to bill (YYYY-MM)")
         parser.add_argument("--output", type=Path, help="CSV file to write (default: standard output)")
+        parser.add_argument(
+            "--excel",
+            action="store_true",
+            help="for Excel in Japan: UTF-8 with a byte-order mark, numbers written 050-1234-5678 (kept as text)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         month: dt.date = options["month"]
         output: Path | None = options["output"]
+        excel: bool = options["excel"]
         started = time.monotonic()
         if output is None:
-            written = billing_csv(month=month, stream=self.stdout)
+            written = billing_csv(month=month, stream=self.stdout, excel=excel)
         else:
-            written = self._to_file(month=month, output=output)
+            written = self._to_file(month=month, output=output, excel=excel)
         self.stderr.write(
             f"Wrote {written} billing rows for {month:%Y-%m} ({time.monotonic() - started:.1f} s).",
             style_func=self.style.SUCCESS,
         )
 
-    def _to_file(self, *, month: dt.date, output: Path) -> int:
+    def _to_file(self, *, month: dt.date, output: Path, excel: bool) -> int:
         # Write beside the target and rename at the end, so a failed export never leaves a partial CSV
         # where a billing run would pick it up.
         partial = output.with_name(f".{output.name}.partial")
@@ -57,7 +63,7 @@ class Command(BaseCommand):
             # Customers' names and numbers: readable by the owner only, like the letters' PDFs.
             descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as stream:
-                written = billing_csv(month=month, stream=stream)
+                written = billing_csv(month=month, stream=stream, excel=excel)
             os.replace(partial, output)
         except OSError as exc:
             raise CommandError(f"Cannot write {output}: {exc.strerror or exc}") from None
