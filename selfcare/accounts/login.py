@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import ipaddress
 import logging
 import re
 import secrets
@@ -29,6 +30,7 @@ from django.template.loader import render_to_string
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.views.decorators.debug import sensitive_variables
 
+from selfcare.accounts.lock_objects import user_lock
 from selfcare.accounts.login_errors import (
     CodeLimitReached,
     CodeNoLongerValid,
@@ -73,7 +75,24 @@ def _customer_id(user: User | None) -> int | None:
 
 
 def _ip_key(ip: str | None) -> str:
-    return f"login-failures:{ip or 'unknown'}"
+    return f"login-failures:{client_network(ip)}"
+
+
+def client_network(ip: str | None) -> str:
+    """The unit the throttle counts: an IPv4 address, or the /64 an IPv6 address belongs to.
+
+    One IPv6 subscriber holds a whole /64 (and can use any address in it), so counting single
+    addresses would give each client billions of allowances.
+    """
+    try:
+        address = ipaddress.ip_address(ip or "")
+    except ValueError:
+        return "unknown"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
 
 
 def ip_attempt(ip: str | None) -> None:
@@ -222,7 +241,7 @@ def login_code_send(*, user_id: int, ip: str | None) -> None:
     """E-mail a fresh code (earlier ones become void). At most one a minute and five an hour."""
     now = clock.now()
     with transaction.atomic():
-        user = User.objects.select_for_update().get(pk=user_id)
+        user = user_lock(user_id=user_id)
         recent = list(
             LoginCode.objects.filter(user=user, created_at__gte=now - dt.timedelta(hours=1)).order_by("-created_at")
         )
@@ -268,7 +287,7 @@ def login_code_verify(*, user_id: int, code: str, ip: str | None) -> User:
     typed = unicodedata.normalize("NFKC", code or "").strip()
     now = clock.now()
     with transaction.atomic():
-        user = User.objects.select_for_update().get(pk=user_id)
+        user = user_lock(user_id=user_id)
         outcome = _verify_locked(user=user, typed=typed, now=now, ip=ip)
     if outcome.error is not None:
         raise outcome.error

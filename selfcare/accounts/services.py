@@ -30,7 +30,7 @@ from selfcare.accounts.errors import (
     StaffAlreadyEnrolled,
     StaffUserNotFound,
 )
-from selfcare.accounts.lock_objects import customer_lock
+from selfcare.accounts.lock_objects import customer_lock, staff_user_lock, user_lock
 from selfcare.accounts.models import Customer, Plan, StaffEnrolmentCode, User, selfcare_id_validator
 from selfcare.core import clock, crypto
 from selfcare.core.audit import Actor, audit_record
@@ -286,7 +286,7 @@ def staff_enrolment_code_issue(
     """
     now = clock.now()
     with transaction.atomic(durable=True):
-        user = User.objects.select_for_update().filter(username=username, is_staff=True, is_active=True).first()
+        user = staff_user_lock(username=username)
         if user is None:
             raise StaffUserNotFound(username=username)
         devices = TOTPDevice.objects.filter(user=user)
@@ -336,7 +336,7 @@ def staff_enrolment_start(*, user_id: int, code: str, ip: str | None) -> TOTPDev
     typed = enrolment_code_normalise(code)[:64]
     now = clock.now()
     with transaction.atomic(durable=True):
-        user = User.objects.select_for_update().get(pk=user_id)
+        user = user_lock(user_id=user_id)
         if not (user.is_staff and user.is_active):
             raise StaffUserNotFound(username=user.username)
         if TOTPDevice.objects.filter(user=user, confirmed=True).exists():

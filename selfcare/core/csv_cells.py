@@ -4,8 +4,12 @@ A cell starting with ``=``, ``+``, ``-`` or ``@`` (or a tab or carriage return, 
 spreadsheets skip before looking) is run as a formula by Excel and LibreOffice: a contract name
 or a typed self-care ID such as ``=HYPERLINK(...)`` would act on the operator's machine. Such a
 text cell is written with a leading apostrophe, which spreadsheets show as text; numbers, and
-text that is just a number (``-5``, ``+3.5``), stay numbers. Every CSV the project writes goes
-through ``csv_writer``.
+text that is just a number (``-5``, ``+3.5``), stay numbers.
+
+A spreadsheet may also split a cell again on a tab or a semicolon (an import with those as
+separators, Excel in locales whose list separator is ``;``): each part of a text cell that
+begins after a tab, CR, LF, semicolon, comma or bar is treated the same way. Every CSV the
+project writes goes through ``csv_writer``.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from typing import Any, Protocol
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 _NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?\Z")
+# A part of the cell that a re-split would make a cell of its own, starting as a formula.
+_INNER_FORMULA = re.compile(r"(?<=[\t\r\n;,|])(?=[=+\-@＝＋－＠])")
 
 
 class TextSink(Protocol):
@@ -24,9 +30,10 @@ class TextSink(Protocol):
 
 
 def csv_cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _NUMBER.match(value):
-        return "'" + value
-    return value
+    if not isinstance(value, str) or _NUMBER.match(value):
+        return value
+    value = _INNER_FORMULA.sub("'", value)
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 class SafeWriter:

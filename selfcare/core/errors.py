@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 
 class DomainError(Exception):
@@ -22,3 +23,10 @@ class DomainError(Exception):
 
     def __str__(self) -> str:
         return str(self.message) % self.params if self.params else str(self.message)
+
+
+class Busy(DomainError):
+    """A row this request must lock stayed locked by another for longer than the bounded wait."""
+
+    code = "busy"
+    message = _("The system is busy right now. Nothing was changed. Please try again in a moment.")

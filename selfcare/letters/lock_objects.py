@@ -11,24 +11,27 @@ from __future__ import annotations
 
 import datetime as dt
 
+from selfcare.core.locking import bounded_lock_wait
 from selfcare.letters.models import Letter
 from selfcare.orders.models import IssuedLine
 
 
 def letters_lock(*, letter_ids: list[int]) -> list[Letter]:
-    return list(
-        Letter.objects.select_for_update(of=("self",))
-        .select_related("application")
-        .filter(pk__in=letter_ids)
-        .order_by("pk")
-    )
+    with bounded_lock_wait():
+        return list(
+            Letter.objects.select_for_update(of=("self",))
+            .select_related("application")
+            .filter(pk__in=letter_ids)
+            .order_by("pk")
+        )
 
 
 def lines_with_secrets_lock(*, posted_before: dt.datetime) -> list[IssuedLine]:
     """Lines still holding passwords whose letter was posted at or before ``posted_before``."""
-    return list(
-        IssuedLine.objects.select_for_update(of=("self",))
-        .select_related("application__letter")
-        .filter(secrets_destroyed_at__isnull=True, application__letter__posted_at__lte=posted_before)
-        .order_by("number_id", "pk")
-    )
+    with bounded_lock_wait():
+        return list(
+            IssuedLine.objects.select_for_update(of=("self",))
+            .select_related("application__letter")
+            .filter(secrets_destroyed_at__isnull=True, application__letter__posted_at__lte=posted_before)
+            .order_by("number_id", "pk")
+        )

@@ -7,6 +7,7 @@ ascending number order, so two transactions never wait on each other in a circle
 
 from __future__ import annotations
 
+from selfcare.core.locking import bounded_lock_wait
 from selfcare.inventory.models import PhoneNumber
 from selfcare.orders.models import IssuedLine
 
@@ -17,17 +18,19 @@ def issuable_numbers_lock(*, count: int) -> list[str]:
     SKIP LOCKED lets parallel applications take different numbers instead of
     queueing on the same rows; a shortfall means the pool is short right now.
     """
-    return list(
-        PhoneNumber.objects.issuable()
-        .in_issue_order()
-        .select_for_update(skip_locked=True)
-        .values_list("number", flat=True)[:count]
-    )
+    with bounded_lock_wait():
+        return list(
+            PhoneNumber.objects.issuable()
+            .in_issue_order()
+            .select_for_update(skip_locked=True)
+            .values_list("number", flat=True)[:count]
+        )
 
 
 def uncancelled_lines_lock(*, numbers: list[str]) -> list[IssuedLine]:
-    return list(
-        IssuedLine.objects.select_for_update(of=("self",))
-        .filter(number_id__in=numbers, cancellation__isnull=True)
-        .order_by("number_id")
-    )
+    with bounded_lock_wait():
+        return list(
+            IssuedLine.objects.select_for_update(of=("self",))
+            .filter(number_id__in=numbers, cancellation__isnull=True)
+            .order_by("number_id")
+        )

@@ -226,3 +226,47 @@ def test_given_a_successful_step_then_its_attempt_is_given_back(client, login_cu
         ok = password_step(Client(), login_customer.selfcare_id, PASSWORD, REMOTE_ADDR="198.51.100.20")
         assert ok.status_code == 302, error_text(ok)
     assert caches["default"].get(login_steps._ip_key("198.51.100.20")) == login_steps.IP_FAILURES_ALLOWED - 1
+
+
+@pytest.mark.parametrize(
+    ("one", "other", "same"),
+    [
+        ("2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:fffe", True),
+        ("2001:db8:1:2::1", "2001:db8:1:3::1", False),
+        ("203.0.113.7", "203.0.113.8", False),
+        ("::ffff:203.0.113.7", "203.0.113.7", True),
+    ],
+)
+def test_given_two_client_addresses_then_they_share_a_throttle_when_one_client_can_hold_both(one, other, same):
+    assert (login_steps.client_network(one) == login_steps.client_network(other)) is same
+
+
+def test_given_failures_spread_over_an_ipv6_64_when_counted_then_the_whole_64_is_throttled(db):
+    for n in range(login_steps.IP_FAILURES_ALLOWED):
+        password_step(Client(), f"guess{n:04d}", WRONG, REMOTE_ADDR=f"2001:db8:77:1::{n + 1:x}")
+
+    throttled = password_step(Client(), "guess9999", WRONG, REMOTE_ADDR="2001:db8:77:1:abcd::1")
+    elsewhere = password_step(Client(), "guess9999", WRONG, REMOTE_ADDR="2001:db8:77:2::1")
+
+    with translation.override("ja"):
+        assert error_text(throttled) == str(TooManyAttempts(minutes=login_steps.IP_WINDOW_SECONDS // 60))
+    assert error_text(elsewhere) == refused()
+
+
+def test_given_a_locked_staff_account_when_its_password_is_tried_then_a_hash_is_computed_as_for_any_other(
+    db, monkeypatch
+):
+    """A locked account must not answer faster than a wrong password: that would tell it exists and is locked."""
+    import selfcare.backoffice.forms as staff_forms
+
+    hashed: list[str] = []
+    real = staff_forms.make_password
+    monkeypatch.setattr(staff_forms, "make_password", lambda raw: hashed.append("x") or real(raw))
+    staff = User.objects.create_user(
+        username="operator8", password=STAFF_PASSWORD, email="op@example.com", is_staff=True
+    )
+    with_failures(staff, 20)
+
+    Client().post("/staff/login/", {"username": "operator8", "password": WRONG})
+
+    assert hashed == ["x"]

@@ -1,4 +1,4 @@
-"""050番号追加申込: the rules of numbers_add, each with its edges (docs/rules.md "Business rules", invariants 2-4, 6)."""
+"""050番号追加申込: the rules of numbers_add, each with its edges (docs/rules.md, business rules; invariants 2-4, 6)."""
 
 from __future__ import annotations
 

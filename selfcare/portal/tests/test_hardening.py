@@ -163,3 +163,33 @@ def test_given_an_existing_database_readable_by_others_when_the_embedded_mode_st
     embedded(tmp_path, "pass")
 
     assert stat.S_IMODE(database.stat().st_mode) == 0o600
+
+
+def test_given_a_query_with_a_secret_fails_when_debug_pages_are_on_then_no_frame_shows_its_values(
+    db, settings, monkeypatch
+):
+    """Any frame, marked or not: here a staff code step whose database write fails under django-otp."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from selfcare.accounts.models import User
+    from selfcare.backoffice.tests.conftest import totp_token
+
+    settings.DEBUG = True
+    staff = User.objects.create_user(username="operator9", password="x" * 20, is_staff=True)
+    device = TOTPDevice.objects.create(user=staff, name="phone", confirmed=True)
+    secret_hex = device.key
+
+    def failing_save(self, *args, **kwargs):
+        raise RuntimeError("the database refused the write")
+
+    monkeypatch.setattr(TOTPDevice, "save", failing_save)
+    client = Client(raise_request_exception=False)
+    client.force_login(staff)
+
+    response = client.post("/staff/otp/", {"token": totp_token(device)})
+
+    page = response.content.decode()
+    assert response.status_code == 500 and "the database refused the write" in page
+    assert secret_hex not in page
+    assert repr(bytes.fromhex(secret_hex))[2:-1] not in page
+    assert "Local vars" in page or "local vars" in page.lower()  # frames are there, their values are not
