@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.auth.forms import PasswordChangeForm
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from selfcare.orders.errors import BadCount
@@ -63,3 +65,33 @@ class CountForm(PortalForm):
 
 class TokenForm(forms.Form):
     token = forms.CharField(max_length=64, widget=forms.HiddenInput)
+
+
+class PasswordForm(PasswordChangeForm):
+    """Django's password change with the portal's labels (no colons) and plain wording."""
+
+    def __init__(self, user, *args, **kwargs):  # type: ignore[no-untyped-def]
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(user, *args, **kwargs)
+        self.fields["old_password"].label = _("Current password")
+        self.fields["new_password1"].label = _("New password")
+        self.fields["new_password1"].help_text = _(
+            "15 to 128 characters. Any characters may be used, but not a commonly used password."
+        )
+        self.fields["new_password2"].label = _("New password (again)")
+        self.fields["new_password2"].help_text = _("Enter the new password once more.")
+
+    def add_error(self, field, error):  # type: ignore[no-untyped-def]
+        if isinstance(error, ValidationError) and hasattr(error, "error_list"):
+            error = ValidationError([self._plain(item) for item in error.error_list])
+        super().add_error(field, error)
+
+    @staticmethod
+    def _plain(error: ValidationError) -> ValidationError:
+        if error.code == "password_too_short":
+            return ValidationError(
+                _("This password is too short. Use at least %(min_length)d characters."),
+                code=error.code,
+                params=error.params,
+            )
+        return error

@@ -63,7 +63,10 @@ class SessionTimeoutMiddleware:
             login_url = reverse("admin:login")
             return redirect(f"{login_url}?{urlencode({'next': next_url})}" if next_url else login_url)
         request.session["selfcare_notice"] = _("Your session ended. Please log in again.")
-        return redirect("portal:login")
+        # Back to the same page after logging in again (the login view checks it is one of ours).
+        next_url = request.get_full_path() if request.method == "GET" else ""
+        login_url = reverse("portal:login")
+        return redirect(f"{login_url}?{urlencode({'next': next_url})}" if next_url else login_url)
 
 
 # Django's admin loads every script from a file; it (and the QR code on the enrolment page) still

@@ -18,9 +18,14 @@ CODE_UNSENT = "selfcare_code_unsent"
 MAX_DRAFTS = 5
 
 
-def preauth_start(request: HttpRequest, user_id: int) -> None:
+def preauth_start(request: HttpRequest, user_id: int, *, next_url: str = "") -> None:
     request.session.cycle_key()
-    request.session[PREAUTH] = {"user_id": user_id, "at": clock.now().isoformat()}
+    request.session[PREAUTH] = {"user_id": user_id, "at": clock.now().isoformat(), "next": next_url}
+
+
+def preauth_next(request: HttpRequest) -> str:
+    """The page the customer was on when the session ended (checked again before use)."""
+    return str(request.session.get(PREAUTH, {}).get("next", ""))
 
 
 def preauth_user_id(request: HttpRequest) -> int | None:

@@ -7,13 +7,13 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import login, logout, update_session_auth_hash
-from django.contrib.auth.forms import PasswordChangeForm
 from django.core.mail import send_mail
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.cache import add_never_cache_headers
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
@@ -29,7 +29,7 @@ from selfcare.orders.models import Application, IssuedLine
 from selfcare.orders.services import numbers_add
 from selfcare.portal import session as portal_session
 from selfcare.portal.code_status import code_status
-from selfcare.portal.forms import CodeForm, CountForm, LoginForm, TokenForm
+from selfcare.portal.forms import CodeForm, CountForm, LoginForm, PasswordForm, TokenForm
 
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -70,13 +70,14 @@ def login_view(request: HttpRequest) -> HttpResponse:
     form = LoginForm(request.POST or None)
     error = None
     notice = request.session.pop("selfcare_notice", None)
+    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
     if request.method == "POST" and form.is_valid():
         ip = client_ip(request)
         try:
             user = login_steps.login_check_password(
                 selfcare_id=form.cleaned_data["selfcare_id"], password=form.cleaned_data["password"], ip=ip
             )
-            portal_session.preauth_start(request, user.pk)
+            portal_session.preauth_start(request, user.pk, next_url=next_url)
             login_steps.login_code_send(user_id=user.pk, ip=ip)
         except CodeNotSent:
             portal_session.code_unsent_mark(request, _last_code_id(user.pk))
@@ -88,7 +89,19 @@ def login_view(request: HttpRequest) -> HttpResponse:
             error = str(refusal)
         else:
             return redirect("portal:verify")
-    return no_store(render(request, "portal/login.html", {"form": form, "error": error, "notice": notice}))
+    context = {"form": form, "error": error, "notice": notice, "next": next_url}
+    return no_store(render(request, "portal/login.html", context))
+
+
+def safe_next(request: HttpRequest, url: str | None) -> str:
+    """Where to go after logging in: a page of the portal on this host, never elsewhere."""
+    if not url or len(url) > 2000 or not url.startswith("/") or url.startswith("//"):
+        return ""
+    if not url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return ""
+    if url.startswith((settings.SELFCARE_STAFF_URL_PREFIX, "/login/", "/logout/")):
+        return ""
+    return url
 
 
 def _last_code_id(user_id: int) -> int | None:
@@ -111,12 +124,13 @@ def verify_view(request: HttpRequest) -> HttpResponse:
         except DomainError as refused:
             refusal = refused
         else:
+            next_url = portal_session.preauth_next(request)
             portal_session.preauth_clear(request)
             login(request, user, backend="selfcare.accounts.backends.UserBackend")  # cycles the session key
             now = clock.now()
             request.session[portal_session.AUTH_AT] = now.isoformat()
             request.session[portal_session.SEEN_AT] = now.isoformat()
-            return redirect("portal:menu")
+            return redirect(safe_next(request, next_url) or "portal:menu")
     user = User.objects.get(pk=user_id)
     status = code_status(
         user=user,
@@ -171,6 +185,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     if customer is not None:
         audit_record(actor=Actor.customer(customer, client_ip(request)), action="logout", customer=customer)
     logout(request)  # flushes the session
+    request.session["selfcare_notice"] = _("You have logged out.")
     return redirect("portal:login")
 
 
@@ -308,7 +323,7 @@ def application_view(request: HttpRequest, application_number: str) -> HttpRespo
 @require_http_methods(["GET", "POST"])
 def password_view(request: HttpRequest) -> HttpResponse:
     customer: Customer = request.customer  # type: ignore[attr-defined]
-    form = PasswordChangeForm(request.user, request.POST or None)
+    form = PasswordForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
         update_session_auth_hash(request, user)

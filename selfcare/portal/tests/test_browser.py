@@ -485,3 +485,29 @@ def test_the_login_page_has_every_sentence_of_the_manuals_login_screen(site, tab
     missing = [sentence for sentence in MANUAL_LOGIN_SCREEN if sentence not in text.replace("\n", "")]
     assert missing == []
     expect(page.get_by_text("お客様が第三者に共有する場合は", exact=False)).to_be_visible()
+
+
+# 11. Logout, idle timeout and the password page ----------------------------------------------------
+
+
+def test_logout_says_so_and_the_password_page_has_plain_labels_and_the_account_for_password_managers(site, tabs):
+    page = tabs.page()
+    login(page, site)
+    nav_link(page, "パスワード変更").click()
+    for label in ["現在のパスワード", "新しいパスワード", "新しいパスワード(確認)"]:
+        expect(page.get_by_label(label, exact=True)).to_be_visible()
+    main_text = page.get_by_role("main").inner_text()
+    assert ":" not in main_text and "最低" not in main_text
+    account = page.locator("input[autocomplete=username]")
+    expect(account).to_have_value(site.customer.selfcare_id)
+    expect(account).to_be_hidden()
+    page.get_by_label("現在のパスワード", exact=True).fill("correct horse battery staple")
+    page.get_by_label("新しいパスワード", exact=True).fill("short")
+    page.get_by_label("新しいパスワード(確認)", exact=True).fill("short")
+    button(page, "送信").click()
+    expect(page.get_by_text("パスワードが短すぎます。15文字以上にしてください。")).to_be_visible()
+
+    page.get_by_role("button", name="ログアウト").click()
+    expect(page.get_by_role("heading", name="セルフケアログイン", level=1)).to_be_visible()
+    expect(page.get_by_role("status")).to_have_text("ログアウトしました。")
+    assert tabs.errors == []

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from django.contrib.sessions.models import Session
 from django.test import Client
 from django.utils import translation
 from django.utils.translation import gettext
 
-from selfcare.portal.tests.conftest import log_in, notice_text
+from selfcare.portal.tests.conftest import PASSWORD, code_from, html, log_in, notice_text
 
 
 def test_given_29_idle_minutes_when_the_customer_comes_back_then_still_logged_in(
@@ -27,7 +28,7 @@ def test_given_31_idle_minutes_when_the_customer_comes_back_then_logged_out(clie
 
     response = client.get("/menu/")
 
-    assert response.status_code == 302 and response.url == "/login/"
+    assert response.status_code == 302 and response.url == "/login/?next=%2Fmenu%2F"
     assert client.get("/numbers/").url == "/login/"
 
 
@@ -69,7 +70,7 @@ def test_given_steady_activity_when_12_hours_have_passed_then_logged_out_anyway(
     frozen.shift(dt.timedelta(hours=12) - elapsed + dt.timedelta(seconds=1))
     response = client.get("/menu/")
 
-    assert response.status_code == 302 and response.url == "/login/"
+    assert response.status_code == 302 and response.url == "/login/?next=%2Fmenu%2F"
 
 
 def test_given_a_logged_in_customer_when_logging_out_by_post_then_the_session_is_gone(logged_in):
@@ -97,3 +98,42 @@ def test_given_a_logged_out_session_when_its_old_cookie_is_replayed_then_it_is_n
     thief.cookies["sessionid"] = key
 
     assert thief.get("/menu/").url == "/login/"
+
+
+def test_given_an_idle_timeout_when_logging_in_again_then_back_on_the_page_the_customer_was_on(
+    client, login_customer, mailoutbox, frozen
+):
+    log_in(client, login_customer, mailoutbox)
+    frozen.shift(dt.timedelta(minutes=31))
+
+    ended = client.get("/applications/?page=1")
+    login_page = client.get(ended.url)
+    client.post(ended.url, {"selfcare_id": login_customer.selfcare_id, "password": PASSWORD})
+    frozen.shift(dt.timedelta(seconds=61))
+    back = client.post("/login/verify/", {"code": code_from(mailoutbox[-1])})
+
+    assert ended.url == "/login/?next=%2Fapplications%2F%3Fpage%3D1"
+    assert '<input type="hidden" name="next" value="/applications/?page=1">' in html(login_page)
+    assert back.status_code == 302 and back.url == "/applications/?page=1"
+
+
+@pytest.mark.parametrize(
+    "next_url",
+    ["https://evil.example/", "//evil.example/menu/", "/\\evil.example", "javascript:alert(1)", "/staff/", "/logout/"],
+)
+def test_given_an_unsafe_next_when_logging_in_then_the_menu_instead(client, login_customer, mailoutbox, next_url):
+    page = client.get("/login/", {"next": next_url})
+    client.post("/login/", {"selfcare_id": login_customer.selfcare_id, "password": PASSWORD, "next": next_url})
+    back = client.post("/login/verify/", {"code": code_from(mailoutbox[-1])})
+
+    assert html(page).count('name="next"') == 1  # the language switch's own
+    assert back.url == "/menu/"
+
+
+def test_given_a_customer_when_logging_out_then_the_login_page_says_so(client, login_customer, mailoutbox):
+    log_in(client, login_customer, mailoutbox)
+
+    page = client.get(client.post("/logout/").url)
+
+    assert notice_text(page) == "ログアウトしました。"
+    assert client.get("/menu/").url == "/login/"
