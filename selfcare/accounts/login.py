@@ -24,7 +24,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import F, Value
+from django.db.models import F, Q, Value
 from django.db.models.functions import Least
 from django.template.loader import render_to_string
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -156,13 +156,48 @@ def lock_duration(failures: int) -> dt.timedelta:
 
 
 def _account_failure(user_id: int) -> None:
-    """Count one more consecutive failure and lock the account from the 10th on. Nothing here can overflow."""
+    """Count one more consecutive failure and lock the account from the 10th on. Nothing here can overflow.
+
+    When the account goes from unlocked to locked, its owner is e-mailed once, after commit
+    (``_lock_notice_send``); a failure while it is locked only makes the lock longer.
+    """
     User.objects.filter(pk=user_id).update(
         consecutive_failures=Least(F("consecutive_failures") + 1, Value(_FAILURES_MAX))
     )
     failures = User.objects.values_list("consecutive_failures", flat=True).get(pk=user_id)
     if failures >= LOCK_AFTER_FAILURES:
-        User.objects.filter(pk=user_id).update(locked_until=clock.now() + lock_duration(failures))
+        now = clock.now()
+        until = now + lock_duration(failures)
+        # The conditional update decides which failure started this lock, even under parallel requests.
+        newly_locked = (
+            User.objects.filter(pk=user_id)
+            .filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
+            .update(locked_until=until)
+        )
+        if newly_locked:
+            transaction.on_commit(lambda: _lock_notice_send(user_id, until), robust=True)
+        else:
+            User.objects.filter(pk=user_id).update(locked_until=until)
+
+
+def _lock_notice_send(user_id: int, until: dt.datetime) -> None:
+    """Tell a customer their logins are paused: no password, no code, and no error ever reaches the login."""
+    try:
+        user = User.objects.select_related("customer").get(pk=user_id)
+        customer = getattr(user, "customer", None)
+        if customer is None or user.is_staff or not user.email:
+            return
+        context = {
+            "name": customer.contract_name,
+            "until": until,
+            "carrier": settings.SELFCARE_CARRIER_NAME,
+            "support_phone": settings.SELFCARE_SUPPORT_PHONE,
+        }
+        subject = render_to_string("accounts/email/account_locked_subject.txt", context).strip()
+        body = render_to_string("accounts/email/account_locked.txt", context)
+        send_mail(subject, body, None, [user.email])
+    except Exception:
+        logger.exception("the lock notice to user %s could not be sent", user_id)
 
 
 def _is_locked(user: User) -> bool:
@@ -228,6 +263,38 @@ def _record_failure(*, user: User | None, **audit: Any) -> None:
             audit_record(**audit)
     except Exception:
         logger.exception("a refused login could not be recorded")
+
+
+# The current password asked again behind the login (the password change) -----------------------
+
+
+@sensitive_variables()
+def current_password_check(*, user_id: int, password: str, ip: str | None) -> bool:
+    """True when ``password`` is the user's current one and the account is not locked.
+
+    Asked on a page behind the login, the current password is still a password to guess (from a
+    session left open or stolen), so it is a login step like the first: the attempt is counted
+    against the address first (TooManyAttempts while throttled), a wrong one against the account
+    (the same lock) and audited, a right one gives the address its attempt back.
+    """
+    ip_attempt(ip)
+    user = User.objects.select_related("customer").get(pk=user_id)
+    if user.check_password(password) and not _is_locked(user):
+        ip_attempt_succeeded(ip)
+        return True
+    _record_failure(
+        user=user,
+        actor=_actor(user, user.username, ip),
+        action="login.failed",
+        customer_id=_customer_id(user),
+        target=user.username,
+        detail={"step": "current_password", "reason": "locked" if _is_locked(user) else "wrong_password"},
+    )
+    return False
+
+
+def is_locked(*, user_id: int) -> bool:
+    return _is_locked(User.objects.get(pk=user_id))
 
 
 # Step 2: the e-mailed code --------------------------------------------------------------------

@@ -19,7 +19,13 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from selfcare.accounts import login as login_steps
-from selfcare.accounts.login_errors import CodeLimitReached, CodeNoLongerValid, CodeNotSent, CodeResendTooSoon
+from selfcare.accounts.login_errors import (
+    CodeLimitReached,
+    CodeNoLongerValid,
+    CodeNotSent,
+    CodeResendTooSoon,
+    LoginRefused,
+)
 from selfcare.accounts.models import Customer, LoginCode, User
 from selfcare.core import clock
 from selfcare.core.audit import Actor, audit_record
@@ -69,6 +75,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         return redirect("portal:menu")
     form = LoginForm(request.POST or None)
     error = None
+    login_help = False
     notice = request.session.pop("selfcare_notice", None)
     next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
     if request.method == "POST" and form.is_valid():
@@ -87,9 +94,17 @@ def login_view(request: HttpRequest) -> HttpResponse:
             return redirect("portal:verify")
         except DomainError as refusal:
             error = str(refusal)
+            login_help = isinstance(refusal, LoginRefused)
         else:
             return redirect("portal:verify")
-    context = {"form": form, "error": error, "notice": notice, "next": next_url}
+    context = {
+        "form": form,
+        "error": error,
+        "login_help": login_help,
+        "notice": notice,
+        "next": next_url,
+        "support_phone": settings.SELFCARE_SUPPORT_PHONE,
+    }
     return no_store(render(request, "portal/login.html", context))
 
 

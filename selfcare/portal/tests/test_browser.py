@@ -511,3 +511,21 @@ def test_logout_says_so_and_the_password_page_has_plain_labels_and_the_account_f
     expect(page.get_by_role("heading", name="セルフケアログイン", level=1)).to_be_visible()
     expect(page.get_by_role("status")).to_have_text("ログアウトしました。")
     assert tabs.errors == []
+
+
+def test_a_refused_login_says_logins_pause_and_links_the_customer_centre(site, tabs):
+    page = tabs.page(phone=True)
+    page.goto(site.url("/login/"))
+    page.get_by_label("セルフケアID").fill(site.customer.selfcare_id)
+    page.get_by_label("セルフケアパスワード").fill("not the right password at all")
+    button(page, "送信").click()
+
+    expect(page.get_by_role("alert")).to_be_visible()
+    expect(page.get_by_text("ログインの失敗が続くと、しばらくの間ログインできなくなります", exact=False)).to_have_count(
+        1
+    )
+    centre = page.get_by_role("main").get_by_role("link", name=re.compile(r"^[0-9-]+$"))
+    expect(centre).to_have_attribute("href", re.compile(r"^tel:"))
+    screenshot(page, "login-refused-phone")
+    assert horizontal_overflow(page, PHONE["width"]) <= 0
+    assert tabs.errors == []

@@ -1,0 +1,77 @@
+"""A refused login says what to do, the same for every cause; the owner hears once when an account locks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import smtplib
+
+from django.test import Client
+
+from selfcare.accounts import login as login_steps
+from selfcare.portal.tests.conftest import PASSWORD, error_text, html, password_step
+
+WRONG = "not the right password at all"
+PAUSE = "ログインの失敗が続くと、しばらくの間ログインできなくなります"
+
+
+def guidance(response) -> str:
+    text = html(response)
+    return text[text.index('<div class="login-help">') : text.index("</div>", text.index('<div class="login-help">'))]
+
+
+def test_given_any_refusal_when_the_login_page_answers_then_it_says_what_to_do_and_the_same_for_all(
+    client, login_customer, settings, django_capture_on_commit_callbacks
+):
+    settings.SELFCARE_SUPPORT_PHONE = "0120-987-123"
+    unknown = password_step(client, "nobody-here", PASSWORD)
+    wrong = password_step(client, login_customer.selfcare_id, WRONG)
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(login_steps.LOCK_AFTER_FAILURES):
+            password_step(Client(), login_customer.selfcare_id, WRONG)
+    locked = password_step(client, login_customer.selfcare_id, PASSWORD)
+
+    assert error_text(unknown) == error_text(wrong) == error_text(locked)
+    assert guidance(unknown) == guidance(wrong) == guidance(locked)
+    assert PAUSE in guidance(unknown)
+    assert '<a href="tel:0120-987-123">0120-987-123</a>' in guidance(unknown)
+
+
+def test_given_ten_failures_when_the_account_locks_then_its_owner_is_e_mailed_once_without_secrets(
+    client, login_customer, mailoutbox, frozen, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(login_steps.LOCK_AFTER_FAILURES - 1):
+            password_step(client, login_customer.selfcare_id, WRONG)
+        assert mailoutbox == []
+        password_step(client, login_customer.selfcare_id, WRONG)  # the 10th: locked for a minute
+        password_step(client, login_customer.selfcare_id, WRONG)  # while locked: the lock grows, no new mail
+        password_step(client, login_customer.selfcare_id, PASSWORD)
+
+    (notice,) = mailoutbox
+    assert notice.to == [login_customer.user.email]
+    assert notice.subject == "セルフケアのログインを一時停止しました"
+    assert "ログインを一時停止しました" in notice.body and "以降に再度ログインできます" in notice.body
+    assert WRONG not in notice.body and PASSWORD not in notice.body and login_customer.user.password not in notice.body
+
+    frozen.shift(dt.timedelta(minutes=3))  # the lock has passed; the next failure starts a new one
+    with django_capture_on_commit_callbacks(execute=True):
+        password_step(client, login_customer.selfcare_id, WRONG)
+    assert len(mailoutbox) == 2
+
+
+def test_given_a_failing_mail_server_when_the_account_locks_then_the_answer_is_unchanged(
+    client, login_customer, mailoutbox, monkeypatch, django_capture_on_commit_callbacks
+):
+    def refuse(*args, **kwargs):
+        raise smtplib.SMTPServerDisconnected("gone")
+
+    monkeypatch.setattr(login_steps, "send_mail", refuse)
+    with django_capture_on_commit_callbacks(execute=True):
+        answers = [
+            password_step(client, login_customer.selfcare_id, WRONG) for _ in range(login_steps.LOCK_AFTER_FAILURES)
+        ]
+
+    assert {answer.status_code for answer in answers} == {200}
+    assert len({error_text(answer) for answer in answers}) == 1
+    login_customer.user.refresh_from_db()
+    assert login_customer.user.locked_until is not None
