@@ -8,9 +8,13 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -147,6 +151,31 @@ def customer_reset_password(*, customer_id: int, actor: Actor) -> str:
         customer.user.save(update_fields=["password"])
         audit_record(actor=actor, action="customer.password_reset", customer=customer, target=customer.selfcare_id)
     return password
+
+
+@sensitive_variables()
+def customer_password_change(*, customer_id: int, new_password: str, actor: Actor) -> Customer:
+    """The customer's own new password (checked by the caller: current password, validators).
+
+    One transaction: the new hash and the audit entry; the notice to the registered address goes
+    after the commit, and a failing mail server changes nothing.
+    """
+    with transaction.atomic(durable=True):
+        customer = customer_lock(customer_id=customer_id)
+        customer.user.set_password(new_password)
+        customer.user.save(update_fields=["password"])
+        audit_record(actor=actor, action="customer.password_changed", customer=customer, target=customer.selfcare_id)
+        body = render_to_string(
+            "accounts/email/password_changed.txt",
+            {"customer": customer, "support_phone": settings.SELFCARE_SUPPORT_PHONE},
+        )
+        subject, email = str(_("Your self-care password was changed")), customer.user.email
+
+        def send_notice() -> None:
+            send_mail(subject, body, None, [email])
+
+        transaction.on_commit(send_notice, robust=True)
+    return customer
 
 
 CUSTOMER_EDITABLE = ("contract_name", "postal_code", "address")

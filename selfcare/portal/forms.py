@@ -4,7 +4,10 @@ from django import forms
 from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 
+from selfcare.accounts import login as login_steps
+from selfcare.accounts.login_errors import TooManyAttempts
 from selfcare.orders.errors import BadCount
 from selfcare.orders.parsing import count_limits, parse_count
 
@@ -70,9 +73,10 @@ class TokenForm(forms.Form):
 class PasswordForm(PasswordChangeForm):
     """Django's password change with the portal's labels (no colons) and plain wording."""
 
-    def __init__(self, user, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, user, *args, ip: str | None = None, **kwargs):  # type: ignore[no-untyped-def]
         kwargs.setdefault("label_suffix", "")
         super().__init__(user, *args, **kwargs)
+        self.ip = ip
         self.fields["old_password"].label = _("Current password")
         self.fields["new_password1"].label = _("New password")
         self.fields["new_password1"].help_text = _(
@@ -80,6 +84,18 @@ class PasswordForm(PasswordChangeForm):
         )
         self.fields["new_password2"].label = _("New password (again)")
         self.fields["new_password2"].help_text = _("Enter the new password once more.")
+
+    @sensitive_variables()
+    def clean_old_password(self) -> str:
+        """The current password is checked as a login is: counted, locked, throttled and audited."""
+        old_password = self.cleaned_data["old_password"]
+        try:
+            right = login_steps.current_password_check(user_id=self.user.pk, password=old_password, ip=self.ip)
+        except TooManyAttempts as refusal:
+            raise ValidationError(str(refusal), code="throttled") from None
+        if not right:
+            raise ValidationError(self.error_messages["password_incorrect"], code="password_incorrect")
+        return old_password
 
     def add_error(self, field, error):  # type: ignore[no-untyped-def]
         if isinstance(error, ValidationError) and hasattr(error, "error_list"):

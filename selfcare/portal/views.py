@@ -7,11 +7,9 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import login, logout, update_session_auth_hash
-from django.core.mail import send_mail
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -27,6 +25,7 @@ from selfcare.accounts.login_errors import (
     LoginRefused,
 )
 from selfcare.accounts.models import Customer, LoginCode, User
+from selfcare.accounts.services import customer_password_change
 from selfcare.core import clock
 from selfcare.core.audit import Actor, audit_record
 from selfcare.core.errors import DomainError
@@ -338,19 +337,26 @@ def application_view(request: HttpRequest, application_number: str) -> HttpRespo
 @require_http_methods(["GET", "POST"])
 def password_view(request: HttpRequest) -> HttpResponse:
     customer: Customer = request.customer  # type: ignore[attr-defined]
-    form = PasswordForm(request.user, request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        user = form.save()
-        update_session_auth_hash(request, user)
-        audit_record(
-            actor=Actor.customer(customer, client_ip(request)), action="customer.password_changed", customer=customer
-        )
-        body = render_to_string(
-            "portal/email/password_changed.txt",
-            {"customer": customer, "support_phone": settings.SELFCARE_SUPPORT_PHONE},
-        )
-        send_mail(_("Your self-care password was changed"), body, None, [user.email], fail_silently=True)
-        return render(request, "portal/password_done.html", {"customer": customer})
+    ip = client_ip(request)
+    form = PasswordForm(request.user, request.POST or None, ip=ip)
+    if request.method == "POST":
+        if form.is_valid():
+            customer_password_change(
+                customer_id=customer.pk,
+                new_password=form.cleaned_data["new_password1"],
+                actor=Actor.customer(customer, ip),
+            )
+            customer.user.refresh_from_db(fields=["password"])
+            update_session_auth_hash(request, customer.user)
+            return render(request, "portal/password_done.html", {"customer": customer})
+        if login_steps.is_locked(user_id=customer.user_id):
+            # Wrong current passwords have locked the account: this session ends with it.
+            logout(request)
+            request.session["selfcare_notice"] = _(
+                "The current password was entered wrongly too many times, so you have been logged out. "
+                "Logins pause for a while; if you need help, call the customer centre."
+            )
+            return redirect("portal:login")
     return no_store(render(request, "portal/password.html", {"customer": customer, "form": form}))
 
 

@@ -244,11 +244,12 @@ def test_given_a_129_character_password_when_sent_then_refused_as_too_long(logge
     ids=["15", "128", "ja"],
 )
 def test_given_a_good_password_when_changed_then_a_notice_is_mailed_and_the_customer_stays_logged_in(
-    logged_in, login_customer, mailoutbox, new
+    logged_in, login_customer, mailoutbox, new, django_capture_on_commit_callbacks
 ):
     sent_before = len(mailoutbox)
 
-    response = change(logged_in, PASSWORD, new)
+    with django_capture_on_commit_callbacks(execute=True):  # the notice goes after the commit
+        response = change(logged_in, PASSWORD, new)
 
     assert response.status_code == 200 and "errorlist" not in html(response)
     assert password_is(login_customer, new)
