@@ -6,6 +6,9 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from selfcare.accounts.errors import CustomerSuspended, LimitReached
+from selfcare.core.errors import DomainError
+
 
 class User(AbstractUser):
     """A login. Staff have ``is_staff``; a customer's login is its self-care ID and has a ``customer``."""
@@ -99,11 +102,26 @@ class Customer(models.Model):
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
 
+    def addition_refusal(self, count: int) -> DomainError | None:
+        """Why this customer may not add ``count`` more numbers now, or None when they may.
 
-class LoginCode(models.Model):
-    """A one-time code e-mailed for the second login step. Only its keyed hash is stored."""
+        The one rule for adding numbers (invariant 2): the portal asks it before offering the form
+        and before the confirm page; ``orders.services.numbers_add`` asks it again under the
+        customer's lock, where it decides.
+        """
+        if not self.is_active:
+            return CustomerSuspended()
+        if count > self.remaining_additions:
+            return LimitReached(limit=self.addition_limit, remaining=self.remaining_additions)
+        return None
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_codes")
+    def can_add(self, count: int) -> bool:
+        return self.addition_refusal(count) is None
+
+
+class OneTimeCode(models.Model):
+    """A code typed once by its user: stored only as a keyed hash, void when used, expired or guessed at."""
+
     code_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField(db_index=True)
     expires_at = models.DateTimeField()
@@ -112,15 +130,24 @@ class LoginCode(models.Model):
     voided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"  # type: ignore[attr-defined]
+
+
+class LoginCode(OneTimeCode):
+    """A one-time code e-mailed for the second login step."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_codes")
+
+    class Meta:
         verbose_name = _("login code")
         verbose_name_plural = _("login codes")
         indexes = [models.Index(fields=["user", "created_at"], name="logincode_user_created_idx")]
 
-    def __str__(self) -> str:
-        return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"
 
-
-class StaffEnrolmentCode(models.Model):
+class StaffEnrolmentCode(OneTimeCode):
     """A single-use code an administrator hands a staff member out of band.
 
     Without one, a staff password alone cannot enrol the first authenticator app: the staff site
@@ -133,12 +160,6 @@ class StaffEnrolmentCode(models.Model):
         AUTHENTICATOR_REMOVED = "authenticator_removed", _("authenticator removed")
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="enrolment_codes")
-    code_hash = models.CharField(max_length=64)
-    created_at = models.DateTimeField(db_index=True)
-    expires_at = models.DateTimeField()
-    failed_attempts = models.PositiveSmallIntegerField(default=0)
-    used_at = models.DateTimeField(null=True, blank=True)
-    voided_at = models.DateTimeField(null=True, blank=True)
     void_reason = models.CharField(max_length=32, choices=VoidReason.choices, blank=True)
 
     class Meta:
@@ -147,6 +168,3 @@ class StaffEnrolmentCode(models.Model):
         default_permissions = ()
         permissions = [("issue_enrolment_code", "Can issue an authenticator enrolment code to staff")]
         indexes = [models.Index(fields=["user", "created_at"], name="enrolcode_user_created_idx")]
-
-    def __str__(self) -> str:
-        return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"
