@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from selfcare.accounts.errors import CustomerNotFound
 from selfcare.accounts.models import Customer
 
@@ -27,3 +29,8 @@ def customers_find(*, term: str, number: str | None = None, limit: int = 10) -> 
     if exact:
         return exact
     return list(customers.filter(contract_name__icontains=term)[:limit])
+
+
+def customers_locked_count(*, now: dt.datetime) -> int:
+    """Customers whose login is locked at ``now`` (after repeated failures)."""
+    return Customer.objects.filter(user__locked_until__gt=now).count()

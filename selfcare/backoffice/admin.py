@@ -8,7 +8,7 @@ import logging
 import queue
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -34,6 +34,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from selfcare.accounts import services as account_services
 from selfcare.accounts.models import Customer, Plan, User
+from selfcare.backoffice.audit_labels import ACTION_LABELS, action_label
 from selfcare.backoffice.forms import (
     BillingForm,
     CancellationForm,
@@ -48,7 +49,7 @@ from selfcare.core.audit import Actor, audit_record
 from selfcare.core.csv_cells import csv_writer
 from selfcare.core.errors import DomainError
 from selfcare.core.models import AuditEntry
-from selfcare.inventory.models import PhoneNumber
+from selfcare.inventory.models import PhoneNumber, PhoneNumberQuerySet
 from selfcare.inventory.services import (
     iter_range,
     numbers_from_csv,
@@ -233,20 +234,41 @@ class LetterInline(ReadOnlyMixin, admin.TabularInline):
     extra = 0
 
 
+@admin.display(description=_("action"), ordering="action")
+def audit_action(entry: AuditEntry) -> str:
+    return action_label(entry.action)
+
+
 class AuditInline(ReadOnlyMixin, admin.TabularInline):
     model = AuditEntry
     fields = (
         "at",
         "actor_label",
         "ip_address",
-        "action",
+        "action_label",
         "target",
         "detail",
     )
     readonly_fields = fields
+
+    @admin.display(description=_("action"))
+    def action_label(self, entry: AuditEntry) -> str:
+        return action_label(entry.action)
+
     extra = 0
     ordering = ["-at"]
     verbose_name_plural = _("audit trail")
+
+
+class LockedFilter(admin.SimpleListFilter):
+    title = _("login locked")
+    parameter_name = "locked"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("yes", _("locked now"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(user__locked_until__gt=clock.now()) if self.value() == "yes" else queryset
 
 
 @admin.register(Customer)
@@ -264,7 +286,7 @@ class CustomerAdmin(StaffAdminMixin, admin.ModelAdmin):
         "status",
         "locked",
     ]
-    list_filter = ["status", "plan"]
+    list_filter = ["status", "plan", LockedFilter]
     search_fields = ["user__username", "contract_name", "user__email", "=lines__number__number"]
     list_select_related = ["user", "plan"]
     readonly_fields = ["selfcare_id", "numbers_added", "created_at", "locked"]
@@ -468,10 +490,11 @@ class NumberStateFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        numbers = cast(PhoneNumberQuerySet, queryset)
         if self.value() == "free":
-            return queryset.issuable()
+            return numbers.issuable()
         if self.value() == "quarantine":
-            return queryset.in_quarantine()
+            return numbers.in_quarantine()
         if self.value() == "held":
             return queryset.filter(status=PhoneNumber.Status.ASSIGNED)
         return queryset
@@ -917,12 +940,25 @@ def _print_events(ids: list[int], actor: Actor, language: str) -> Iterator[str]:
 # Audit log ------------------------------------------------------------------------------------
 
 
+class AuditActionFilter(admin.SimpleListFilter):
+    """The actions by their labels; the query string keeps the stored code (``?action__exact=letter.posted``)."""
+
+    title = _("action")
+    parameter_name = "action__exact"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return sorted(ACTION_LABELS.items(), key=lambda item: str(item[1]))
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(action=self.value()) if self.value() else queryset
+
+
 @admin.register(AuditEntry)
 class AuditEntryAdmin(StaffAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
     Media = StaffMedia
 
-    list_display = ["at", "actor_kind", "actor_label", "ip_address", "action", "customer", "target"]
-    list_filter = ["action", "actor_kind", "at"]
+    list_display = ["at", "actor_kind", "actor_label", "ip_address", audit_action, "customer", "target"]
+    list_filter = [AuditActionFilter, "actor_kind", "at"]
     search_fields = ["actor_label", "action", "target", "customer__user__username"]
     date_hierarchy = "at"
     list_select_related = ["customer__user"]

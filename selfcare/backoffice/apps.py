@@ -17,7 +17,14 @@ class BackofficeConfig(AppConfig):
     verbose_name = "Back office"
 
     def ready(self) -> None:
+        from django.apps import apps
+        from django.utils.translation import gettext_lazy as _
+
         from selfcare.backoffice.roles import roles_sync_after_migrate
+
+        # django-otp's app is called "OTP_TOTP" on every page that names it (index, breadcrumbs, titles).
+        if apps.is_installed("django_otp.plugins.otp_totp"):
+            apps.get_app_config("otp_totp").verbose_name = _("Staff authenticators")
 
         # Every app's post_migrate, not this one's: an app without models never sends it (see the receiver).
         post_migrate.connect(roles_sync_after_migrate, dispatch_uid="selfcare.backoffice.roles_sync")

@@ -1,10 +1,16 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
 
+from selfcare.accounts.selectors import customers_locked_count
+from selfcare.core import clock
 from selfcare.inventory import selectors
+from selfcare.letters.selectors import letters_waiting
+from selfcare.orders.selectors import applications_since
 
 
 def _bars(series: list[tuple[Any, int]], label_format: str) -> dict[str, Any]:
@@ -25,13 +31,40 @@ def _bars(series: list[tuple[Any, int]], label_format: str) -> dict[str, Any]:
     return {"bars": bars, "width": len(series) * width + 8, "bar_width": width - 8}
 
 
+def _issuable_by_month(free_now: int, releases: list[tuple[dt.date, int]]) -> list[dict[str, Any]]:
+    """Each coming month: the numbers that become issuable in it, and how many can be issued by its end."""
+    rows, running = [], free_now
+    for month, count in releases:
+        running += count
+        rows.append({"month": month, "released": count, "issuable": running})
+    return rows
+
+
 def dashboard_context() -> dict[str, Any]:
+    """The operator's morning questions: letters to print and post, locked logins, today's and this week's
+    applications, numbers issuable now and month by month. Each figure is one indexed query."""
     summary = selectors.pool_summary()
     threshold = settings.SELFCARE_LOW_POOL_WARNING
+    now = clock.now()
+    today = clock.today()
+    carrier_tz = timezone.get_default_timezone()
+    start_of_day = dt.datetime.combine(today, dt.time.min, tzinfo=carrier_tz)
+    monday = today - dt.timedelta(days=today.weekday())
+    start_of_week = dt.datetime.combine(monday, dt.time.min, tzinfo=carrier_tz)
+    unprinted, unposted = letters_waiting()
+    releases = selectors.quarantine_releases_by_month(months=12)
     return {
         "pool": summary,
         "pool_low": selectors.pool_is_low(threshold=threshold),
         "pool_threshold": threshold,
-        "releases": _bars(selectors.quarantine_releases_by_month(months=12), "%y/%m"),
+        "releases": _bars(releases, "%y/%m"),
         "additions": _bars(selectors.additions_by_week(weeks=12), "%m/%d"),
+        "letters_unprinted": unprinted,
+        "letters_unposted": unposted,
+        "customers_locked": customers_locked_count(now=now),
+        "applications_today": applications_since(since=start_of_day),
+        "applications_week": applications_since(since=start_of_week),
+        "today_from": start_of_day.isoformat(),
+        "week_from": start_of_week.isoformat(),
+        "issuable_by_month": _issuable_by_month(summary.free_now, releases[:6]),
     }

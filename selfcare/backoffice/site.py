@@ -30,6 +30,22 @@ class StaffSite(admin.AdminSite):
 
         super().register(model_or_iterable, strict(admin_class or admin.ModelAdmin), **options)
 
+    def each_context(self, request: HttpRequest) -> dict[str, Any]:
+        context = super().each_context(request)
+        user = request.user
+        if not (user.is_active and user.is_staff and user.is_verified()):  # type: ignore[union-attr,attr-defined]
+            # Before the second factor nothing of the site shows, not even what it holds.
+            context.update(available_apps=[], is_nav_sidebar_enabled=False)
+        return context
+
+    def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[dict[str, Any]]:
+        apps = super().get_app_list(request, app_label)
+        for app in apps:
+            if app["app_label"] == "otp_totp":
+                for model in app["models"]:
+                    model["name"] = _("Authenticator apps")
+        return apps
+
     def has_permission(self, request: HttpRequest) -> bool:
         user = request.user
         return bool(super().has_permission(request) and user.is_verified())  # type: ignore[union-attr,attr-defined]

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import datetime as dt
 import io
+import math
 
 import qrcode
 import qrcode.image.svg
@@ -13,11 +15,13 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django_otp import login as otp_login
+from django_otp.models import VerifyNotAllowed
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from selfcare.accounts.models import User
@@ -72,7 +76,16 @@ def otp_view(request: HttpRequest) -> HttpResponse:
     form = TokenForm(request.POST or None)
     ip = request.META.get("REMOTE_ADDR")
     if request.method == "POST" and form.is_valid():
-        if device.verify_token(form.cleaned_data["token"].strip()):
+        throttled_until = _throttled_until(device)
+        if throttled_until is not None:
+            # The code was not even checked: saying it is wrong would send staff to their phone's clock.
+            audit_record(
+                actor=Actor.staff(user, ip),  # type: ignore[arg-type]
+                action="staff.login_failed",
+                detail={"step": "otp", "reason": "throttled"},
+            )
+            form.add_error("token", _throttle_message(throttled_until))
+        elif device.verify_token(form.cleaned_data["token"].strip()):
             if enrolling:
                 device.confirmed = True
                 device.save(update_fields=["confirmed"])
@@ -89,8 +102,9 @@ def otp_view(request: HttpRequest) -> HttpResponse:
             ):
                 target = "admin:index"
             return redirect(target or "admin:index")
-        audit_record(actor=Actor.staff(user, ip), action="staff.login_failed", detail={"step": "otp"})  # type: ignore[arg-type]
-        form.add_error("token", _("The code is not correct. Check the time on your phone and try again."))
+        else:
+            audit_record(actor=Actor.staff(user, ip), action="staff.login_failed", detail={"step": "otp"})  # type: ignore[arg-type]
+            form.add_error("token", _wrong_code_message(_throttled_until(device)))
     context = {
         **admin.site.each_context(request),
         "title": _("Set up your authenticator") if enrolling else _("Authenticator code"),
@@ -103,6 +117,41 @@ def otp_view(request: HttpRequest) -> HttpResponse:
     response = render(request, "backoffice/otp.html", context)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _throttled_until(device: TOTPDevice) -> dt.datetime | None:
+    """When django-otp checks a code again after wrong ones (a delay doubling with each), or None if it does now."""
+    allowed, info = device.verify_is_allowed()
+    if allowed or not info or info.get("reason") != VerifyNotAllowed.N_FAILED_ATTEMPTS:
+        return None
+    return info.get("locked_until")
+
+
+def _retry_params(until: dt.datetime) -> dict[str, object]:
+    seconds = max(1, math.ceil((until - timezone.now()).total_seconds()))
+    return {"time": timezone.localtime(until).strftime("%H:%M:%S"), "seconds": seconds}
+
+
+def _throttle_message(until: dt.datetime) -> str:
+    return str(
+        _(
+            "This code was not checked: after a wrong code, codes are checked again only from %(time)s "
+            "(in %(seconds)s seconds), and the wait doubles with each wrong code. Wait until then and "
+            "enter the code your app shows at that time."
+        )
+        % _retry_params(until)
+    )
+
+
+def _wrong_code_message(until: dt.datetime | None) -> str:
+    message = _(
+        "The code is not correct. Enter the code your app shows now; if codes keep failing, "
+        "check that your phone sets its clock automatically."
+    )
+    if until is None:
+        return str(message)
+    retry = _("You can try again from %(time)s (in %(seconds)s seconds).") % _retry_params(until)
+    return f"{message} {retry}"
 
 
 def _enrolment_device(request: HttpRequest) -> TOTPDevice | None:

@@ -87,3 +87,13 @@ def letters_unprinted_unaddressed() -> list[Letter]:
         .select_related("customer__user")
         .order_by("queued_at", "pk")
     )
+
+
+def letters_waiting() -> tuple[int, int]:
+    """(unprinted, printed but not posted): counted along the partial index of unposted letters."""
+    from django.db.models import Count
+
+    counts = Letter.objects.filter(posted_at__isnull=True).aggregate(
+        unprinted=Count("pk", filter=Q(print_count=0)), unposted=Count("pk", filter=Q(print_count__gt=0))
+    )
+    return counts["unprinted"], counts["unposted"]

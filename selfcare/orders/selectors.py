@@ -17,6 +17,12 @@ class LineToCancel:
     issued_on: dt.date
     application_number: str
 
+    @property
+    def display(self) -> str:
+        from selfcare.inventory.models import format_number
+
+        return format_number(self.number)
+
 
 def cancellation_lines(*, customer_id: int, numbers: list[str], effective_on: dt.date) -> list[LineToCancel]:
     """The customer's lines a paper cancellation of ``numbers`` would end, by number; changes nothing.
@@ -49,3 +55,19 @@ def cancellation_lines(*, customer_id: int, numbers: list[str], effective_on: dt
         if effective_on < row.issued_on:
             raise CancellationBeforeIssue(number=row.number, issued_on=row.issued_on.isoformat())
     return rows
+
+
+@dataclass(frozen=True)
+class ApplicationCount:
+    applications: int
+    numbers: int
+
+
+def applications_since(*, since: dt.datetime) -> ApplicationCount:
+    """Applications placed from ``since`` on and the numbers they added: one range read of the placed_at index."""
+    from django.db.models import Count, Sum
+
+    from selfcare.orders.models import Application
+
+    totals = Application.objects.filter(placed_at__gte=since).aggregate(applications=Count("pk"), numbers=Sum("count"))
+    return ApplicationCount(applications=totals["applications"], numbers=totals["numbers"] or 0)

@@ -180,7 +180,10 @@ def test_first_login_enrols_an_authenticator_then_later_logins_ask_only_for_a_co
     # 2. A wrong code is refused, with a message and an audit entry.
     response = client.post(OTP_URL, {"token": wrong_token(device)})
     assert response.status_code == 200
-    assert ja_html("The code is not correct. Check the time on your phone and try again.") in html(response)
+    assert ja_html(
+        "The code is not correct. Enter the code your app shows now; if codes keep failing, "
+        "check that your phone sets its clock automatically."
+    ) in html(response)
     failed = audit("staff.login_failed", actor_user=user).get()
     assert failed.detail == {"step": "otp"} and failed.ip_address == "127.0.0.1" and failed.actor_kind == "staff"
     device.refresh_from_db()

@@ -45,7 +45,7 @@ def test_given_the_self_care_id_a_name_or_a_number_when_posted_then_a_confirmati
     page = html(response)
     assert ja("Confirm the paper cancellation") in page
     assert "acme-tokyo" in page and "アクメ東京株式会社" in page
-    for number in ("05000000000", "05000000001"):
+    for number in ("050-0000-0000", "050-0000-0001"):
         assert number in page
     assert effective.isoformat() in page
     assert quarantine_end(effective).isoformat() in page

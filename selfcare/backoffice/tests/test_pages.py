@@ -59,7 +59,7 @@ def test_customer_page_shows_numbers_applications_letters_and_audit_trail(superu
     assert world.acme_application.application_number in page
     for number in ("050-0000-0000", "050-0000-0001", "050-0000-0002"):
         assert number in page
-    assert "application.placed" in page and "numbers.cancelled" in page
+    assert ja("Numbers added (application placed)") in page and ja("Paper cancellation recorded") in page
     assert "info@acme-tokyo.example" in page
 
 

@@ -42,7 +42,7 @@ def test_given_a_letter_queued_without_an_address_when_the_customer_has_one_now_
     assert "〒530-0001" in text and "大阪府大阪市北区梅田1-1-1" in text
 
 
-@pytest.mark.parametrize("stored", ["１００－０００１", "1000001", "100ー0001", "〒100-0001"])
+@pytest.mark.parametrize("stored", ["１００－０００１", "1000001", "100ー0001", "〒1000001"])
 def test_given_a_postal_code_stored_in_another_form_when_printed_then_123_4567(plan, pool, stored):
     letter = place(CustomerFactory(plan=plan, postal_code=stored), 1)
 

@@ -1,0 +1,52 @@
+"""What each stored audit action code means, in the staff member's language (the code itself stays as stored)."""
+
+from __future__ import annotations
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+ACTION_LABELS: dict[str, Promise] = {
+    "application.placed": _("Numbers added (application placed)"),
+    "application.refused": _("Application refused"),
+    "billing.exported": _("Billing exported"),
+    "credentials.rotated": _("Stored passwords re-encrypted"),
+    "customer.changed": _("Customer details changed"),
+    "customer.created": _("Customer created"),
+    "customer.limit_changed": _("Addition limit changed"),
+    "customer.password_changed": _("Customer changed their password"),
+    "customer.password_reset": _("Customer password reset"),
+    "customer.status_changed": _("Contract suspended or reactivated"),
+    "customer.unlocked": _("Customer login unlocked"),
+    "inventory.imported": _("Numbers imported"),
+    "letter.posted": _("Letter posted"),
+    "letter.printed": _("Letter printed"),
+    "letter.reprinted": _("Letter printed again"),
+    "login.code_sent": _("Login code e-mailed"),
+    "login.failed": _("Customer login failed"),
+    "login.password_ok": _("Customer password accepted"),
+    "login.succeeded": _("Customer logged in"),
+    "logout": _("Customer logged out"),
+    "numbers.cancelled": _("Paper cancellation recorded"),
+    "registrar.registrations_dropped": _("Phone registrations dropped"),
+    "secrets.purged": _("Stored passwords destroyed"),
+    "sip_password.reissued": _("IP phone password of a line reissued"),
+    "staff.authenticator_reset": _("Staff authenticator removed"),
+    "staff.enrolment_code_issued": _("Staff enrolment code issued"),
+    "staff.enrolment_code_used": _("Staff enrolment code used"),
+    "staff.enrolment_code_voided": _("Staff enrolment code voided"),
+    "staff.login": _("Staff logged in"),
+    "staff.login_failed": _("Staff login failed"),
+    "staff.otp_enrolled": _("Staff authenticator set up"),
+    "plan.created": _("Plan created"),
+    "plan.changed": _("Plan changed"),
+    "user.created": _("Staff account created"),
+    "user.changed": _("Staff account changed"),
+    "group.created": _("Role created"),
+    "group.changed": _("Role changed"),
+}
+
+
+def action_label(code: str) -> str:
+    """The label of ``code``, or the code itself for an action this list does not know yet."""
+    label = ACTION_LABELS.get(code)
+    return str(label) if label is not None else code

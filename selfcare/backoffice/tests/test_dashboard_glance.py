@@ -1,0 +1,36 @@
+"""The dashboard answers an operator's morning questions, each with one bounded query."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+
+from selfcare.backoffice.tests.conftest import html, ja
+
+
+def test_the_dashboard_shows_letters_locks_applications_and_issuable_numbers(customer_centre, world):
+    world.beta.user.locked_until = timezone.now() + dt.timedelta(minutes=30)
+    world.beta.user.save()
+
+    response = customer_centre.get("/staff/")
+
+    context = response.context
+    assert context["letters_unprinted"] == 1  # Beta's letter
+    assert context["letters_unposted"] == 0
+    assert context["customers_locked"] == 1
+    assert (context["applications_today"].applications, context["applications_today"].numbers) == (2, 5)
+    assert context["applications_week"].applications == 2
+    assert context["issuable_by_month"][0]["issuable"] >= context["pool"].free_now
+    assert len(context["issuable_by_month"]) == 6
+    page = html(response)
+    for label in ("Today at a glance", "letters to print", "customer logins locked", "numbers issuable now"):
+        assert ja(label) in page, label
+    assert "/staff/accounts/customer/?locked=yes" in page
+    locked = customer_centre.get("/staff/accounts/customer/", {"locked": "yes"})
+    assert [c.pk for c in locked.context["cl"].result_list] == [world.beta.pk]
+
+
+def test_the_dashboard_costs_a_fixed_number_of_queries(customer_centre, world, django_assert_max_num_queries):
+    with django_assert_max_num_queries(20):
+        customer_centre.get("/staff/")

@@ -1,0 +1,88 @@
+"""What staff read: audit actions by name, the authenticators' app by name, nothing before the second factor,
+a throttled code explained as such, and the new customer's initial password in plain sight."""
+
+from __future__ import annotations
+
+import re
+
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from selfcare.backoffice.tests.conftest import OTP_URL, SALES, html, ja, totp_token, wrong_token
+from selfcare.core.models import AuditEntry
+
+AUDIT_URL = "/staff/core/auditentry/"
+THROTTLED = (
+    "This code was not checked: after a wrong code, codes are checked again only from %(time)s "
+    "(in %(seconds)s seconds), and the wait doubles with each wrong code. Wait until then and "
+    "enter the code your app shows at that time."
+)
+
+
+def test_the_audit_log_names_each_action_and_filters_by_it_with_the_code_kept(auditor, world):
+    response = auditor.get(AUDIT_URL)
+    page = html(response)
+    assert ja("Letter posted") in page and ja("Numbers added (application placed)") in page
+    assert not re.search(r'<td class="field-audit_action">letter\.posted</td>', page)
+    assert AuditEntry.objects.filter(action="letter.posted").exists()  # stored as it was
+
+    filtered = auditor.get(AUDIT_URL, {"action__exact": "letter.posted"})
+    assert filtered.status_code == 200
+    assert {entry.action for entry in filtered.context["cl"].result_list} == {"letter.posted"}
+
+
+def test_the_authenticators_app_has_a_name_staff_understand(superuser, world):
+    page = html(superuser.get("/staff/"))
+    assert "OTP_TOTP" not in page and ja("Staff authenticators") in page
+    assert ja("Authenticator apps") in page
+    assert "OTP_TOTP" not in html(superuser.get("/staff/otp_totp/totpdevice/"))
+
+
+def test_before_the_second_factor_no_sidebar_or_app_list_shows(make_staff, world):
+    staff = make_staff(SALES, verified=False)
+    TOTPDevice.objects.create(user=staff.user, name="authenticator", confirmed=True)
+    page = html(staff.get(OTP_URL))
+    assert 'id="nav-sidebar"' not in page
+    assert "/staff/accounts/customer/" not in page
+
+
+def test_given_a_wrong_code_when_the_right_one_follows_at_once_then_the_throttle_is_named_with_the_time(
+    make_staff, world
+):
+    staff = make_staff(SALES, verified=False)
+    device = TOTPDevice.objects.create(user=staff.user, name="authenticator", confirmed=True)
+    staff.post(OTP_URL, {"token": wrong_token(device)})
+    device.refresh_from_db()
+    until = timezone.localtime(device.throttling_failure_timestamp + timezone.timedelta(seconds=1))
+
+    response = staff.post(OTP_URL, {"token": totp_token(device)})
+
+    page = html(response)
+    assert "clock" not in page and ja("Check the time on your phone and try again.") not in page
+    assert until.strftime("%H:%M:%S") in page
+    assert response.context["form"].errors["token"][0].startswith(ja(THROTTLED)[:8])
+    assert staff.get("/staff/").status_code == 302
+
+
+def test_the_new_customers_initial_password_is_shown_large_in_monospace(sales, world):
+    response = sales.post(
+        "/staff/accounts/customer/add/",
+        {
+            "selfcare_id": "epsilon-1",
+            "email": "e@example.com",
+            "contract_name": "イプシロン株式会社",
+            "postal_code": "100-0001",
+            "address": "東京都千代田区千代田1-1",
+            "plan": world.plan.pk,
+        },
+    )
+    assert re.search(
+        r'<p class="initial-password-box" role="group" aria-label="[^"]+">'
+        r'<code class="initial-password">[A-Za-z0-9]+</code>',
+        html(response),
+    )
+    from pathlib import Path
+
+    css = (Path(__file__).resolve().parents[1] / "static" / "backoffice" / "staff.css").read_text()
+    rule = re.search(r"\.initial-password \{([^}]*)\}", css)
+    assert rule and "monospace" in rule[1] and re.search(r"font-size: *(1\.[5-9]|[2-9])", rule[1]), css
