@@ -30,6 +30,22 @@ class LimitBelowUsage(DomainError):
     )
 
 
+# Adding numbers (Customer.addition_refusal; raised by orders.services.numbers_add) ---------------
+
+
+class LimitReached(DomainError):
+    code = "limit_reached"
+    message = _(
+        "This would exceed your addition limit of %(limit)d numbers in total "
+        "(cancelled numbers included). You can add %(remaining)d more."
+    )
+
+
+class CustomerSuspended(DomainError):
+    code = "customer_suspended"
+    message = _("This contract is suspended; numbers cannot be added. Please contact the customer centre.")
+
+
 # Staff authenticator enrolment codes ------------------------------------------------------------
 
 

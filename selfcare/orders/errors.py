@@ -1,19 +1,26 @@
 from django.utils.translation import gettext_lazy as _
 
+from selfcare.accounts.errors import CustomerSuspended, LimitReached
 from selfcare.core.errors import DomainError
+
+# The addition rule is the customer's (Customer.addition_refusal); its refusals live in accounts.
+__all__ = [
+    "BadCancellationDates",
+    "BadCount",
+    "CancellationBeforeIssue",
+    "CancellationTooLate",
+    "CustomerSuspended",
+    "LimitReached",
+    "NothingToCancel",
+    "NumbersNotHeld",
+    "NumbersOfSeveralCustomers",
+    "PoolShort",
+]
 
 
 class BadCount(DomainError):
     code = "bad_count"
     message = _("Enter the number of numbers to add as a whole number from %(minimum)d to %(maximum)d.")
-
-
-class LimitReached(DomainError):
-    code = "limit_reached"
-    message = _(
-        "This would exceed your addition limit of %(limit)d numbers in total "
-        "(cancelled numbers included). You can add %(remaining)d more."
-    )
 
 
 class PoolShort(DomainError):
@@ -22,11 +29,6 @@ class PoolShort(DomainError):
         "There are not enough 050 numbers available right now to add %(requested)d. "
         "Nothing was added. Please try again later or contact the customer centre."
     )
-
-
-class CustomerSuspended(DomainError):
-    code = "customer_suspended"
-    message = _("This contract is suspended; numbers cannot be added. Please contact the customer centre.")
 
 
 class NumbersNotHeld(DomainError):

@@ -21,8 +21,6 @@ from selfcare.orders.errors import (
     BadCancellationDates,
     CancellationBeforeIssue,
     CancellationTooLate,
-    CustomerSuspended,
-    LimitReached,
     NothingToCancel,
     NumbersNotHeld,
     NumbersOfSeveralCustomers,
@@ -97,10 +95,8 @@ def _safe_params(refusal: DomainError) -> dict[str, object]:
 
 
 def _place(*, customer: Customer, count: int, idempotency_key: str, actor: Actor) -> Application:
-    if not customer.is_active:
-        raise CustomerSuspended()
-    if customer.numbers_added + count > customer.addition_limit:
-        raise LimitReached(limit=customer.addition_limit, remaining=customer.remaining_additions)
+    if (refusal := customer.addition_refusal(count)) is not None:
+        raise refusal
     numbers = issuable_numbers_lock(count=count)
     if len(numbers) < count:
         raise PoolShort(requested=count, available=len(numbers))

@@ -29,7 +29,6 @@ from selfcare.accounts.services import customer_password_change
 from selfcare.core import clock
 from selfcare.core.audit import Actor, audit_record
 from selfcare.core.errors import DomainError
-from selfcare.orders.errors import CustomerSuspended, LimitReached
 from selfcare.orders.models import Application, IssuedLine
 from selfcare.orders.services import numbers_add
 from selfcare.portal import session as portal_session
@@ -244,10 +243,7 @@ def add_input_view(request: HttpRequest) -> HttpResponse:
     form = CountForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         count = form.cleaned_data["count"]
-        if not customer.is_active:
-            return limit_page(request, customer, str(CustomerSuspended()))
-        if count > customer.remaining_additions:
-            refusal = LimitReached(limit=customer.addition_limit, remaining=customer.remaining_additions)
+        if (refusal := customer.addition_refusal(count)) is not None:
             return limit_page(request, customer, str(refusal))
         token = portal_session.draft_create(request, count)
         return redirect(f"{request.path}confirm/?token={token}")
