@@ -554,3 +554,18 @@ def test_auditor_exports_the_selected_entries_as_csv(auditor, world):
     assert rows[0][:5] == ["at", "actor_kind", "actor", "ip", "action"]
     assert sorted(row[4] for row in rows[1:]) == ["application.placed"] * len(ids)
     assert {row[5] for row in rows[1:]} == {"acme-tokyo", world.beta.selfcare_id}
+
+
+def test_given_a_typed_id_a_spreadsheet_would_run_when_the_audit_log_is_exported_then_no_cell_is_a_formula(
+    auditor, world, client
+):
+    client.post("/login/", {"selfcare_id": '=HYPERLINK("http://x.invalid")', "password": "x" * 16})
+    client.post("/login/", {"selfcare_id": "acme-tokyo", "password": "=cmd|' /C calc'!A0 but long"})
+    ids = list(AuditEntry.objects.values_list("pk", flat=True))
+
+    response = changelist_action(auditor, "/staff/core/auditentry/", "export_csv", ids)
+
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    cells = [cell for row in rows[1:] for cell in row]
+    assert not [cell for cell in cells if cell[:1] in {"=", "+", "@", "\t", "\r"}]
+    assert "HYPERLINK" not in response.content.decode()  # an unknown ID is not kept as typed
