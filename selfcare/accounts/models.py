@@ -14,7 +14,7 @@ class User(AbstractUser):
     """A login. Staff have ``is_staff``; a customer's login is its self-care ID and has a ``customer``."""
 
     consecutive_failures = models.PositiveIntegerField(_("consecutive failed logins"), default=0, editable=False)
-    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
+    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True, db_index=True)
 
 
 selfcare_id_validator = RegexValidator(
