@@ -710,18 +710,12 @@ class ApplicationAdmin(StaffAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
             raise PermissionDenied
         form = BillingForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            from selfcare.orders.billing import billing_csv
+            from selfcare.orders.billing import billing_export
 
             month = form.cleaned_data["month"]
             excel = form.cleaned_data["layout"] == BillingForm.EXCEL
             buffer = io.StringIO()
-            billing_csv(month=month, stream=buffer, excel=excel)
-            audit_record(
-                actor=staff_actor(request),
-                action="billing.exported",
-                target=f"{month:%Y-%m}",
-                detail={"layout": form.cleaned_data["layout"]},
-            )
+            billing_export(month=month, stream=buffer, excel=excel, actor=staff_actor(request))
             response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
             name = f"billing-{month:%Y-%m}{'-excel' if excel else ''}.csv"
             response["Content-Disposition"] = f'attachment; filename="{name}"'

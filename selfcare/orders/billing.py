@@ -30,6 +30,7 @@ from django.db.models import Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from selfcare.core.audit import Actor, audit_record
 from selfcare.core.csv_cells import csv_writer
 from selfcare.inventory.models import format_number
 from selfcare.orders.models import IssuedLine
@@ -143,4 +144,21 @@ def billing_csv(*, month: dt.date, stream: TextSink, excel: bool = False) -> int
                 values[_NUMBER_COLUMN] = format_number(row.number)
             writer.writerow(values)
             written += 1
+    return written
+
+
+def billing_export(*, month: dt.date, stream: TextSink, actor: Actor, excel: bool = False) -> int:
+    """The billing export as staff and the ``export_billing`` command both make it: the CSV, then its audit entry.
+
+    The entry is written once every row is out (an export that failed half-way is not on record as
+    done) and says the month and the layout. Returns the rows written.
+    """
+    written = billing_csv(month=month, stream=stream, excel=excel)
+    with transaction.atomic(durable=True):
+        audit_record(
+            actor=actor,
+            action="billing.exported",
+            target=f"{month:%Y-%m}",
+            detail={"layout": "excel" if excel else "system"},
+        )
     return written

@@ -384,3 +384,24 @@ def test_given_excel_when_exporting_to_a_file_then_the_excel_layout(customer, tm
 
     data = target.read_bytes()
     assert data.startswith(b"\xef\xbb\xbfselfcare_id,") and b"050-0000-0000" in data
+
+
+def test_given_the_export_command_when_it_has_written_the_month_then_the_export_is_in_the_audit_log(customer, tmp_path):
+    from selfcare.core.models import AuditEntry
+
+    issue(customer, D(2026, 3, 20), count=2)
+
+    export("--month", "2026-04", "--output", str(tmp_path / "billing.csv"))
+
+    entry = AuditEntry.objects.get(action="billing.exported")
+    assert entry.target == "2026-04" and entry.actor_label == "export_billing"
+    assert entry.detail == {"layout": "system"}
+
+
+def test_given_an_export_that_cannot_be_written_then_it_is_not_on_record(db, tmp_path):
+    from selfcare.core.models import AuditEntry
+
+    with pytest.raises(CommandError):
+        export("--month", "2026-04", "--output", str(tmp_path / "missing-directory" / "billing.csv"))
+
+    assert not AuditEntry.objects.filter(action="billing.exported").exists()

@@ -10,8 +10,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from selfcare.orders.billing import billing_csv
+from selfcare.core.audit import Actor
+from selfcare.orders.billing import billing_export
 
+ACTOR = Actor.system("export_billing")
 _YEAR_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 
 
@@ -47,7 +49,7 @@ class Command(BaseCommand):
         excel: bool = options["excel"]
         started = time.monotonic()
         if output is None:
-            written = billing_csv(month=month, stream=self.stdout, excel=excel)
+            written = billing_export(month=month, stream=self.stdout, excel=excel, actor=ACTOR)
         else:
             written = self._to_file(month=month, output=output, excel=excel)
         self.stderr.write(
@@ -63,7 +65,7 @@ class Command(BaseCommand):
             # Customers' names and numbers: readable by the owner only, like the letters' PDFs.
             descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as stream:
-                written = billing_csv(month=month, stream=stream, excel=excel)
+                written = billing_export(month=month, stream=stream, excel=excel, actor=ACTOR)
             os.replace(partial, output)
         except OSError as exc:
             raise CommandError(f"Cannot write {output}: {exc.strerror or exc}") from None
