@@ -1,14 +1,18 @@
-"""Reads about issued lines for the staff screens."""
+"""Reads about applications and issued lines: the customer's own (portal) and the staff screens'."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from selfcare.core import clock
+from selfcare.inventory.models import format_number
 from selfcare.orders.errors import CancellationBeforeIssue, NothingToCancel, NumbersNotHeld
-from selfcare.orders.models import IssuedLine
+from selfcare.orders.models import Application, IssuedLine
 
 
 @dataclass(frozen=True)
@@ -71,3 +75,71 @@ def applications_since(*, since: dt.datetime) -> ApplicationCount:
 
     totals = Application.objects.filter(placed_at__gte=since).aggregate(applications=Count("pk"), numbers=Sum("count"))
     return ApplicationCount(applications=totals["applications"], numbers=totals["numbers"] or 0)
+
+
+# The customer's own (invariant 7: every read is filtered by the customer) ---------------------------
+
+
+def lines_of_customer(*, customer_id: int) -> QuerySet[IssuedLine]:
+    """Every line the customer holds or held, by number (a number held twice: latest first), with its application."""
+    return (
+        IssuedLine.objects.filter(customer_id=customer_id)
+        .select_related("application")
+        .order_by("number_id", "-issued_at")
+    )
+
+
+def applications_of_customer(*, customer_id: int) -> QuerySet[Application]:
+    """The customer's applications, latest first."""
+    return Application.objects.filter(customer_id=customer_id)
+
+
+def application_by_idempotency_key(*, customer_id: int, idempotency_key: str) -> Application | None:
+    """The application a confirmation (its idempotency key) has already placed, if any."""
+    return Application.objects.filter(customer_id=customer_id, idempotency_key=idempotency_key).first()
+
+
+def passwords_shown(*, placed_at: dt.datetime) -> bool:
+    """The completion page shows an application's passwords for SELFCARE_SHOW_PASSWORDS_MINUTES after it is placed."""
+    return (clock.now() - placed_at).total_seconds() <= settings.SELFCARE_SHOW_PASSWORDS_MINUTES * 60
+
+
+@dataclass(frozen=True)
+class LineShown:
+    number: str
+    """050-1234-5678."""
+    service_pin: str | None
+    """Clear, only while the passwords are shown."""
+    sip_password: str | None
+    cancelled_on: dt.date | None
+
+
+@dataclass(frozen=True)
+class ApplicationShown:
+    application: Application
+    lines: list[LineShown]
+    passwords_shown: bool
+    window_minutes: int
+
+
+def application_of_customer(*, customer_id: int, application_number: str) -> ApplicationShown | None:
+    """One of the customer's applications with its lines (two queries); passwords decrypted only inside the window."""
+    application = Application.objects.filter(customer_id=customer_id, application_number=application_number).first()
+    if application is None:
+        return None
+    shown = passwords_shown(placed_at=application.placed_at)
+    lines = [
+        LineShown(
+            number=format_number(line.number_id),
+            service_pin=line.service_pin() if shown else None,
+            sip_password=line.sip_password() if shown else None,
+            cancelled_on=line.cancelled_on,
+        )
+        for line in application.lines.order_by("number_id")
+    ]
+    return ApplicationShown(
+        application=application,
+        lines=lines,
+        passwords_shown=shown,
+        window_minutes=settings.SELFCARE_SHOW_PASSWORDS_MINUTES,
+    )

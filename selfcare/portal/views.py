@@ -29,7 +29,7 @@ from selfcare.accounts.services import customer_password_change
 from selfcare.core import clock
 from selfcare.core.audit import Actor, audit_record
 from selfcare.core.errors import DomainError
-from selfcare.orders.models import Application, IssuedLine
+from selfcare.orders import selectors as order_selectors
 from selfcare.orders.services import numbers_add
 from selfcare.portal import session as portal_session
 from selfcare.portal.code_status import code_status
@@ -213,9 +213,7 @@ def menu_view(request: HttpRequest) -> HttpResponse:
 @customer_required
 def numbers_view(request: HttpRequest) -> HttpResponse:
     customer: Customer = request.customer  # type: ignore[attr-defined]
-    lines = (
-        IssuedLine.objects.filter(customer=customer).select_related("application").order_by("number_id", "-issued_at")
-    )
+    lines = order_selectors.lines_of_customer(customer_id=customer.pk)
     page = Paginator(lines, 100).get_page(request.GET.get("page"))
     return render(request, "portal/numbers.html", {"customer": customer, "page": page, "today": clock.today()})
 
@@ -223,7 +221,8 @@ def numbers_view(request: HttpRequest) -> HttpResponse:
 @customer_required
 def applications_view(request: HttpRequest) -> HttpResponse:
     customer: Customer = request.customer  # type: ignore[attr-defined]
-    page = Paginator(Application.objects.filter(customer=customer), 50).get_page(request.GET.get("page"))
+    applications = order_selectors.applications_of_customer(customer_id=customer.pk)
+    page = Paginator(applications, 50).get_page(request.GET.get("page"))
     return render(request, "portal/applications.html", {"customer": customer, "page": page})
 
 
@@ -297,7 +296,7 @@ def add_execute_view(request: HttpRequest) -> HttpResponse:
 def _replayed_or_expired(request: HttpRequest, customer: Customer, token: str) -> HttpResponse:
     """A used token shows its application again; an unknown one starts over."""
     if TOKEN_SHAPE.fullmatch(token):
-        earlier = Application.objects.filter(customer=customer, idempotency_key=token).first()
+        earlier = order_selectors.application_by_idempotency_key(customer_id=customer.pk, idempotency_key=token)
         if earlier is not None:
             return redirect("portal:application", application_number=earlier.application_number)
     request.session["selfcare_notice"] = _(
@@ -309,22 +308,16 @@ def _replayed_or_expired(request: HttpRequest, customer: Customer, token: str) -
 @customer_required
 def application_view(request: HttpRequest, application_number: str) -> HttpResponse:
     customer: Customer = request.customer  # type: ignore[attr-defined]
-    application = Application.objects.filter(customer=customer, application_number=application_number[:20]).first()
-    if application is None:
+    shown = order_selectors.application_of_customer(customer_id=customer.pk, application_number=application_number[:20])
+    if shown is None:
         raise Http404
-    lines = list(application.lines.order_by("number_id"))
-    window = settings.SELFCARE_SHOW_PASSWORDS_MINUTES
-    shown = (clock.now() - application.placed_at).total_seconds() <= window * 60
-    rows = [
-        {
-            "number": line.number,
-            "service_pin": line.service_pin() if shown else None,
-            "sip_password": line.sip_password() if shown else None,
-            "cancelled_on": line.cancelled_on,
-        }
-        for line in lines
-    ]
-    context = {"customer": customer, "application": application, "rows": rows, "shown": shown, "window": window}
+    context = {
+        "customer": customer,
+        "application": shown.application,
+        "rows": shown.lines,
+        "shown": shown.passwords_shown,
+        "window": shown.window_minutes,
+    }
     return no_store(render(request, "portal/application.html", context))
 
 
