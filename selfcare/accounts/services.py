@@ -123,23 +123,31 @@ def _credentials_letter_queue(*, customer: Customer, password: str) -> None:
 
 def customer_set_limit(*, customer_id: int, limit: int, actor: Actor) -> Customer:
     """Change a customer's cumulative addition limit; never below what they have already added."""
-    if not 0 <= limit <= MAX_ADDITION_LIMIT:
-        raise BadLimit(maximum=MAX_ADDITION_LIMIT)
+    _limit_check(limit)
     with transaction.atomic(durable=True):
         customer = customer_lock(customer_id=customer_id)
-        if limit < customer.numbers_added:
-            raise LimitBelowUsage(numbers_added=customer.numbers_added)
-        previous = customer.addition_limit
-        customer.addition_limit = limit
-        customer.save(update_fields=["addition_limit"])
-        audit_record(
-            actor=actor,
-            action="customer.limit_changed",
-            customer=customer,
-            target=customer.selfcare_id,
-            detail={"from": previous, "to": limit},
-        )
+        _limit_set(customer=customer, limit=limit, actor=actor)
     return customer
+
+
+def _limit_check(limit: int) -> None:
+    if not 0 <= limit <= MAX_ADDITION_LIMIT:
+        raise BadLimit(maximum=MAX_ADDITION_LIMIT)
+
+
+def _limit_set(*, customer: Customer, limit: int, actor: Actor) -> None:
+    if limit < customer.numbers_added:
+        raise LimitBelowUsage(numbers_added=customer.numbers_added)
+    previous = customer.addition_limit
+    customer.addition_limit = limit
+    customer.save(update_fields=["addition_limit"])
+    audit_record(
+        actor=actor,
+        action="customer.limit_changed",
+        customer=customer,
+        target=customer.selfcare_id,
+        detail={"from": previous, "to": limit},
+    )
 
 
 def customer_reset_password(*, customer_id: int, actor: Actor) -> str:
@@ -192,35 +200,103 @@ def customer_update(
     address: str | None = None,
 ) -> Customer:
     """Change a customer's plan, registered e-mail or contract details; the audit entry lists what changed."""
+    plan = _details_check(email=email, plan_code=plan_code)
+    with transaction.atomic(durable=True):
+        customer = customer_lock(customer_id=customer_id)
+        _details_set(
+            customer=customer,
+            actor=actor,
+            plan=plan,
+            email=email,
+            contract_name=contract_name,
+            postal_code=postal_code,
+            address=address,
+        )
+    return customer
+
+
+def customer_change(
+    *,
+    customer_id: int,
+    actor: Actor,
+    plan_code: str | None = None,
+    email: str | None = None,
+    contract_name: str | None = None,
+    postal_code: str | None = None,
+    address: str | None = None,
+    addition_limit: int | None = None,
+    status: str | None = None,
+) -> Customer:
+    """Everything the staff's customer page changes, all or nothing, in one transaction.
+
+    Details, plan and e-mail as ``customer_update``, the limit as ``customer_set_limit``, the
+    status as ``customer_set_status``, each audited as they are; a refusal of any part (a limit
+    below what the customer has added meanwhile) leaves every part unchanged. ``None`` leaves a
+    part as it is.
+    """
+    plan = _details_check(email=email, plan_code=plan_code)
+    if addition_limit is not None:
+        _limit_check(addition_limit)
+    if status is not None and status not in Customer.Status.values:
+        raise ValueError(status)
+    with transaction.atomic(durable=True):
+        customer = customer_lock(customer_id=customer_id)
+        _details_set(
+            customer=customer,
+            actor=actor,
+            plan=plan,
+            email=email,
+            contract_name=contract_name,
+            postal_code=postal_code,
+            address=address,
+        )
+        if addition_limit is not None and addition_limit != customer.addition_limit:
+            _limit_set(customer=customer, limit=addition_limit, actor=actor)
+        if status is not None:
+            _status_set(customer=customer, status=status, actor=actor)
+    return customer
+
+
+def _details_check(*, email: str | None, plan_code: str | None) -> Plan | None:
     from django.core.validators import validate_email
 
     if email is not None:
         validate_email(email)
-    plan = None
-    if plan_code is not None:
-        plan = Plan.objects.filter(code=plan_code).first()
-        if plan is None:
-            raise PlanNotFound(code=plan_code)
-    with transaction.atomic(durable=True):
-        customer = customer_lock(customer_id=customer_id)
-        changes: dict[str, list[str]] = {}
-        for field, value in (("contract_name", contract_name), ("postal_code", postal_code), ("address", address)):
-            if value is not None and getattr(customer, field) != value:
-                changes[field] = [getattr(customer, field), value]
-                setattr(customer, field, value)
-        if plan is not None and plan.pk != customer.plan_id:
-            changes["plan"] = [customer.plan.code, plan.code]
-            customer.plan = plan
-        customer.save()
-        if email is not None and email != customer.user.email:
-            changes["email"] = [customer.user.email, email]
-            customer.user.email = email
-            customer.user.save(update_fields=["email"])
-        if changes:
-            audit_record(
-                actor=actor, action="customer.changed", customer=customer, target=customer.selfcare_id, detail=changes
-            )
-    return customer
+    if plan_code is None:
+        return None
+    plan = Plan.objects.filter(code=plan_code).first()
+    if plan is None:
+        raise PlanNotFound(code=plan_code)
+    return plan
+
+
+def _details_set(
+    *,
+    customer: Customer,
+    actor: Actor,
+    plan: Plan | None,
+    email: str | None,
+    contract_name: str | None,
+    postal_code: str | None,
+    address: str | None,
+) -> None:
+    changes: dict[str, list[str]] = {}
+    for field, value in (("contract_name", contract_name), ("postal_code", postal_code), ("address", address)):
+        if value is not None and getattr(customer, field) != value:
+            changes[field] = [getattr(customer, field), value]
+            setattr(customer, field, value)
+    if plan is not None and plan.pk != customer.plan_id:
+        changes["plan"] = [customer.plan.code, plan.code]
+        customer.plan = plan
+    customer.save()
+    if email is not None and email != customer.user.email:
+        changes["email"] = [customer.user.email, email]
+        customer.user.email = email
+        customer.user.save(update_fields=["email"])
+    if changes:
+        audit_record(
+            actor=actor, action="customer.changed", customer=customer, target=customer.selfcare_id, detail=changes
+        )
 
 
 def customer_set_status(*, customer_id: int, status: str, actor: Actor) -> Customer:
@@ -229,17 +305,21 @@ def customer_set_status(*, customer_id: int, status: str, actor: Actor) -> Custo
         raise ValueError(status)
     with transaction.atomic(durable=True):
         customer = customer_lock(customer_id=customer_id)
-        if customer.status != status:
-            previous, customer.status = customer.status, status
-            customer.save(update_fields=["status"])
-            audit_record(
-                actor=actor,
-                action="customer.status_changed",
-                customer=customer,
-                target=customer.selfcare_id,
-                detail={"from": previous, "to": status},
-            )
+        _status_set(customer=customer, status=status, actor=actor)
     return customer
+
+
+def _status_set(*, customer: Customer, status: str, actor: Actor) -> None:
+    if customer.status != status:
+        previous, customer.status = customer.status, status
+        customer.save(update_fields=["status"])
+        audit_record(
+            actor=actor,
+            action="customer.status_changed",
+            customer=customer,
+            target=customer.selfcare_id,
+            detail={"from": previous, "to": status},
+        )
 
 
 def customer_unlock(*, customer_id: int, actor: Actor) -> Customer:

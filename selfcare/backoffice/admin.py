@@ -13,6 +13,7 @@ from typing import Any, cast
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
@@ -364,24 +365,58 @@ class CustomerAdmin(StaffAdminMixin, admin.ModelAdmin):
         return self._changeform_view(request, object_id, form_url, extra_context)  # type: ignore[attr-defined]
 
     def save_model(self, request: HttpRequest, obj: Customer, form: Any, change: bool) -> None:
-        actor = staff_actor(request)
         data = form.cleaned_data
         try:
-            account_services.customer_update(
+            account_services.customer_change(
                 customer_id=obj.pk,
-                actor=actor,
+                actor=staff_actor(request),
                 plan_code=data["plan"].code,
                 email=data["email"],
                 contract_name=data["contract_name"],
                 postal_code=data["postal_code"],
                 address=data["address"],
+                addition_limit=data["addition_limit"] if "addition_limit" in form.changed_data else None,
+                status=data["status"] if "status" in form.changed_data else None,
             )
-            if "addition_limit" in form.changed_data:
-                account_services.customer_set_limit(customer_id=obj.pk, limit=data["addition_limit"], actor=actor)
-            if "status" in form.changed_data:
-                account_services.customer_set_status(customer_id=obj.pk, status=data["status"], actor=actor)
         except DomainError as refusal:
-            messages.error(request, str(refusal))
+            request._customer_refusal = refusal  # type: ignore[attr-defined]
+
+    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        if getattr(request, "_customer_refusal", None) is not None:
+            return None  # nothing changed: no "changed" entry in the admin's history
+        return super().log_change(request, obj, message)
+
+    def response_change(self, request: HttpRequest, obj: Customer) -> HttpResponse:
+        """A refused change shows the page again with what was typed and why, never "changed successfully"."""
+        refusal = getattr(request, "_customer_refusal", None)
+        if refusal is None:
+            return super().response_change(request, obj)
+        form = self.get_form(request, obj, change=True)(request.POST, request.FILES, instance=obj)
+        form.is_valid()
+        form.add_error(None, str(refusal))
+        formsets, inline_instances = self._create_formsets(request, obj, change=True)  # type: ignore[attr-defined]
+        admin_form = helpers.AdminForm(
+            form,
+            list(self.get_fieldsets(request, obj)),  # type: ignore[arg-type]
+            {},
+            self.get_readonly_fields(request, obj),
+            model_admin=self,
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Change customer"),
+            "subtitle": str(obj),
+            "adminform": admin_form,
+            "object_id": obj.pk,
+            "original": Customer.objects.get(pk=obj.pk),
+            "is_popup": False,
+            "to_field": None,
+            "media": self.media + admin_form.media,
+            "inline_admin_formsets": self.get_inline_formsets(request, formsets, inline_instances, obj),
+            "errors": helpers.AdminErrorList(form, formsets),
+            "preserved_filters": self.get_preserved_filters(request),
+        }
+        return self.render_change_form(request, context, add=False, change=True, obj=obj)
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         for formset in formsets:  # read-only inlines: nothing changes, but the admin expects them saved
