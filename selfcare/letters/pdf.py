@@ -39,6 +39,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from selfcare.core import clock
+from selfcare.inventory.models import format_number
 from selfcare.letters.errors import LetterWithoutAddress
 from selfcare.letters.models import Letter
 from selfcare.orders.models import IssuedLine
@@ -118,11 +119,6 @@ def _addressed(letter: Letter) -> None:
         letter.postal_code, letter.address = customer.postal_code, customer.address
     if not (letter.postal_code.strip() and letter.address.strip()):
         raise LetterWithoutAddress(letter_id=letter.pk, name=letter.recipient_name)
-
-
-def format_number(number: str) -> str:
-    """05012345678 -> 050-1234-5678."""
-    return f"{number[:3]}-{number[3:7]}-{number[7:]}" if len(number) == 11 else number
 
 
 def format_postal_code(code: str) -> str:

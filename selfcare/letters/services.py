@@ -227,20 +227,21 @@ def posted_secrets_purge(*, actor: Actor, now: dt.datetime | None = None) -> int
 
 
 def _credentials_letters_purge(*, actor: Actor, posted_before: dt.datetime) -> int:
-    """Initial self-care passwords on posted letters go the same way as the numbers' passwords."""
+    """Every posted letter that still holds a secret of its own (an initial self-care password, and
+    whatever kind comes next), posted at or before ``posted_before`` as the numbers' passwords are."""
     due = list(
-        Letter.objects.filter(
-            kind=Letter.Kind.SELFCARE_CREDENTIALS, posted_at__lt=posted_before, secret_encrypted__gt=""
-        ).values_list("pk", "customer_id")
+        Letter.objects.filter(posted_at__lte=posted_before, secret_encrypted__gt="").values_list(
+            "pk", "customer_id", "kind"
+        )
     )
-    for letter_id, customer_id in due:
+    for letter_id, customer_id, kind in due:
         Letter.objects.filter(pk=letter_id).update(secret_encrypted="")
         audit_record(
             actor=actor,
             action="secrets.purged",
             customer_id=customer_id,
             target=f"letter:{letter_id}",
-            detail={"letter": letter_id, "kind": Letter.Kind.SELFCARE_CREDENTIALS.value},
+            detail={"letter": letter_id, "kind": kind},
         )
     return len(due)
 

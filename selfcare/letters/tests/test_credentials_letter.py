@@ -95,3 +95,32 @@ def test_key_rotation_re_encrypts_the_initial_password_too(plan, actor, settings
     settings.SELFCARE_ENCRYPTION_KEYS = [new_key]
     letter = Letter.objects.get(kind=Letter.Kind.SELFCARE_CREDENTIALS)
     assert crypto.decrypt(letter.secret_encrypted) == created.initial_password
+
+
+def test_exactly_thirty_days_after_posting_the_initial_password_goes_as_the_numbers_passwords_do(plan, actor):
+    """The same day boundary as the lines' purge (posted at or before the cut-off), not a second later."""
+    _created(plan, actor)
+    letter = Letter.objects.get(kind=Letter.Kind.SELFCARE_CREDENTIALS)
+    letters_print(letter_ids=[letter.pk], actor=actor)
+    letters_mark_posted(letter_ids=[letter.pk], actor=actor)
+    posted = Letter.objects.get(pk=letter.pk).posted_at
+
+    with time_machine.travel(posted + dt.timedelta(days=30), tick=False):
+        posted_secrets_purge(actor=actor)
+
+    assert Letter.objects.get(pk=letter.pk).secret_encrypted == ""
+
+
+def test_a_posted_letter_of_any_kind_that_holds_a_secret_is_purged(plan, actor):
+    """A kind added later is not forgotten: whatever letter holds a secret of its own loses it after posting."""
+    _created(plan, actor)
+    letter = Letter.objects.get(kind=Letter.Kind.SELFCARE_CREDENTIALS)
+    letters_print(letter_ids=[letter.pk], actor=actor)
+    letters_mark_posted(letter_ids=[letter.pk], actor=actor)
+    Letter.objects.filter(pk=letter.pk).update(kind=Letter.Kind.SERVICE_START)  # as a kind other than today's one
+    posted = Letter.objects.get(pk=letter.pk).posted_at
+
+    with time_machine.travel(posted + dt.timedelta(days=31), tick=False):
+        posted_secrets_purge(actor=actor)
+
+    assert Letter.objects.get(pk=letter.pk).secret_encrypted == ""

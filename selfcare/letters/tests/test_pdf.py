@@ -14,10 +14,10 @@ from pypdf import PdfReader
 from pypdf.generic import IndirectObject
 
 from selfcare.core.models import AuditEntry
+from selfcare.inventory.models import format_number
 from selfcare.letters import pdf as letter_pdf
 from selfcare.letters.errors import LettersNotFound, NoLettersSelected, SecretsUnreadable
 from selfcare.letters.models import Letter
-from selfcare.letters.pdf import format_number
 from selfcare.letters.services import letters_render
 from selfcare.orders.models import IssuedLine
 from selfcare.testing import CustomerFactory
