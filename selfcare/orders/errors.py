@@ -61,3 +61,15 @@ class NothingToCancel(DomainError):
 class CancellationBeforeIssue(DomainError):
     code = "cancellation_before_issue"
     message = _("%(number)s was issued on %(issued_on)s; its cancellation cannot take effect before that day.")
+
+
+class LineNotFound(DomainError):
+    code = "line_not_found"
+    message = _("No such issued line: %(line_id)s")
+
+
+class LineNotLive(DomainError):
+    code = "line_not_live"
+    message = _(
+        "The cancellation of %(number)s took effect on %(cancelled_on)s: its IP phone password cannot be reissued."
+    )

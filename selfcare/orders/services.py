@@ -21,6 +21,8 @@ from selfcare.orders.errors import (
     BadCancellationDates,
     CancellationBeforeIssue,
     CancellationTooLate,
+    LineNotFound,
+    LineNotLive,
     NothingToCancel,
     NumbersNotHeld,
     NumbersOfSeveralCustomers,
@@ -31,7 +33,6 @@ from selfcare.orders.models import Application, Cancellation, IssuedLine
 from selfcare.orders.parsing import parse_count
 from selfcare.registrar import services as registrar_services
 from selfcare.registrar.digest import sip_digests
-from selfcare.registrar.errors import LineNotFound, LineNotLive
 
 _APPLICATION_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 MAX_IDEMPOTENCY_KEY = 64
