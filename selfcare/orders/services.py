@@ -17,6 +17,7 @@ from selfcare.core.errors import DomainError
 from selfcare.inventory.models import PhoneNumber
 from selfcare.letters.models import Letter
 from selfcare.orders import credentials, notices
+from selfcare.orders.credentials import sip_digests
 from selfcare.orders.errors import (
     BadCancellationDates,
     CancellationBeforeIssue,
@@ -32,7 +33,6 @@ from selfcare.orders.lock_objects import issuable_numbers_lock, uncancelled_line
 from selfcare.orders.models import Application, Cancellation, IssuedLine
 from selfcare.orders.parsing import parse_count
 from selfcare.registrar import services as registrar_services
-from selfcare.registrar.digest import sip_digests
 
 _APPLICATION_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 MAX_IDEMPOTENCY_KEY = 64

@@ -7,9 +7,9 @@ import importlib
 
 from django.apps import apps
 
+from selfcare.orders.credentials import sip_digests
 from selfcare.orders.models import IssuedLine
 from selfcare.orders.services import numbers_add
-from selfcare.registrar.digest import sip_digests
 from selfcare.testing import TEST_ACTOR
 
 migration = importlib.import_module("selfcare.orders.migrations.0004_sip_digests_and_reissue")

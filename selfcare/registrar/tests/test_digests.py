@@ -8,10 +8,10 @@ import json
 import pytest
 
 from selfcare.core.models import AuditEntry
+from selfcare.orders.credentials import sip_digests
 from selfcare.orders.errors import LimitReached
 from selfcare.orders.models import IssuedLine
 from selfcare.orders.services import numbers_add
-from selfcare.registrar.digest import sip_digests
 
 
 def md5(text: str) -> str:

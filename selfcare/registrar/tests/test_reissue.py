@@ -20,11 +20,11 @@ from selfcare.core.models import AuditEntry
 from selfcare.letters.models import Letter
 from selfcare.letters.services import letters_mark_posted, letters_print, letters_render, posted_secrets_purge
 from selfcare.letters.tests.conftest import pdf_text, place
+from selfcare.orders.credentials import sip_digests
 from selfcare.orders.errors import LineNotFound, LineNotLive
 from selfcare.orders.invariants import invariants_check
 from selfcare.orders.models import IssuedLine
 from selfcare.orders.services import numbers_cancel, sip_password_reissue
-from selfcare.registrar.digest import sip_digests
 from selfcare.testing import TEST_ACTOR
 
 JST = ZoneInfo("Asia/Tokyo")

@@ -13,9 +13,9 @@ from django.core.management import call_command
 from django.db import connection
 
 from selfcare.core import clock
+from selfcare.orders.credentials import sip_digests
 from selfcare.orders.models import IssuedLine
 from selfcare.orders.services import numbers_add, numbers_cancel, sip_password_reissue
-from selfcare.registrar.digest import sip_digests
 from selfcare.registrar.schema import registrar_schema_sync
 from selfcare.registrar.tests.conftest import registrar_db_url
 
