@@ -23,3 +23,11 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS
 SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", False)
 # Submitting the domain to the browsers' preload list is the carrier's decision, not a default.
 SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
+# collectstatic writes every file also under a name carrying a hash of its content
+# (portal.3f2a1c0d9e8b.css), which {% static %} links to; nginx serves those with a one-year,
+# immutable cache (deploy/nginx-selfcare.conf). Tests and the local run keep plain storage.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+}
