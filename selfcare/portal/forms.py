@@ -52,14 +52,22 @@ class CountForm(PortalForm):
         help_text=_("Enter the number of numbers to add."),
         max_length=20,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "size": 4}),
-        error_messages={"max_length": _("Enter a whole number from 1 to 50.")},
     )
 
+    def __init__(self, *args, maximum: int | None = None, **kwargs):  # type: ignore[no-untyped-def]
+        """``maximum``: the most this customer may add now (fewer than per application when little remains)."""
+        super().__init__(*args, **kwargs)
+        minimum, per_application = count_limits()
+        self.maximum = per_application if maximum is None else max(min(maximum, per_application), minimum)
+        self.fields["count"].error_messages["max_length"] = str(BadCount(minimum=minimum, maximum=self.maximum))
+
     def clean_count(self) -> int:
+        minimum, _per_application = count_limits()
         try:
-            return parse_count(self.cleaned_data["count"])
+            count = parse_count(self.cleaned_data["count"])
         except BadCount as exc:
-            raise forms.ValidationError(str(exc), code=exc.code) from None
+            raise forms.ValidationError(str(BadCount(minimum=minimum, maximum=self.maximum)), code=exc.code) from None
+        return count
 
     @staticmethod
     def limits() -> tuple[int, int]:

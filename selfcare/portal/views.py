@@ -17,6 +17,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from selfcare.accounts import login as login_steps
+from selfcare.accounts.errors import CustomerSuspended, LimitReached
 from selfcare.accounts.login_errors import (
     CodeLimitReached,
     CodeNoLongerValid,
@@ -229,27 +230,43 @@ def applications_view(request: HttpRequest) -> HttpResponse:
 # 050番号追加申込: input -> confirm -> execute -> complete ---------------------------------------
 
 
-def limit_page(request: HttpRequest, customer: Customer, message: str) -> HttpResponse:
-    context = {"customer": customer, "message": message, "support_phone": settings.SELFCARE_SUPPORT_PHONE}
-    return render(request, "portal/limit.html", context)
+def _input_page(
+    request: HttpRequest, customer: Customer, form: CountForm | None = None, *, status: int = 200
+) -> HttpResponse:
+    """The input page: the form with the real maximum, or, when nothing may be added, why and whom to ask."""
+    refusal = customer.addition_refusal(1)
+    maximum = min(CountForm.limits()[1], customer.remaining_additions)
+    if form is None and refusal is None:
+        form = CountForm(maximum=maximum)
+    context = {
+        "customer": customer,
+        "form": form if refusal is None else None,
+        "refusal": refusal,
+        "suspended": isinstance(refusal, CustomerSuspended),
+        "minimum": CountForm.limits()[0],
+        "maximum": maximum,
+        "per_application": CountForm.limits()[1],
+        "notice": request.session.pop("selfcare_notice", None),
+    }
+    return render(request, "portal/add_input.html", context, status=status)
 
 
 @customer_required
 @require_http_methods(["GET", "POST"])
 def add_input_view(request: HttpRequest) -> HttpResponse:
     customer: Customer = request.customer  # type: ignore[attr-defined]
+    maximum = min(CountForm.limits()[1], customer.remaining_additions)
     initial = {"count": request.GET.get("count", "")[:20]} if request.method == "GET" else None
-    form = CountForm(request.POST or None, initial=initial)
+    form = CountForm(request.POST or None, initial=initial, maximum=maximum)
     if request.method == "POST" and form.is_valid():
         count = form.cleaned_data["count"]
         if (refusal := customer.addition_refusal(count)) is not None:
-            return limit_page(request, customer, str(refusal))
-        token = portal_session.draft_create(request, count)
-        return redirect(f"{request.path}confirm/?token={token}")
-    minimum, maximum = CountForm.limits()
-    notice = request.session.pop("selfcare_notice", None)
-    context = {"customer": customer, "form": form, "minimum": minimum, "maximum": maximum, "notice": notice}
-    return render(request, "portal/add_input.html", context)
+            # Over the limit: said at the field, the typed value kept (suspended: the page says so).
+            form.add_error("count", str(refusal))
+        else:
+            token = portal_session.draft_create(request, count)
+            return redirect(f"{request.path}confirm/?token={token}")
+    return _input_page(request, customer, form)
 
 
 @customer_required
@@ -286,9 +303,20 @@ def add_execute_view(request: HttpRequest) -> HttpResponse:
             idempotency_key=token,
             actor=Actor.customer(customer, client_ip(request)),
         )
-    except DomainError as refusal:  # limit reached, suspended, pool short: nothing was added
+    except (LimitReached, CustomerSuspended) as refusal:
+        # The limit was lowered or the contract suspended since the confirm page: back on the input
+        # page, which says so at the field (or, with nothing left to add, whom to ask).
         portal_session.draft_discard(request, token)
-        return limit_page(request, customer, str(refusal))
+        customer.refresh_from_db(fields=["addition_limit", "numbers_added", "status"])
+        maximum = min(CountForm.limits()[1], customer.remaining_additions)
+        count_form = CountForm({"count": str(count)}, maximum=maximum)
+        if count_form.is_valid():
+            count_form.add_error("count", str(refusal))
+        return _input_page(request, customer, count_form)
+    except DomainError as refusal:  # too few numbers in the pool, or busy: nothing was added
+        portal_session.draft_discard(request, token)
+        context = {"customer": customer, "message": str(refusal), "count": count}
+        return render(request, "portal/add_refused.html", context)
     portal_session.draft_discard(request, token)
     return redirect("portal:application", application_number=placement.application.application_number)
 

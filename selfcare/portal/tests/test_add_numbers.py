@@ -263,46 +263,83 @@ def test_given_a_confirm_page_when_its_form_is_read_then_the_count_is_not_in_it(
 # Limit, pool, suspension ----------------------------------------------------------------------
 
 
-def test_given_more_than_remaining_when_sent_then_the_limit_page_shows_the_customer_centre(
-    logged_in, login_customer, pool, settings
+GUIDANCE = "セルフケアで追加できる番号数は"  # the limit guidance: only when nothing more may be added
+
+
+def count_input(response) -> str | None:
+    """The 追加番号数 field as rendered (None when the page offers no form)."""
+    match = re.search(r'<input[^>]*name="count"[^>]*>', html(response))
+    return match.group(0) if match else None
+
+
+def test_given_some_left_when_the_input_page_is_shown_then_the_range_is_the_real_maximum(logged_in, login_customer):
+    assert "(1~50)" in html(logged_in.get("/numbers/add/"))
+
+    set_limit(login_customer, limit=20, added=13)
+    page = html(logged_in.get("/numbers/add/"))
+
+    assert "(1~7)" in page and "(1~50)" not in page
+    assert "1度の作業で追加できる「050番号数」は最大50番号です。" in page  # per application, as the manual says
+    assert GUIDANCE not in page
+
+
+def test_given_more_than_remaining_when_sent_then_refused_at_the_field_keeping_the_value(
+    logged_in, login_customer, pool
 ):
-    settings.SELFCARE_SUPPORT_PHONE = "0120-987-654"
     set_limit(login_customer, limit=10, added=8)
 
     response = logged_in.post("/numbers/add/", {"count": "3"})
 
-    page = html(response)
     assert response.status_code == 200
-    assert ja(LimitReached(limit=10, remaining=2)) in page
-    assert "お客様センター(0120-987-654)までお問い合わせください" in page
-    assert "営業担当" in page
+    assert field_errors(response) == [ja(LimitReached(limit=10, remaining=2))]
+    assert 'value="3"' in count_input(response)
+    assert "(1~2)" in html(response)
+    assert "番号を追加できませんでした" not in html(response) and GUIDANCE not in html(response)
     assert Application.objects.count() == 0
 
 
-def test_given_exactly_the_remaining_count_when_added_then_it_succeeds_and_nothing_remains(
+def test_given_more_than_per_application_and_remaining_when_sent_then_the_error_names_the_real_range(
     logged_in, login_customer, pool
 ):
+    set_limit(login_customer, limit=20, added=13)
+
+    response = logged_in.post("/numbers/add/", {"count": "60"})
+
+    assert field_errors(response) == ["追加番号数は1から7までの半角または全角の数字で入力してください。"]
+    assert 'value="60"' in count_input(response)
+
+
+def test_given_exactly_the_remaining_count_when_added_then_no_form_but_whom_to_ask(
+    logged_in, login_customer, pool, settings
+):
+    settings.SELFCARE_SUPPORT_PHONE = "0120-987-654"
     set_limit(login_customer, limit=10, added=8)
 
     place(logged_in, 2)
 
     login_customer.refresh_from_db()
     assert login_customer.numbers_added == 10 and login_customer.remaining_additions == 0
-    assert "あと0番号まで追加できます" in html(logged_in.get("/numbers/add/"))
+    response = logged_in.get("/numbers/add/")
+    page = html(response)
+    assert count_input(response) is None and "あと0番号" not in page
+    assert "累計10番号)まで追加済み(10番号)" in page
+    assert GUIDANCE in page and "営業担当" in page
+    assert '<a href="tel:0120-987-654">0120-987-654</a>' in page
+    response = logged_in.post("/numbers/add/", {"count": "1"})
+    assert count_input(response) is None and Application.objects.count() == 1
 
 
-def test_given_the_limit_lowered_after_confirm_when_executed_then_the_limit_page_and_nothing_created(
-    logged_in, login_customer, pool, settings
+def test_given_the_limit_lowered_after_confirm_when_executed_then_refused_at_the_field_and_nothing_created(
+    logged_in, login_customer, pool
 ):
-    settings.SELFCARE_SUPPORT_PHONE = "0120-111-222"
     token = draft(logged_in, 5)
     set_limit(login_customer, limit=4, added=0)
 
     response = logged_in.post("/numbers/add/execute/", {"token": token})
 
     assert response.status_code == 200
-    assert ja(LimitReached(limit=4, remaining=4)) in html(response)
-    assert "0120-111-222" in html(response)
+    assert field_errors(response) == [ja(LimitReached(limit=4, remaining=4))]
+    assert 'value="5"' in count_input(response)
     assert Application.objects.count() == 0
 
 
@@ -315,7 +352,10 @@ def test_given_too_few_free_numbers_when_executed_then_a_clear_message_and_no_ap
     response = logged_in.post("/numbers/add/execute/", {"token": token})
 
     assert response.status_code == 200
-    assert ja(PoolShort(requested=3, available=2)) in html(response)
+    page = html(response)
+    assert ja(PoolShort(requested=3, available=2)) in page
+    assert '<a class="button primary" href="/numbers/add/?count=3">入力画面へ戻る</a>' in page
+    assert GUIDANCE not in page
     assert Application.objects.count() == 0
     assert PhoneNumber.objects.filter(status=PhoneNumber.Status.FREE).count() == 2
     login_customer.refresh_from_db()
@@ -324,13 +364,16 @@ def test_given_too_few_free_numbers_when_executed_then_a_clear_message_and_no_ap
     assert refusal.detail["reason"] == "pool_short"
 
 
-def test_given_a_suspended_customer_when_sending_a_count_then_told_and_nothing_created(logged_in, login_customer, pool):
+def test_given_a_suspended_customer_when_the_input_page_is_shown_or_sent_then_no_form_and_told_why(
+    logged_in, login_customer, pool
+):
     Customer.objects.filter(pk=login_customer.pk).update(status=Customer.Status.SUSPENDED)
 
-    response = logged_in.post("/numbers/add/", {"count": "1"})
-
-    assert response.status_code == 200
-    assert ja(CustomerSuspended()) in html(response)
+    for response in [logged_in.get("/numbers/add/"), logged_in.post("/numbers/add/", {"count": "1"})]:
+        assert response.status_code == 200
+        assert ja(CustomerSuspended()) in html(response)
+        assert count_input(response) is None
+        assert "営業担当" in html(response) and GUIDANCE not in html(response)
     assert Application.objects.count() == 0
 
 

@@ -13,7 +13,8 @@ import pytest
 from django.db.models import F
 from playwright.sync_api import expect
 
-from selfcare.accounts.models import LoginCode
+from selfcare.accounts.models import Customer, LoginCode
+from selfcare.inventory.models import PhoneNumber
 from selfcare.orders.models import Application, IssuedLine
 from selfcare.portal.tests.browser_support import (
     ARTIFACTS,
@@ -372,9 +373,15 @@ def test_every_screen_passes_axe_fits_and_is_photographed(site, tabs, phone):
     visit("applications")
     nav_link(page, "メニュー").click()
     open_add_input(page)
+    expect(page.get_by_text("(1~47)")).to_be_visible()
     send_count(page, "48")  # 47 left after the 3 above
-    expect(page.get_by_role("heading", name="番号を追加できませんでした", level=1)).to_be_visible()
-    visit("limit")
+    expect(page.get_by_text("あと47番号まで追加できます。", exact=False).last).to_be_visible()
+    expect(page.get_by_label("追加番号数")).to_have_value("48")
+    visit("add-input-over-limit")
+    Customer.objects.filter(pk=site.customer.pk).update(addition_limit=F("numbers_added"))
+    page.reload()
+    expect(page.get_by_role("alert")).to_contain_text("これ以上番号を追加できません")
+    visit("add-input-limit-reached")
     nav_link(page, "パスワード変更").click()
     expect(page.get_by_role("heading", name="パスワード変更", level=1)).to_be_visible()
     visit("password")
@@ -384,6 +391,59 @@ def test_every_screen_passes_axe_fits_and_is_photographed(site, tabs, phone):
 
     assert not problems, "\n".join(problems)
     assert len(applications(site)) == 1
+
+
+# 7b. The limit, as the input page says it ----------------------------------------------------------
+
+
+def test_the_input_page_shows_the_real_maximum_refuses_over_it_at_the_field_and_no_form_at_the_limit(site, tabs):
+    Customer.objects.filter(pk=site.customer.pk).update(addition_limit=10, numbers_added=8)
+    page = tabs.page()
+    login(page, site)
+    open_add_input(page)
+    expect(page.get_by_text("(1~2)", exact=True)).to_be_visible()
+
+    send_count(page, "3")
+    expect(page.get_by_role("heading", name="050番号追加申込", level=1)).to_be_visible()
+    field = page.get_by_label("追加番号数")
+    expect(field).to_have_value("3")
+    expect(page.locator(".errorlist")).to_have_text(
+        "番号追加上限数(累計10番号、解約済みを含む)を超えるため追加できません。あと2番号まで追加できます。"
+    )
+    expect(page.get_by_text("営業担当にご相談いただくか、お客様センターまでお電話ください")).to_have_count(0)
+
+    send_count(page, "2")
+    button(page, "実行").click()
+    expect_completion(page)
+    nav_link(page, "メニュー").click()
+    page.get_by_role("listitem").filter(has_text="050番号追加申込").get_by_role("link", name="入力画面").click()
+    expect(page.get_by_role("heading", name="050番号追加申込", level=1)).to_be_visible()
+    expect(page.get_by_label("追加番号数")).to_have_count(0)
+    expect(button(page, "送信")).to_have_count(0)
+    expect(page.get_by_role("alert")).to_have_text(
+        "番号追加上限数(解約済みを含め累計10番号)まで追加済み(10番号)のため、セルフケアではこれ以上番号を追加できません。"
+    )
+    expect(
+        page.get_by_text("営業担当にご相談いただくか、お客様センターまでお電話ください", exact=False)
+    ).to_be_visible()
+    expect(page.get_by_role("main").get_by_role("link", name=re.compile(r"^[0-9-]+$")).first).to_have_attribute(
+        "href", re.compile(r"^tel:")
+    )
+    assert tabs.errors == []
+
+
+def test_a_pool_running_short_at_execute_says_so_and_leads_back_to_the_input_page(site, tabs):
+    page = tabs.page()
+    to_confirm(page, site, 3)
+    PhoneNumber.objects.filter(status=PhoneNumber.Status.FREE).update(status=PhoneNumber.Status.ASSIGNED)
+    button(page, "実行").click()
+    expect(page.get_by_role("heading", name="番号を追加できませんでした", level=1)).to_be_visible()
+    expect(page.get_by_role("alert")).to_contain_text("番号は追加されていません")
+    expect(page.get_by_text("セルフケアで追加できる番号数は", exact=False)).to_have_count(0)
+    page.get_by_role("link", name="入力画面へ戻る").click()
+    expect(page.get_by_label("追加番号数")).to_have_value("3")
+    assert applications(site) == []
+    assert tabs.errors == []
 
 
 # 8. English -------------------------------------------------------------------------------------

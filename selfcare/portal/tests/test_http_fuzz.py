@@ -403,7 +403,7 @@ def test_given_any_code_when_posted_to_verify_then_a_message_not_a_server_error(
 
 # 3. 050番号追加申込: the count on the input page -----------------------------------------------------------
 
-ADD_LIMIT = 20  # below the 50 a form allows, so that counts 21..50 meet the limit page
+ADD_LIMIT = 20  # below the 50 a form allows, so that counts 21..50 meet the limit
 
 
 def expected_count(fields: Pairs) -> int | None:
@@ -453,9 +453,10 @@ def test_given_any_count_when_posted_then_nothing_is_added_and_a_bad_one_shows_a
     if count is None:  # the input page again, with the field's error
         assert path_of(response) == "/numbers/add/"
         assert 'class="errorlist' in response.text, response.text
-    elif count > ADD_LIMIT:  # the limit page, with its message
+    elif count > ADD_LIMIT:  # the input page again, the limit said at the field, the value kept
         assert path_of(response) == "/numbers/add/"
-        assert 'role="alert"' in response.text, response.text
+        assert 'class="errorlist' in response.text, response.text
+        assert 'name="count"' in response.text and "value=" in response.text.split('name="count"', 1)[1][:200]
     else:  # the confirm page, showing the count
         assert path_of(response) == "/numbers/add/confirm/"
         assert f'<strong class="count">{count}</strong>' in response.text
