@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "selfcare.registrar",
     "selfcare.portal",
     "selfcare.backoffice",
+    "selfcare.demo",
 ]
 
 MIDDLEWARE = [
