@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -99,6 +100,50 @@ def application_by_idempotency_key(*, customer_id: int, idempotency_key: str) ->
     return Application.objects.filter(customer_id=customer_id, idempotency_key=idempotency_key).first()
 
 
+@dataclass(frozen=True)
+class LineStatus:
+    """A number's state as the customer reads it, the same on every page: in use, in use until a received
+    cancellation takes effect, or cancelled (from its effective day on; no password is shown then)."""
+
+    cancelled_on: dt.date | None
+    today: dt.date
+
+    @property
+    def in_use(self) -> bool:
+        return self.cancelled_on is None
+
+    @property
+    def cancelling(self) -> bool:
+        return self.cancelled_on is not None and self.cancelled_on > self.today
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancelled_on is not None and self.cancelled_on <= self.today
+
+
+@dataclass(frozen=True)
+class NumberRow:
+    number: str
+    """050-1234-5678."""
+    issued_on: dt.date
+    application_number: str
+    status: LineStatus
+
+
+def number_rows(*, lines: Iterable[IssuedLine]) -> list[NumberRow]:
+    """The numbers list's rows for lines read by ``lines_of_customer`` (no further query)."""
+    today = clock.today()
+    return [
+        NumberRow(
+            number=format_number(line.number_id),
+            issued_on=timezone.localdate(line.issued_at),
+            application_number=line.application.application_number,
+            status=LineStatus(cancelled_on=line.cancelled_on, today=today),
+        )
+        for line in lines
+    ]
+
+
 def passwords_shown(*, placed_at: dt.datetime) -> bool:
     """The completion page shows an application's passwords for SELFCARE_SHOW_PASSWORDS_MINUTES after it is placed."""
     return (clock.now() - placed_at).total_seconds() <= settings.SELFCARE_SHOW_PASSWORDS_MINUTES * 60
@@ -109,9 +154,9 @@ class LineShown:
     number: str
     """050-1234-5678."""
     service_pin: str | None
-    """Clear, only while the passwords are shown."""
+    """Clear, only while the passwords are shown and the number is not cancelled."""
     sip_password: str | None
-    cancelled_on: dt.date | None
+    status: LineStatus
 
 
 @dataclass(frozen=True)
@@ -121,22 +166,33 @@ class ApplicationShown:
     passwords_shown: bool
     window_minutes: int
 
+    @property
+    def any_cancellation(self) -> bool:
+        return any(not line.status.in_use for line in self.lines)
+
 
 def application_of_customer(*, customer_id: int, application_number: str) -> ApplicationShown | None:
-    """One of the customer's applications with its lines (two queries); passwords decrypted only inside the window."""
+    """One of the customer's applications with its lines (two queries).
+
+    Passwords are decrypted only inside the display window, and never for a cancelled number.
+    """
     application = Application.objects.filter(customer_id=customer_id, application_number=application_number).first()
     if application is None:
         return None
     shown = passwords_shown(placed_at=application.placed_at)
-    lines = [
-        LineShown(
-            number=format_number(line.number_id),
-            service_pin=line.service_pin() if shown else None,
-            sip_password=line.sip_password() if shown else None,
-            cancelled_on=line.cancelled_on,
+    today = clock.today()
+    lines = []
+    for line in application.lines.order_by("number_id"):
+        status = LineStatus(cancelled_on=line.cancelled_on, today=today)
+        secret = shown and not status.cancelled  # a cancelled number's passwords are never shown
+        lines.append(
+            LineShown(
+                number=format_number(line.number_id),
+                service_pin=line.service_pin() if secret else None,
+                sip_password=line.sip_password() if secret else None,
+                status=status,
+            )
         )
-        for line in application.lines.order_by("number_id")
-    ]
     return ApplicationShown(
         application=application,
         lines=lines,

@@ -216,7 +216,8 @@ def numbers_view(request: HttpRequest) -> HttpResponse:
     customer: Customer = request.customer  # type: ignore[attr-defined]
     lines = order_selectors.lines_of_customer(customer_id=customer.pk)
     page = Paginator(lines, 100).get_page(request.GET.get("page"))
-    return render(request, "portal/numbers.html", {"customer": customer, "page": page, "today": clock.today()})
+    rows = order_selectors.number_rows(lines=page.object_list)
+    return render(request, "portal/numbers.html", {"customer": customer, "page": page, "rows": rows})
 
 
 @customer_required
@@ -345,6 +346,7 @@ def application_view(request: HttpRequest, application_number: str) -> HttpRespo
         "rows": shown.lines,
         "shown": shown.passwords_shown,
         "window": shown.window_minutes,
+        "any_cancellation": shown.any_cancellation,
     }
     return no_store(render(request, "portal/application.html", context))
 

@@ -14,8 +14,11 @@ from django.db.models import F
 from playwright.sync_api import expect
 
 from selfcare.accounts.models import Customer, LoginCode
+from selfcare.core import clock
+from selfcare.core.audit import Actor
 from selfcare.inventory.models import PhoneNumber
 from selfcare.orders.models import Application, IssuedLine
+from selfcare.orders.services import numbers_cancel
 from selfcare.portal.tests.browser_support import (
     ARTIFACTS,
     AXE,
@@ -443,6 +446,46 @@ def test_a_pool_running_short_at_execute_says_so_and_leads_back_to_the_input_pag
     page.get_by_role("link", name="入力画面へ戻る").click()
     expect(page.get_by_label("追加番号数")).to_have_value("3")
     assert applications(site) == []
+    assert tabs.errors == []
+
+
+# 7c. A cancelled number ---------------------------------------------------------------------------
+
+
+def test_a_cancelled_number_is_marked_on_the_completion_page_and_the_numbers_list_without_passwords(site, tabs):
+    page = tabs.page()
+    to_confirm(page, site, 2)
+    button(page, "実行").click()
+    expect_completion(page)
+    kept, gone = IssuedLine.objects.filter(customer=site.customer).order_by("number_id")
+    today = clock.today()
+    numbers_cancel(numbers=[gone.number_id], received_on=today, effective_on=today, actor=Actor.system("tests"))
+
+    page.reload()
+    table = page.get_by_role("table", name="追加されたIP電話番号(050番号)とパスワード")
+    expect(table.get_by_role("columnheader")).to_have_text(
+        ["IP電話番号(050番号)", "状態", "付加サービスパスワード", "IP加入電話パスワード"]
+    )
+    gone_row = table.get_by_role("row").filter(has_text=str(gone.number))
+    expect(gone_row.get_by_role("cell")).to_have_text(
+        [str(gone.number), f"解約済み ({today:%Y-%m-%d})", "表示なし(解約済み)", "表示なし(解約済み)"]
+    )
+    kept_row = table.get_by_role("row").filter(has_text=str(kept.number))
+    expect(kept_row.get_by_role("cell")).to_have_text(
+        [str(kept.number), "利用中", kept.service_pin(), kept.sip_password()]
+    )
+    assert gone.sip_password() not in page.content()
+    screenshot(page, "add-complete-cancelled-desktop")
+
+    nav_link(page, "番号一覧").click()
+    numbers = page.get_by_role("table", name="ご利用中のIP電話番号(050番号)")
+    expect(numbers.get_by_role("row").filter(has_text=str(gone.number)).get_by_role("cell").nth(1)).to_have_text(
+        f"解約済み ({today:%Y-%m-%d})"
+    )
+    expect(numbers.get_by_role("row").filter(has_text=str(kept.number)).get_by_role("cell").nth(1)).to_have_text(
+        "利用中"
+    )
+    expect(page.get_by_text(f"{today:%Y-%m-%d}解約")).to_have_count(0)
     assert tabs.errors == []
 
 
