@@ -31,7 +31,7 @@ AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = REPO / "test-artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
 PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
+DESKTOP = {"width": 1366, "height": 768}
 TIMEOUT_MS = 10_000
 
 # The labels a customer reads, per language.
@@ -220,6 +220,19 @@ def horizontal_overflow(page: Page, width: int) -> int:
             return Math.ceil(Math.max(document.documentElement.scrollWidth, ...rights) + window.scrollX - width);
         }""",
         width,
+    )
+
+
+def fits_the_window(page: Page) -> bool:
+    """No sideways scrolling: the document is no wider than the window."""
+    return page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def header_and_nav_height(page: Page) -> int:
+    """CSS pixels from the top of the page to the bottom of the main menu (or the header, logged out)."""
+    return page.evaluate(
+        """() => Math.ceil(Math.max(...[...document.querySelectorAll("header.site, nav.main")]
+            .map((e) => e.getBoundingClientRect().bottom + window.scrollY)))"""
     )
 
 

@@ -34,6 +34,8 @@ from selfcare.portal.tests.browser_support import (
     code_from,
     describe_violations,
     expect_completion,
+    fits_the_window,
+    header_and_nav_height,
     horizontal_overflow,
     login,
     login_code_step,
@@ -44,10 +46,12 @@ from selfcare.portal.tests.browser_support import (
     send_count,
     to_confirm,
 )
+from selfcare.portal.tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 
 EXECUTE_PATH = "/numbers/add/execute/"
+NEW_PASSWORD = "a brand new passphrase for the portal"
 
 
 @pytest.fixture(scope="module")
@@ -335,6 +339,7 @@ def test_completion_page_prints_the_table_without_navigation(site, tabs):
 
 @pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
 def test_every_screen_passes_axe_fits_and_is_photographed(site, tabs, phone):
+    """At 1366×768 and 390×844: axe-core finds nothing, no page scrolls sideways, a screenshot of each."""
     page = tabs.page(phone=phone, bypass_csp=True)  # axe is injected as an inline script
     device = "phone" if phone else "desktop"
     problems: list[str] = []
@@ -344,6 +349,10 @@ def test_every_screen_passes_axe_fits_and_is_photographed(site, tabs, phone):
         problems.extend(describe_violations(screen, axe_violations(page)))
         if phone and (extra := horizontal_overflow(page, PHONE["width"])) > 0:
             problems.append(f"[{screen}] the page is {extra}px wider than the {PHONE['width']}px phone screen")
+        if not fits_the_window(page):
+            problems.append(f"[{screen}] the page scrolls sideways (scrollWidth > innerWidth)")
+        if phone and (header := header_and_nav_height(page)) > 180:
+            problems.append(f"[{screen}] the header and the menu take {header}px of {PHONE['height']}")
         problems.extend(f"[{screen}] split across lines: {broken}" for broken in broken_identifiers(page))
 
     page.goto(site.url("/login/"))
@@ -385,12 +394,28 @@ def test_every_screen_passes_axe_fits_and_is_photographed(site, tabs, phone):
     page.reload()
     expect(page.get_by_role("alert")).to_contain_text("これ以上番号を追加できません")
     visit("add-input-limit-reached")
+    PhoneNumber.objects.filter(status=PhoneNumber.Status.FREE).update(status=PhoneNumber.Status.ASSIGNED)
+    Customer.objects.filter(pk=site.customer.pk).update(addition_limit=50)
+    page.goto(site.url("/numbers/add/"))
+    send_count(page, "2")
+    button(page, "実行").click()
+    expect(page.get_by_role("heading", name="番号を追加できませんでした", level=1)).to_be_visible()
+    visit("add-refused")
     nav_link(page, "パスワード変更").click()
     expect(page.get_by_role("heading", name="パスワード変更", level=1)).to_be_visible()
     visit("password")
     button(page, "送信").click()
     expect(page.get_by_text("このフィールドは必須です。")).to_have_count(3)
     visit("password-errors")
+    page.get_by_label("現在のパスワード", exact=True).fill(PASSWORD)
+    page.get_by_label("新しいパスワード", exact=True).fill(NEW_PASSWORD)
+    page.get_by_label("新しいパスワード(確認)", exact=True).fill(NEW_PASSWORD)
+    button(page, "送信").click()
+    expect(page.get_by_role("heading", name="パスワード変更", level=1)).to_be_visible()
+    expect(page.get_by_label("現在のパスワード", exact=True)).to_have_count(0)
+    visit("password-done")
+    page.goto(site.url("/no-such-page/"))
+    visit("not-found")
 
     assert not problems, "\n".join(problems)
     assert len(applications(site)) == 1

@@ -15,7 +15,7 @@ from selfcare.portal.tests.conftest import html, place
 
 
 def rows(page: str, table_class: str) -> list[str]:
-    table = re.search(rf'<table class="{table_class}">(.*?)</table>', page, re.S)
+    table = re.search(rf'<table class="{table_class}[^"]*">(.*?)</table>', page, re.S)
     assert table, page
     return [
         re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip() for row in re.findall(r"<tr.*?</tr>", table[1], re.S)
