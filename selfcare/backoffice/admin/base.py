@@ -1,0 +1,186 @@
+"""Shared pieces of every staff list: the actor, junk-proof change lists, read-only and audited admins."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db import DataError, connection, models
+from django.db.models import QuerySet
+from django.db.models.constants import LOOKUP_SEP
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
+
+from selfcare.backoffice.audit_labels import action_label
+from selfcare.core.audit import Actor, audit_record
+from selfcare.core.models import AuditEntry
+
+
+def staff_actor(request: HttpRequest) -> Actor:
+    return Actor.staff(request.user, request.META.get("REMOTE_ADDR"))  # type: ignore[arg-type]
+
+
+def no_store(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class StaffMedia:
+    css = {"all": ["backoffice/staff.css"]}
+
+
+# Junk in URLs and forms: refused with a message, never a 500 ------------------------------------
+
+
+def _zoned(value: str) -> str:
+    """Dates and times typed without a zone (comma-separated for __in and __range) as the carrier's local time."""
+    parts = []
+    for part in value.split(","):
+        try:
+            moment = parse_datetime(part.strip())
+        except ValueError:  # well formed but no such day: the filter refuses it
+            moment = None
+        parts.append(part if moment is None or timezone.is_aware(moment) else timezone.make_aware(moment).isoformat())
+    return ",".join(parts)
+
+
+class StaffChangeList(ChangeList):
+    """A change list answers any query string with a page or Django's "invalid parameters" redirect.
+
+    Django's admin does so for most bad lookups, but not for a year of the date drill-down the
+    calendar cannot hold (9999 has no next year, 10**30 is no year), a time the database cannot
+    store once moved to UTC (the year 1 on SQLite), or text PostgreSQL cannot take (NUL). A time
+    typed without a zone is the carrier's local time, as in Django's own date links.
+    """
+
+    def get_filters_params(self, params: dict | None = None) -> dict:
+        lookup_params = super().get_filters_params(params)
+        for key, values in lookup_params.items():
+            try:
+                field = self.model._meta.get_field(key.split(LOOKUP_SEP)[0])
+            except FieldDoesNotExist:
+                continue
+            if isinstance(field, models.DateTimeField):
+                lookup_params[key] = [_zoned(value) for value in values]
+        return lookup_params
+
+    def get_filters(self, request: HttpRequest) -> Any:
+        try:
+            return super().get_filters(request)
+        except (ValueError, OverflowError) as exc:
+            raise IncorrectLookupParameters(exc) from exc
+
+    def get_results(self, request: HttpRequest) -> None:
+        try:
+            super().get_results(request)
+        except (OverflowError, DataError) as exc:
+            raise IncorrectLookupParameters(exc) from exc
+
+
+class StaffMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """A choice of several rows (roles, permissions) where an id outside its column's range is no choice.
+
+    Django's own field asks the database about such an id, and SQLite cannot even hold one: a 500.
+    """
+
+    def _check_values(self, value: Any) -> QuerySet:
+        pk = self.queryset.model._meta.pk if self.queryset is not None else None
+        if self.to_field_name is None and isinstance(pk, models.IntegerField):
+            low, high = connection.ops.integer_field_range(pk.get_internal_type())
+            for choice in value:
+                try:
+                    number = int(choice)
+                except (TypeError, ValueError):
+                    continue  # no number at all: Django's own check refuses it
+                if not low <= number <= high:
+                    raise ValidationError(
+                        self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": choice}
+                    )
+        return super()._check_values(value)  # type: ignore[misc]
+
+
+class StaffAdminMixin:
+    """Every model page of the back office: junk in the list's query string, an object's URL, an action's
+    selection or a choice of several rows is refused with a message or "not found", never a 500."""
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return StaffChangeList
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        kwargs.setdefault("form_class", StaffMultipleChoiceField)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)  # type: ignore[misc]
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Any:
+        if "\x00" in object_id:  # no id holds NUL, and PostgreSQL cannot even compare text holding one
+            return None
+        return super().get_object(request, object_id, from_field)  # type: ignore[misc]
+
+    def response_action(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        try:  # ids that cannot be this list's (typed into the form) select nothing
+            queryset.filter(pk__in=request.POST.getlist(ACTION_CHECKBOX_NAME)).exists()
+        except (ValueError, ValidationError, OverflowError):
+            messages.warning(
+                request,
+                _("Items must be selected in order to perform actions on them. No items have been changed."),
+            )
+            return None
+        return super().response_action(request, queryset)  # type: ignore[misc]
+
+
+class ReadOnlyMixin:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def audit_action(entry: AuditEntry) -> str:
+    return action_label(entry.action)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, QuerySet | list | tuple | set):
+        return sorted(str(item) for item in value)
+    return str(value)
+
+
+class AuditedAdminMixin:
+    """Plain admin edits (plans, staff accounts, roles) leave an audit entry beside Django's own log."""
+
+    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        self._audit(request, obj, "created", message)
+        return super().log_addition(request, obj, message)  # type: ignore[misc]
+
+    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        self._audit(request, obj, "changed", message)
+        return super().log_change(request, obj, message)  # type: ignore[misc]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        # What the form changed, for the audit entry (never a password or its hash).
+        request._audit_changes = {  # type: ignore[attr-defined]
+            name: _plain(form.cleaned_data.get(name))
+            for name in form.changed_data
+            if "password" not in name and name in form.cleaned_data
+        }
+        super().save_model(request, obj, form, change)  # type: ignore[misc]
+
+    @staticmethod
+    def _audit(request: HttpRequest, obj: Any, verb: str, message: Any) -> None:
+        detail = getattr(request, "_audit_changes", None) or {"change": str(message)}
+        audit_record(
+            actor=staff_actor(request),
+            action=f"{obj._meta.model_name}.{verb}",
+            target=str(getattr(obj, "code", None) or getattr(obj, "username", None) or obj)[:128],
+            detail=detail,
+        )

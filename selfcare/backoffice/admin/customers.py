@@ -1,0 +1,292 @@
+"""Customers and plans."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
+
+from selfcare.accounts import services as account_services
+from selfcare.accounts.models import Customer, Plan
+from selfcare.backoffice.admin.base import (
+    AuditedAdminMixin,
+    ReadOnlyMixin,
+    StaffAdminMixin,
+    StaffMedia,
+    no_store,
+    staff_actor,
+)
+from selfcare.backoffice.audit_labels import action_label
+from selfcare.backoffice.forms import CustomerChangeForm, CustomerCreateForm, number_or_text
+from selfcare.core import clock
+from selfcare.core.errors import DomainError
+from selfcare.core.models import AuditEntry
+from selfcare.letters.models import Letter
+from selfcare.orders.models import Application, IssuedLine
+
+# Customers ------------------------------------------------------------------------------------
+
+
+class LineInline(ReadOnlyMixin, admin.TabularInline):
+    model = IssuedLine
+    fk_name = "customer"
+    fields = (
+        "number",
+        "issued_at",
+        "cancelled_on",
+        "application",
+        "secrets_destroyed_at",
+    )
+    readonly_fields = fields
+    extra = 0
+    ordering = ["number_id", "-issued_at"]
+    verbose_name_plural = _("numbers")
+
+
+class ApplicationInline(ReadOnlyMixin, admin.TabularInline):
+    model = Application
+    fields = (
+        "application_number",
+        "placed_at",
+        "count",
+        "monthly_fee_per_number",
+        "plan_code",
+    )
+    readonly_fields = fields
+    extra = 0
+
+
+class LetterInline(ReadOnlyMixin, admin.TabularInline):
+    model = Letter
+    fields = (
+        "kind",
+        "application",
+        "queued_at",
+        "printed_at",
+        "print_count",
+        "posted_at",
+    )
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.display(description=_("action"), ordering="action")
+class AuditInline(ReadOnlyMixin, admin.TabularInline):
+    model = AuditEntry
+    fields = (
+        "at",
+        "actor_label",
+        "ip_address",
+        "action_label",
+        "target",
+        "detail",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=_("action"))
+    def action_label(self, entry: AuditEntry) -> str:
+        return action_label(entry.action)
+
+    extra = 0
+    ordering = ["-at"]
+    verbose_name_plural = _("audit trail")
+
+
+class LockedFilter(admin.SimpleListFilter):
+    title = _("login locked")
+    parameter_name = "locked"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("yes", _("locked now"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(user__locked_until__gt=clock.now()) if self.value() == "yes" else queryset
+
+
+@admin.register(Customer)
+class CustomerAdmin(StaffAdminMixin, admin.ModelAdmin):
+    Media = StaffMedia
+
+    form = CustomerChangeForm
+    list_display = [
+        "selfcare_id",
+        "contract_name",
+        "email",
+        "plan",
+        "numbers_added",
+        "addition_limit",
+        "status",
+        "locked",
+    ]
+    list_filter = ["status", "plan", LockedFilter]
+    search_fields = ["user__username", "contract_name", "user__email", "=lines__number__number"]
+    list_select_related = ["user", "plan"]
+    readonly_fields = ["selfcare_id", "numbers_added", "created_at", "locked"]
+    inlines = [LineInline, ApplicationInline, LetterInline, AuditInline]
+    actions = ["unlock", "suspend", "reactivate"]
+    change_form_template = "backoffice/customer_change_form.html"
+    fields = [
+        "selfcare_id",
+        "contract_name",
+        "email",
+        "postal_code",
+        "address",
+        "plan",
+        "addition_limit",
+        "numbers_added",
+        "status",
+        "locked",
+        "created_at",
+    ]
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
+        queryset, _dup = super().get_search_results(request, queryset, number_or_text(search_term))
+        return queryset.distinct(), False
+
+    @admin.display(description=_("Self-care ID"), ordering="user__username")
+    def selfcare_id(self, obj: Customer) -> str:
+        return obj.selfcare_id
+
+    @admin.display(description=_("e-mail"))
+    def email(self, obj: Customer) -> str:
+        return obj.user.email
+
+    @admin.display(description=_("login locked until"))
+    def locked(self, obj: Customer) -> Any:
+        return obj.user.locked_until or "-"
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: dict | None = None) -> HttpResponse:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = CustomerCreateForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                created = account_services.customer_create(
+                    selfcare_id=data["selfcare_id"],
+                    email=data["email"],
+                    contract_name=data["contract_name"],
+                    plan_code=data["plan"].code,
+                    addition_limit=data["addition_limit"],
+                    postal_code=data["postal_code"],
+                    address=data["address"],
+                    actor=staff_actor(request),
+                )
+            except DomainError as refusal:
+                form.add_error(None, str(refusal))
+            except ValidationError as invalid:
+                form.add_error(None, invalid)
+            else:
+                context = {
+                    **self.admin_site.each_context(request),
+                    "title": _("Customer created"),
+                    "customer": created.customer,
+                    "password": created.initial_password,
+                    "opts": self.opts,
+                }
+                # Shown once, on this page only: the password is never stored in clear text anywhere.
+                return no_store(TemplateResponse(request, "backoffice/customer_created.html", context))
+        context = {**self.admin_site.each_context(request), "title": _("Add customer"), "form": form, "opts": self.opts}
+        return TemplateResponse(request, "backoffice/form.html", context)
+
+    def changeform_view(
+        self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context: dict | None = None
+    ) -> HttpResponse:
+        # The services run their own durable transactions; the admin's usual outer atomic would forbid them.
+        return self._changeform_view(request, object_id, form_url, extra_context)  # type: ignore[attr-defined]
+
+    def save_model(self, request: HttpRequest, obj: Customer, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        try:
+            account_services.customer_change(
+                customer_id=obj.pk,
+                actor=staff_actor(request),
+                plan_code=data["plan"].code,
+                email=data["email"],
+                contract_name=data["contract_name"],
+                postal_code=data["postal_code"],
+                address=data["address"],
+                addition_limit=data["addition_limit"] if "addition_limit" in form.changed_data else None,
+                status=data["status"] if "status" in form.changed_data else None,
+            )
+        except DomainError as refusal:
+            request._customer_refusal = refusal  # type: ignore[attr-defined]
+
+    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        if getattr(request, "_customer_refusal", None) is not None:
+            return None  # nothing changed: no "changed" entry in the admin's history
+        return super().log_change(request, obj, message)
+
+    def response_change(self, request: HttpRequest, obj: Customer) -> HttpResponse:
+        """A refused change shows the page again with what was typed and why, never "changed successfully"."""
+        refusal = getattr(request, "_customer_refusal", None)
+        if refusal is None:
+            return super().response_change(request, obj)
+        form = self.get_form(request, obj, change=True)(request.POST, request.FILES, instance=obj)
+        form.is_valid()
+        form.add_error(None, str(refusal))
+        formsets, inline_instances = self._create_formsets(request, obj, change=True)  # type: ignore[attr-defined]
+        admin_form = helpers.AdminForm(
+            form,
+            list(self.get_fieldsets(request, obj)),  # type: ignore[arg-type]
+            {},
+            self.get_readonly_fields(request, obj),
+            model_admin=self,
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Change customer"),
+            "subtitle": str(obj),
+            "adminform": admin_form,
+            "object_id": obj.pk,
+            "original": Customer.objects.get(pk=obj.pk),
+            "is_popup": False,
+            "to_field": None,
+            "media": self.media + admin_form.media,
+            "inline_admin_formsets": self.get_inline_formsets(request, formsets, inline_instances, obj),
+            "errors": helpers.AdminErrorList(form, formsets),
+            "preserved_filters": self.get_preserved_filters(request),
+        }
+        return self.render_change_form(request, context, add=False, change=True, obj=obj)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        for formset in formsets:  # read-only inlines: nothing changes, but the admin expects them saved
+            self.save_formset(request, form, formset, change=change)
+
+    @admin.action(description=_("Unlock the login of the selected customers"), permissions=["unlock"])
+    def unlock(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for customer in queryset:
+            account_services.customer_unlock(customer_id=customer.pk, actor=staff_actor(request))
+        messages.success(request, _("Unlocked %(n)d customers.") % {"n": queryset.count()})
+
+    @admin.action(description=_("Suspend the selected customers"), permissions=["change"])
+    def suspend(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for customer in queryset:
+            account_services.customer_set_status(
+                customer_id=customer.pk, status="suspended", actor=staff_actor(request)
+            )
+
+    @admin.action(description=_("Make the selected customers active again"), permissions=["change"])
+    def reactivate(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for customer in queryset:
+            account_services.customer_set_status(customer_id=customer.pk, status="active", actor=staff_actor(request))
+
+    def has_unlock_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("accounts.unlock_customer")
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Plan)
+class PlanAdmin(StaffAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
+    list_display = ["code", "name", "monthly_fee_per_number", "is_active"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

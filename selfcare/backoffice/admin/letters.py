@@ -1,0 +1,187 @@
+"""The posted letters: printing (with a progress bar), reprinting, posting."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import queue
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from selfcare.backoffice.admin.base import ReadOnlyMixin, StaffAdminMixin, StaffMedia, no_store, staff_actor
+from selfcare.backoffice.forms import ReprintForm
+from selfcare.core.audit import Actor
+from selfcare.core.errors import DomainError
+from selfcare.letters.models import Letter
+
+logger = logging.getLogger(__name__)
+
+# Letters --------------------------------------------------------------------------------------
+
+
+class UnpostedFilter(admin.SimpleListFilter):
+    title = _("posted")
+    parameter_name = "posted"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("no", _("not yet posted")), ("yes", pgettext_lazy("letter state", "posted"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "no":
+            return queryset.filter(posted_at__isnull=True)
+        if self.value() == "yes":
+            return queryset.filter(posted_at__isnull=False)
+        return queryset
+
+
+@admin.register(Letter)
+class LetterAdmin(StaffAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
+    Media = StaffMedia
+
+    list_display = ["id", "kind", "customer", "application", "queued_at", "printed_at", "print_count", "posted_at"]
+    list_filter = [UnpostedFilter, "kind", "queued_at"]
+    search_fields = ["customer__user__username", "customer__contract_name", "application__application_number"]
+    list_select_related = ["customer__user", "application"]
+    actions = ["print_letters", "mark_posted"]
+    change_list_template = "backoffice/letter_changelist.html"
+
+    @admin.action(description=_("Print the selected letters as one PDF"), permissions=["print"])
+    def print_letters(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        from selfcare.letters.services import letters_print
+
+        ids = list(queryset.order_by("queued_at", "id").values_list("id", flat=True))
+        reprint = queryset.filter(print_count__gt=0).exists()
+        form = ReprintForm(request.POST if "reason" in request.POST else None)
+        if reprint and not form.is_valid():
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _("Print letters again"),
+                "form": form,
+                "ids": ids,
+                "opts": self.opts,
+                "action": "print_letters",
+            }
+            return TemplateResponse(request, "backoffice/reprint.html", context)
+        try:
+            pdf = letters_print(
+                letter_ids=ids, actor=staff_actor(request), reason=form.cleaned_data["reason"] if reprint else ""
+            )
+        except DomainError as refusal:
+            messages.error(request, str(refusal))
+            return None
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = 'attachment; filename="letters.pdf"'
+        return no_store(response)
+
+    def get_urls(self) -> list:
+        return [
+            path("print/", self.admin_site.admin_view(self.print_view), name="letters_letter_print"),
+            path("print/stream/", self.admin_site.admin_view(self.print_stream), name="letters_letter_print_stream"),
+            *super().get_urls(),
+        ]
+
+    def print_view(self, request: HttpRequest) -> HttpResponse:
+        """The unprinted letters as one PDF, with a progress bar while it renders."""
+        if not self.has_print_permission(request):
+            raise PermissionDenied
+        from selfcare.letters.selectors import letters_unprinted_ids, letters_unprinted_unaddressed
+
+        unaddressed = letters_unprinted_unaddressed()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Print the unprinted letters"),
+            "count": len(letters_unprinted_ids()) - len(unaddressed),
+            "unaddressed": unaddressed,
+            "opts": self.opts,
+        }
+        return TemplateResponse(request, "backoffice/print_progress.html", context)
+
+    def print_stream(self, request: HttpRequest) -> StreamingHttpResponse:
+        """POST: render in a worker thread and stream "progress done total" lines, then the PDF in base64.
+
+        One request from start to end, so any app server can serve it; the PDF (and so the
+        passwords) exists only in this process's memory and on the wire to the staff member.
+        """
+        if request.method != "POST" or not self.has_print_permission(request):
+            raise PermissionDenied
+        from selfcare.letters.selectors import letters_unprinted_ids, letters_unprinted_unaddressed
+
+        held_back = {letter.pk for letter in letters_unprinted_unaddressed()}  # printed once they have an address
+        ids = [pk for pk in letters_unprinted_ids() if pk not in held_back]
+        actor = staff_actor(request)
+        events = _print_events(ids, actor, translation.get_language())
+        return StreamingHttpResponse(events, content_type="text/plain; charset=utf-8")
+
+    @admin.action(description=_("Mark the selected letters as posted"), permissions=["post"])
+    def mark_posted(self, request: HttpRequest, queryset: QuerySet) -> None:
+        from selfcare.letters.services import letters_mark_posted
+
+        try:
+            count = letters_mark_posted(
+                letter_ids=list(queryset.values_list("id", flat=True)), actor=staff_actor(request)
+            )
+        except DomainError as refusal:
+            messages.error(request, str(refusal))
+        else:
+            messages.success(request, _("Marked %(n)d letters as posted.") % {"n": count})
+
+    def has_print_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("letters.print_letter")
+
+    def has_post_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("letters.post_letter")
+
+
+def _print_events(ids: list[int], actor: Actor, language: str) -> Iterator[str]:
+    """Lines of "progress DONE TOTAL", then "done TEXT" (what is left to print, for the page) and "pdf BASE64"."""
+    from selfcare.letters.selectors import letters_unprinted_ids
+    from selfcare.letters.services import letters_print
+
+    events: queue.Queue[tuple[str, Any]] = queue.Queue()
+
+    def work() -> None:
+        try:
+            pdf = letters_print(letter_ids=ids, actor=actor, progress=lambda n: events.put(("progress", n)))
+            events.put(("pdf", pdf))
+        except DomainError as refusal:
+            events.put(("error", str(refusal)))
+        except Exception:
+            logger.exception("printing letters failed")
+            events.put(("error", str(_("Printing failed. Nothing was recorded as printed."))))
+        finally:
+            connection.close()
+
+    threading.Thread(target=work, daemon=True).start()
+    done, total = 0, len(ids)
+    yield f"progress 0 {total}\n"
+    while True:
+        kind, value = events.get()
+        if kind == "progress":
+            done += value
+            yield f"progress {done} {total}\n"
+        elif kind == "pdf":
+            left = len(letters_unprinted_ids())
+            with translation.override(language):
+                summary = (
+                    _("Printed %(printed)d letters. Every letter has been printed.")
+                    if not left
+                    else _("Printed %(printed)d letters. %(left)d letters are still unprinted.")
+                )
+                yield f"done {summary % {'printed': total, 'left': left}}\n"
+            yield f"pdf {base64.b64encode(value).decode()}\n"
+            return
+        else:
+            yield f"error {value}\n"
+            return

@@ -1,0 +1,208 @@
+"""Paper cancellations, applications, issued lines and the billing export."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+
+from selfcare.backoffice.admin.base import ReadOnlyMixin, StaffAdminMixin, StaffMedia, no_store, staff_actor
+from selfcare.backoffice.forms import BillingForm, CancellationForm
+from selfcare.core.errors import DomainError
+from selfcare.orders.models import Application, Cancellation, IssuedLine
+from selfcare.orders.selectors import cancellation_lines
+from selfcare.orders.services import numbers_cancel, quarantine_end
+
+# Paper cancellations --------------------------------------------------------------------------
+
+
+class CancellationLineInline(ReadOnlyMixin, admin.TabularInline):
+    model = IssuedLine
+    fk_name = "cancellation"
+    fields = (
+        "number",
+        "customer",
+        "issued_at",
+        "cancelled_on",
+    )
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(Cancellation)
+class CancellationAdmin(StaffAdminMixin, admin.ModelAdmin):
+    Media = StaffMedia
+
+    list_display = ["id", "customer", "received_on", "effective_on", "recorded_at", "recorded_by", "line_count"]
+    list_filter = ["effective_on", "received_on"]
+    search_fields = ["customer__user__username", "customer__contract_name", "=lines__number__number"]
+    date_hierarchy = "recorded_at"
+    readonly_fields = ["customer", "received_on", "effective_on", "recorded_at", "recorded_by", "note"]
+    inlines = [CancellationLineInline]
+
+    @admin.display(description=_("numbers"))
+    def line_count(self, obj: Cancellation) -> int:
+        return obj.lines.count()
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: dict | None = None) -> HttpResponse:
+        """The form, then a confirmation page of what would change; only the confirmation records anything."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        initial = {"customer": request.GET.get("customer", "")[:200]} if request.method == "GET" else None
+        form = CancellationForm(request.POST or None, initial=initial)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Record a paper cancellation"),
+            "opts": self.opts,
+        }
+        if request.method == "POST" and "back" not in request.POST and form.is_valid():
+            data = form.cleaned_data
+            customer = data["customer"]
+            try:
+                lines = cancellation_lines(
+                    customer_id=customer.pk, numbers=data["numbers"], effective_on=data["effective_on"]
+                )
+                if "confirm" in request.POST:
+                    cancellation = numbers_cancel(
+                        customer_id=customer.pk,
+                        numbers=data["numbers"],
+                        received_on=data["received_on"],
+                        effective_on=data["effective_on"],
+                        note=data["note"],
+                        actor=staff_actor(request),
+                    )
+            except DomainError as refusal:
+                form.add_error(None, str(refusal))
+            else:
+                if "confirm" in request.POST:
+                    messages.success(
+                        request, _("Recorded the cancellation of %(n)d numbers.") % {"n": len(data["numbers"])}
+                    )
+                    return HttpResponseRedirect(reverse("admin:orders_cancellation_change", args=[cancellation.pk]))
+                context.update(
+                    title=_("Confirm the paper cancellation"),
+                    customer=customer,
+                    data=data,
+                    lines=lines,
+                    issuable_from=quarantine_end(data["effective_on"]),
+                    quarantine_months=settings.SELFCARE_QUARANTINE_MONTHS,
+                    numbers_text=" ".join(data["numbers"]),
+                )
+                return TemplateResponse(request, "backoffice/cancellation_confirm.html", context)
+        return TemplateResponse(request, "backoffice/form.html", {**context, "form": form})
+
+
+# Applications ---------------------------------------------------------------------------------
+
+
+class ApplicationLineInline(ReadOnlyMixin, admin.TabularInline):
+    model = IssuedLine
+    fk_name = "application"
+    fields = (
+        "number",
+        "issued_at",
+        "cancelled_on",
+        "secrets_destroyed_at",
+    )
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(Application)
+class ApplicationAdmin(StaffAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
+    Media = StaffMedia
+
+    list_display = ["application_number", "customer", "count", "monthly_fee_per_number", "plan_code", "placed_at"]
+    list_filter = ["placed_at", "plan_code"]
+    search_fields = ["application_number", "customer__user__username", "customer__contract_name"]
+    date_hierarchy = "placed_at"
+    list_select_related = ["customer__user"]
+    inlines = [ApplicationLineInline]
+    exclude = ["idempotency_key"]
+    change_list_template = "backoffice/application_changelist.html"
+
+    def get_urls(self) -> list:
+        return [
+            path("billing/", self.admin_site.admin_view(self.billing_view), name="orders_billing_export"),
+            *super().get_urls(),
+        ]
+
+    def billing_view(self, request: HttpRequest) -> HttpResponse:
+        if not request.user.has_perm("orders.export_billing"):
+            raise PermissionDenied
+        form = BillingForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            from selfcare.orders.billing import billing_export
+
+            month = form.cleaned_data["month"]
+            excel = form.cleaned_data["layout"] == BillingForm.EXCEL
+            buffer = io.StringIO()
+            billing_export(month=month, stream=buffer, excel=excel, actor=staff_actor(request))
+            response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+            name = f"billing-{month:%Y-%m}{'-excel' if excel else ''}.csv"
+            response["Content-Disposition"] = f'attachment; filename="{name}"'
+            return no_store(response)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Billing export"),
+            "form": form,
+            "opts": self.opts,
+        }
+        return TemplateResponse(request, "backoffice/billing.html", context)
+
+
+@admin.register(IssuedLine)
+class IssuedLineAdmin(StaffAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
+    Media = StaffMedia
+
+    list_display = [
+        "number",
+        "customer",
+        "application",
+        "issued_at",
+        "cancelled_on",
+        "secrets_destroyed_at",
+        "sip_password_reissued_at",
+    ]
+    search_fields = ["^number__number", "customer__user__username"]
+    list_select_related = ["customer__user", "application"]
+    # The registrar's digests are password equivalents: never on screen.
+    exclude = ["service_pin_encrypted", "sip_password_encrypted", "sip_ha1", "sip_ha1b"]
+    show_full_result_count = False
+    actions = ["reissue_sip_password"]
+
+    @admin.action(description=_("Reissue the IP phone password"), permissions=["reissue"])
+    def reissue_sip_password(self, request: HttpRequest, queryset: QuerySet) -> None:
+        from selfcare.orders.services import sip_password_reissue
+
+        reissued = []
+        for line in queryset.order_by("number_id"):
+            try:
+                sip_password_reissue(line_id=line.pk, actor=staff_actor(request))
+            except DomainError as refusal:
+                messages.error(request, str(refusal))
+            else:
+                reissued.append(line.number_id)
+        if reissued:
+            messages.success(
+                request,
+                _("Reissued the IP phone password of %(numbers)s; the old one no longer works. The letter is queued.")
+                % {"numbers": ", ".join(reissued)},
+            )
+
+    def has_reissue_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("orders.reissue_sip_password")
