@@ -109,3 +109,14 @@ class NoEnrolmentCode(DomainError):
         "There is no valid enrolment code for this account. Ask an administrator for one: it is needed "
         "to set up your authenticator."
     )
+
+
+# The forgotten-password request ---------------------------------------------------------------
+
+
+class PasswordRequestsTooMany(DomainError):
+    code = "password_requests_too_many"
+    message = _(
+        "Too many requests have come from this connection. Nothing was sent. Please try again in "
+        "%(minutes)d minutes, or call the customer centre."
+    )

@@ -15,6 +15,12 @@ class User(AbstractUser):
 
     consecutive_failures = models.PositiveIntegerField(_("consecutive failed logins"), default=0, editable=False)
     locked_until = models.DateTimeField(_("locked until"), null=True, blank=True, db_index=True)
+    password_change_required = models.BooleanField(
+        _("password change required"),
+        default=False,
+        editable=False,
+        help_text=_("The password was set by staff or posted on a letter: it must be changed at the next login."),
+    )
 
 
 selfcare_id_validator = RegexValidator(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import secrets
 import string
@@ -9,7 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
+from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
@@ -29,12 +32,14 @@ from selfcare.accounts.errors import (
     EnrolmentCodeWrong,
     LimitBelowUsage,
     NoEnrolmentCode,
+    PasswordRequestsTooMany,
     PlanNotFound,
     SelfcareIdTaken,
     StaffAlreadyEnrolled,
     StaffUserNotFound,
 )
 from selfcare.accounts.lock_objects import customer_lock, staff_user_lock, user_lock
+from selfcare.accounts.login import client_network, typed_id_label
 from selfcare.accounts.models import Customer, Plan, StaffEnrolmentCode, User, selfcare_id_validator
 from selfcare.core import clock, crypto
 from selfcare.core.audit import Actor, audit_record
@@ -43,6 +48,7 @@ from selfcare.core.errors import DomainError
 # Letters and digits without look-alikes, for passwords the carrier hands out on paper.
 UNAMBIGUOUS_ALPHABET = "".join(c for c in string.ascii_letters + string.digits if c not in "0Oo1lI")
 MAX_ADDITION_LIMIT = 100_000
+logger = logging.getLogger(__name__)
 
 
 def generate_password(length: int = 16) -> str:
@@ -88,7 +94,10 @@ def customer_create(
         with transaction.atomic(durable=True):
             if User.objects.filter(username__iexact=selfcare_id).exists():
                 raise SelfcareIdTaken(selfcare_id=selfcare_id)
-            user = User.objects.create_user(username=selfcare_id, email=email, password=password)
+            # Generated for the letter or chosen by staff: either way the customer changes it at the first login.
+            user = User.objects.create_user(
+                username=selfcare_id, email=email, password=password, password_change_required=True
+            )
             customer = Customer(
                 user=user, contract_name=contract_name, plan=plan, postal_code=postal_code, address=address
             )
@@ -151,12 +160,13 @@ def _limit_set(*, customer: Customer, limit: int, actor: Actor) -> None:
 
 
 def customer_reset_password(*, customer_id: int, actor: Actor) -> str:
-    """Give a customer a new generated password; returns it for showing once."""
+    """Give a customer a new generated password, to be changed at the next login; returns it for showing once."""
     password = generate_password()
     with transaction.atomic(durable=True):
         customer = customer_lock(customer_id=customer_id)
         customer.user.set_password(password)
-        customer.user.save(update_fields=["password"])
+        customer.user.password_change_required = True
+        customer.user.save(update_fields=["password", "password_change_required"])
         audit_record(actor=actor, action="customer.password_reset", customer=customer, target=customer.selfcare_id)
     return password
 
@@ -171,7 +181,8 @@ def customer_password_change(*, customer_id: int, new_password: str, actor: Acto
     with transaction.atomic(durable=True):
         customer = customer_lock(customer_id=customer_id)
         customer.user.set_password(new_password)
-        customer.user.save(update_fields=["password"])
+        customer.user.password_change_required = False
+        customer.user.save(update_fields=["password", "password_change_required"])
         audit_record(actor=actor, action="customer.password_changed", customer=customer, target=customer.selfcare_id)
         body = render_to_string(
             "accounts/email/password_changed.txt",
@@ -184,6 +195,108 @@ def customer_password_change(*, customer_id: int, new_password: str, actor: Acto
 
         transaction.on_commit(send_notice, robust=True)
     return customer
+
+
+# The forgotten password ----------------------------------------------------------------------------
+
+FORGOTTEN_REQUESTS_PER_ADDRESS = 5
+FORGOTTEN_WINDOW_SECONDS = 60 * 60
+FORGOTTEN_LETTER_INTERVAL = dt.timedelta(days=1)
+
+
+def _forgotten_request_count(ip: str | None) -> None:
+    """Count the request against the client's address first (atomically: add, then incr); refuse past the allowance."""
+    key = f"password-forgotten:{client_network(ip)}"
+    if cache.add(key, 1, FORGOTTEN_WINDOW_SECONDS):
+        return
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr: this request opens a new window
+        cache.add(key, 1, FORGOTTEN_WINDOW_SECONDS)
+        return
+    if count > FORGOTTEN_REQUESTS_PER_ADDRESS:
+        raise PasswordRequestsTooMany(minutes=FORGOTTEN_WINDOW_SECONDS // 60)
+
+
+@sensitive_variables()
+def customer_password_forgotten(*, selfcare_id: str, email: str, ip: str | None) -> None:
+    """A customer who forgot their password asks for a new one with their self-care ID and registered e-mail.
+
+    The caller answers the same whether or not they match, so this returns nothing and does
+    comparable work either way (one password hash, one short transaction). When they match an
+    active customer with no credentials letter waiting to be posted and none queued within
+    FORGOTTEN_LETTER_INTERVAL: a new generated password, to be changed at the first login, goes
+    out encrypted on a letter to the contract address, as a new customer's does; the account's
+    lock and failure count stay as they are. After commit the registered address is told a
+    letter is on its way (never the password); a failing mail server changes nothing. Every
+    request is audited, an ID that matches no account only as its keyed digest.
+    PasswordRequestsTooMany, before any work, when the client's address has asked too often.
+    """
+    from selfcare.letters.models import Letter
+
+    _forgotten_request_count(ip)
+    typed_id = selfcare_id.strip()[:150]
+    typed_email = email.strip()
+    password = generate_password()
+    hashed = make_password(password)  # before knowing whether it is needed: the same work for every answer
+    now = clock.now()
+    user = User.objects.filter(username=typed_id).select_related("customer").first()
+    customer = getattr(user, "customer", None) if user is not None and not user.is_staff else None
+    with transaction.atomic(durable=True):
+        if customer is None:
+            actor = Actor(kind="customer", label=typed_id_label(typed_id), ip_address=ip)
+            audit_record(
+                actor=actor,
+                action="customer.password_forgotten",
+                target=typed_id_label(typed_id),
+                detail={"outcome": "no_account"},
+            )
+            return
+        customer = customer_lock(customer_id=customer.pk)
+        user = customer.user
+        actor = Actor(kind="customer", label=user.username, user_id=user.pk, ip_address=ip)
+        letters = Letter.objects.filter(customer=customer, kind=Letter.Kind.SELFCARE_CREDENTIALS)
+        if not constant_time_compare(typed_email.casefold(), user.email.casefold()):
+            outcome = "email_mismatch"
+        elif not (customer.is_active and user.is_active):
+            outcome = "not_active"
+        elif letters.filter(posted_at__isnull=True).exists():
+            outcome = "letter_waiting"
+        elif letters.filter(queued_at__gt=now - FORGOTTEN_LETTER_INTERVAL).exists():
+            outcome = "letter_recent"
+        else:
+            outcome = "letter_queued"
+        audit_record(
+            actor=actor,
+            action="customer.password_forgotten",
+            customer=customer,
+            target=user.username,
+            detail={"outcome": outcome},
+        )
+        if outcome != "letter_queued":
+            return
+        # Only the hash and the password's two columns: the lock and the failure count stay as they are.
+        user.password = hashed
+        user.password_change_required = True
+        user.save(update_fields=["password", "password_change_required"])
+        _credentials_letter_queue(customer=customer, password=password)
+        audit_record(actor=actor, action="customer.password_letter_queued", customer=customer, target=user.username)
+        context = {
+            "name": customer.contract_name,
+            "carrier": settings.SELFCARE_CARRIER_NAME,
+            "support_phone": settings.SELFCARE_SUPPORT_PHONE,
+        }
+        subject = render_to_string("accounts/email/password_forgotten_subject.txt", context).strip()
+        body = render_to_string("accounts/email/password_forgotten.txt", context)
+        address = user.email
+        transaction.on_commit(lambda: _forgotten_notice_send(subject, body, address), robust=True)
+
+
+def _forgotten_notice_send(subject: str, body: str, address: str) -> None:
+    try:
+        send_mail(subject, body, None, [address])
+    except Exception:
+        logger.exception("the forgotten-password notice could not be sent")
 
 
 CUSTOMER_EDITABLE = ("contract_name", "postal_code", "address")

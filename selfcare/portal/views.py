@@ -17,7 +17,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from selfcare.accounts import login as login_steps
-from selfcare.accounts.errors import CustomerSuspended, LimitReached
+from selfcare.accounts.errors import CustomerSuspended, LimitReached, PasswordRequestsTooMany
 from selfcare.accounts.login_errors import (
     CodeLimitReached,
     CodeNoLongerValid,
@@ -26,7 +26,7 @@ from selfcare.accounts.login_errors import (
     LoginRefused,
 )
 from selfcare.accounts.models import Customer, LoginCode, User
-from selfcare.accounts.services import customer_password_change
+from selfcare.accounts.services import customer_password_change, customer_password_forgotten
 from selfcare.core import clock
 from selfcare.core.audit import Actor, audit_record
 from selfcare.core.errors import DomainError
@@ -34,6 +34,7 @@ from selfcare.orders import selectors as order_selectors
 from selfcare.orders.services import numbers_add
 from selfcare.portal import session as portal_session
 from selfcare.portal.code_status import code_status
+from selfcare.portal.forgotten_forms import PasswordForgottenForm
 from selfcare.portal.forms import CodeForm, CountForm, LoginForm, PasswordForm, TokenForm
 
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -52,6 +53,9 @@ def customer_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
         if customer is None or user.is_staff:
             return redirect("portal:login")
         request.customer = customer  # type: ignore[attr-defined]
+        if customer.user.password_change_required and getattr(request.resolver_match, "url_name", None) != "password":
+            # A password set by staff or posted on a letter is changed first; the password page says why.
+            return no_store(redirect("portal:password"))
         # Every page behind the login is personal: no shared or browser cache keeps it.
         return no_store(view(request, *args, **kwargs))
 
@@ -381,3 +385,25 @@ def password_view(request: HttpRequest) -> HttpResponse:
 
 def root_view(request: HttpRequest) -> HttpResponse:
     return redirect("portal:menu")
+
+
+@require_http_methods(["GET", "POST"])
+def password_forgotten_view(request: HttpRequest) -> HttpResponse:
+    """パスワードをお忘れの方: the same answer whether the ID and e-mail match or not."""
+    form = PasswordForgottenForm(request.POST or None)
+    error = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer_password_forgotten(
+                selfcare_id=form.cleaned_data["selfcare_id"], email=form.cleaned_data["email"], ip=client_ip(request)
+            )
+        except PasswordRequestsTooMany as refusal:
+            error = str(refusal)
+        else:
+            return redirect("portal:password_forgotten_sent")
+    context = {"form": form, "error": error, "support_phone": settings.SELFCARE_SUPPORT_PHONE}
+    return no_store(render(request, "portal/password_forgotten.html", context, status=429 if error else 200))
+
+
+def password_forgotten_sent_view(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/password_forgotten_sent.html", {"support_phone": settings.SELFCARE_SUPPORT_PHONE})
