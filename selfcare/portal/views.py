@@ -29,7 +29,7 @@ from selfcare.accounts.models import Customer, LoginCode, User
 from selfcare.accounts.services import customer_password_change, customer_password_forgotten
 from selfcare.core import clock
 from selfcare.core.audit import Actor, audit_record
-from selfcare.core.errors import DomainError
+from selfcare.core.errors import Busy, DomainError
 from selfcare.orders import selectors as order_selectors
 from selfcare.orders.services import numbers_add
 from selfcare.portal import session as portal_session
@@ -391,18 +391,20 @@ def root_view(request: HttpRequest) -> HttpResponse:
 def password_forgotten_view(request: HttpRequest) -> HttpResponse:
     """パスワードをお忘れの方: the same answer whether the ID and e-mail match or not."""
     form = PasswordForgottenForm(request.POST or None)
-    error = None
+    error, status = None, 200
     if request.method == "POST" and form.is_valid():
         try:
             customer_password_forgotten(
                 selfcare_id=form.cleaned_data["selfcare_id"], email=form.cleaned_data["email"], ip=client_ip(request)
             )
         except PasswordRequestsTooMany as refusal:
-            error = str(refusal)
+            error, status = str(refusal), 429
+        except Busy as refusal:  # the account's row stayed locked: nothing was done, the request may be repeated
+            error, status = str(refusal), 503
         else:
             return redirect("portal:password_forgotten_sent")
     context = {"form": form, "error": error, "support_phone": settings.SELFCARE_SUPPORT_PHONE}
-    return no_store(render(request, "portal/password_forgotten.html", context, status=429 if error else 200))
+    return no_store(render(request, "portal/password_forgotten.html", context, status=status if error else 200))
 
 
 def password_forgotten_sent_view(request: HttpRequest) -> HttpResponse:

@@ -214,3 +214,21 @@ def test_given_the_new_password_from_the_letter_then_the_customer_logs_in_and_mu
     log_in(client, login_customer, mailoutbox, password=crypto.decrypt(letter.secret_encrypted))
 
     assert client.get("/menu/").url == "/password/"
+
+
+def test_given_the_account_row_stays_locked_when_asking_then_a_busy_page_not_a_server_error(client, db, monkeypatch):
+    from selfcare.core.errors import Busy
+    from selfcare.portal import views
+
+    def busy(**kwargs):
+        raise Busy()
+
+    monkeypatch.setattr(views, "customer_password_forgotten", busy)
+
+    response = client.post("/login/forgotten/", {"selfcare_id": "someone01", "email": "someone@example.com"})
+
+    from django.utils import translation
+
+    assert response.status_code == 503
+    with translation.override("ja"):
+        assert str(Busy()) in response.content.decode()
