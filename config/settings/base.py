@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "selfcare.portal.middleware.SessionTimeoutMiddleware",
     "selfcare.portal.middleware.SecurityHeadersMiddleware",
+    "selfcare.portal.middleware.BusyMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

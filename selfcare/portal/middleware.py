@@ -8,11 +8,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from selfcare.core import clock
+from selfcare.core.errors import Busy
 from selfcare.portal import session as portal_session
 
 IDLE = dt.timedelta(minutes=30)
@@ -89,4 +90,25 @@ class SecurityHeadersMiddleware:
         staff = request.path.startswith(settings.SELFCARE_STAFF_URL_PREFIX)
         response.setdefault("Content-Security-Policy", STAFF_CSP if staff else PORTAL_CSP)
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        return response
+
+
+class BusyMiddleware:
+    """A ``Busy`` refusal no view caught (a row stayed locked past the bounded wait) is a page, not a 500.
+
+    The transaction was rolled back, so nothing changed and the request may simply be repeated:
+    503 with ``Retry-After``, on every page of both sites.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, Busy):
+            return None
+        response = render(request, "busy.html", {"message": str(exception)}, status=503)
+        response["Retry-After"] = "5"
         return response

@@ -61,3 +61,26 @@ def test_given_a_change_of_details_limit_and_status_then_all_are_saved_and_each_
     assert (acme.addition_limit, acme.address, acme.status) == (20, "大阪府大阪市北区梅田1-1", "suspended")
     actions = set(AuditEntry.objects.filter(customer=acme).values_list("action", flat=True))
     assert {"customer.changed", "customer.limit_changed", "customer.status_changed"} <= actions
+
+
+def test_given_a_row_stays_locked_when_staff_run_an_action_then_a_busy_page_not_a_server_error(
+    customer_centre, world, monkeypatch
+):
+    """Any view that does not catch Busy itself: the site answers 503 "busy, try again", nothing changed."""
+    from django.utils import translation
+
+    from selfcare.accounts import services as account_services
+    from selfcare.backoffice.tests.conftest import changelist_action
+    from selfcare.core.errors import Busy
+
+    def busy(**kwargs):  # type: ignore[no-untyped-def]
+        raise Busy()
+
+    monkeypatch.setattr(account_services, "customer_unlock", busy)
+    customer_centre.client.raise_request_exception = False
+
+    response = changelist_action(customer_centre, CUSTOMERS_URL, "unlock", [world.acme.pk])
+
+    assert response.status_code == 503 and response["Retry-After"] == "5"
+    with translation.override("ja"):
+        assert str(Busy()) in html(response)
