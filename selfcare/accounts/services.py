@@ -130,6 +130,33 @@ def _credentials_letter_queue(*, customer: Customer, password: str) -> None:
     ).save()
 
 
+def _credentials_letters_supersede(*, customer: Customer, actor: Actor) -> None:
+    """The customer's password has just changed: no letter may carry the old one any more.
+
+    A credentials letter not yet printed never left the building and is withdrawn; one already
+    printed (or posted) keeps its record but loses the password, so a reprint says it must be
+    reissued instead of printing one that no longer works.
+    """
+    from selfcare.letters.models import Letter
+
+    held = Letter.objects.filter(
+        customer=customer, kind=Letter.Kind.SELFCARE_CREDENTIALS, secret_encrypted__gt=""
+    ).values_list("pk", "printed_at", "posted_at")
+    withdrawn = [pk for pk, printed_at, posted_at in held if printed_at is None and posted_at is None]
+    blanked = [pk for pk, printed_at, posted_at in held if printed_at is not None or posted_at is not None]
+    if not (withdrawn or blanked):
+        return
+    Letter.objects.filter(pk__in=withdrawn).delete()
+    Letter.objects.filter(pk__in=blanked).update(secret_encrypted="")
+    audit_record(
+        actor=actor,
+        action="secrets.superseded",
+        customer=customer,
+        target=customer.selfcare_id,
+        detail={"letters_withdrawn": withdrawn, "letters_blanked": blanked},
+    )
+
+
 def customer_set_limit(*, customer_id: int, limit: int, actor: Actor) -> Customer:
     """Change a customer's cumulative addition limit; never below what they have already added."""
     _limit_check(limit)
@@ -167,6 +194,7 @@ def customer_reset_password(*, customer_id: int, actor: Actor) -> str:
         customer.user.set_password(password)
         customer.user.password_change_required = True
         customer.user.save(update_fields=["password", "password_change_required"])
+        _credentials_letters_supersede(customer=customer, actor=actor)
         audit_record(actor=actor, action="customer.password_reset", customer=customer, target=customer.selfcare_id)
     return password
 
@@ -183,6 +211,7 @@ def customer_password_change(*, customer_id: int, new_password: str, actor: Acto
         customer.user.set_password(new_password)
         customer.user.password_change_required = False
         customer.user.save(update_fields=["password", "password_change_required"])
+        _credentials_letters_supersede(customer=customer, actor=actor)
         audit_record(actor=actor, action="customer.password_changed", customer=customer, target=customer.selfcare_id)
         body = render_to_string(
             "accounts/email/password_changed.txt",
@@ -279,6 +308,7 @@ def customer_password_forgotten(*, selfcare_id: str, email: str, ip: str | None)
         user.password = hashed
         user.password_change_required = True
         user.save(update_fields=["password", "password_change_required"])
+        _credentials_letters_supersede(customer=customer, actor=actor)
         _credentials_letter_queue(customer=customer, password=password)
         audit_record(actor=actor, action="customer.password_letter_queued", customer=customer, target=user.username)
         context = {

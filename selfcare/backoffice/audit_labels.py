@@ -30,6 +30,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "logout": _("Customer logged out"),
     "numbers.cancelled": _("Paper cancellation recorded"),
     "registrar.registrations_dropped": _("Phone registrations dropped"),
+    "secrets.superseded": _("Letters with an old password withdrawn or blanked"),
     "secrets.purged": _("Stored passwords destroyed"),
     "sip_password.reissued": _("IP phone password of a line reissued"),
     "staff.authenticator_reset": _("Staff authenticator removed"),

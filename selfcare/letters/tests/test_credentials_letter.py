@@ -124,3 +124,27 @@ def test_a_posted_letter_of_any_kind_that_holds_a_secret_is_purged(plan, actor):
         posted_secrets_purge(actor=actor)
 
     assert Letter.objects.get(pk=letter.pk).secret_encrypted == ""
+
+
+def test_a_password_reset_before_printing_withdraws_the_letter_with_the_old_password(plan, actor):
+    """A letter must never print a password that no longer works (seed_demo once did, resetting after creating)."""
+    from selfcare.accounts.services import customer_reset_password
+
+    created = _created(plan, actor)
+
+    customer_reset_password(customer_id=created.customer.pk, actor=actor)
+
+    assert not Letter.objects.filter(kind=Letter.Kind.SELFCARE_CREDENTIALS, secret_encrypted__gt="").exists()
+    assert AuditEntry.objects.filter(action="secrets.superseded", customer=created.customer).count() == 1
+
+
+def test_a_password_changed_after_printing_blanks_the_printed_letters_copy(plan, actor):
+    from selfcare.accounts.services import customer_password_change
+
+    created = _created(plan, actor)
+    letter = Letter.objects.get(kind=Letter.Kind.SELFCARE_CREDENTIALS)
+    letters_print(letter_ids=[letter.pk], actor=actor)
+
+    customer_password_change(customer_id=created.customer.pk, new_password="a brand new password here", actor=actor)
+
+    assert Letter.objects.get(pk=letter.pk).secret_encrypted == ""  # a reprint says a reissue is needed
