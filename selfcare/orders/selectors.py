@@ -120,6 +120,12 @@ class LineStatus:
     def cancelled(self) -> bool:
         return self.cancelled_on is not None and self.cancelled_on <= self.today
 
+    @property
+    def last_day_in_use(self) -> dt.date | None:
+        """The day before the cancellation takes effect: the registrar refuses the number, and billing
+        stops, from the effective day itself."""
+        return self.cancelled_on - dt.timedelta(days=1) if self.cancelled_on is not None else None
+
 
 @dataclass(frozen=True)
 class NumberRow:

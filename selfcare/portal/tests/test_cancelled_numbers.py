@@ -60,7 +60,8 @@ def test_a_cancellation_received_but_not_yet_in_effect_keeps_the_passwords_and_s
 
     leaving_row = rows(page, "lines")[2]
     assert leaving_row == (
-        f"{leaving.number} {day:%Y-%m-%d}まで利用中(解約受付済み) {leaving.service_pin()} {leaving.sip_password()}"
+        f"{leaving.number} {day - dt.timedelta(days=1):%Y-%m-%d}まで利用中({day:%Y-%m-%d}解約) "
+        f"{leaving.service_pin()} {leaving.sip_password()}"
     )
 
 
