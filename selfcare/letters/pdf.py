@@ -66,7 +66,8 @@ DESTROYED_TEXT = "消去済み ─ 再発行のお手続きが必要です"
 CANCELLED_TEXT = "解約済み"
 SERVICE_START_TITLE = "IP電話サービス開始のご案内"
 REISSUE_TITLE = "IP加入電話パスワード再発行のご案内"
-CREDENTIALS_TITLE = "カスタマー・セルフケア・サービス ご利用のご案内"
+# The manual tells customers their self-care ID and password are in 「サービス開始のご案内」: this letter.
+CREDENTIALS_TITLE = "サービス開始のご案内(カスタマー・セルフケア・サービス)"
 PIN_UNCHANGED_TEXT = "変更ありません"
 
 

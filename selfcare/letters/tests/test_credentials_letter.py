@@ -148,3 +148,14 @@ def test_a_password_changed_after_printing_blanks_the_printed_letters_copy(plan,
     customer_password_change(customer_id=created.customer.pk, new_password="a brand new password here", actor=actor)
 
     assert Letter.objects.get(pk=letter.pk).secret_encrypted == ""  # a reprint says a reissue is needed
+
+
+def test_the_letter_is_the_one_the_login_page_and_the_manual_name(plan, actor, tmp_path):
+    """The login page (the manual's words) sends customers to 「サービス開始のご案内」 for their ID and password."""
+    _created(plan, actor)
+    letter = Letter.objects.get(kind=Letter.Kind.SELFCARE_CREDENTIALS)
+    path = tmp_path / "credentials.pdf"
+    path.write_bytes(letters_print(letter_ids=[letter.pk], actor=actor))
+
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    assert "サービス開始のご案内" in text and "IP電話サービス開始のご案内" not in text
