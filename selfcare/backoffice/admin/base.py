@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
@@ -145,6 +145,7 @@ class ReadOnlyMixin:
         return False
 
 
+@admin.display(description=_("action"), ordering="action")
 def audit_action(entry: AuditEntry) -> str:
     return action_label(entry.action)
 
