@@ -103,6 +103,8 @@ class CancellationAdmin(StaffAdminMixin, admin.ModelAdmin):
                     numbers_text=" ".join(data["numbers"]),
                 )
                 return TemplateResponse(request, "backoffice/cancellation_confirm.html", context)
+        # This step records nothing: its button says where it leads.
+        context["submit_label"] = _("Check before recording")
         return TemplateResponse(request, "backoffice/form.html", {**context, "form": form})
 
 

@@ -23,3 +23,12 @@ def test_given_an_entry_then_its_title_shows_the_carriers_local_time(world):
     assert entry is not None
 
     assert str(entry).startswith(f"{timezone.localtime(entry.at):%Y-%m-%d %H:%M:%S}")
+
+
+def test_given_the_cancellation_form_then_its_button_says_it_leads_to_a_check_not_a_save(customer_centre, world):
+    page = html(customer_centre.get("/staff/orders/cancellation/add/"))
+
+    with translation.override("ja"):
+        label = gettext("Check before recording")
+    assert f'value="{label}"' in page
+    assert 'value="保存"' not in page
