@@ -20,7 +20,9 @@ class PortalForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
-class LoginForm(PortalForm):
+class SelfcareIdForm(PortalForm):
+    """A form that starts with the self-care ID, as the login and the forgotten-password pages do."""
+
     selfcare_id = forms.CharField(
         label=_("Self-care ID"),
         help_text=_("Enter your self-care ID."),
@@ -28,12 +30,25 @@ class LoginForm(PortalForm):
         strip=True,
         widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
     )
+
+
+class LoginForm(SelfcareIdForm):
     password = forms.CharField(
         label=_("Self-care password"),
         help_text=_("Enter your self-care password."),
         max_length=128,
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class PasswordForgottenForm(SelfcareIdForm):
+    email = forms.EmailField(
+        label=_("Registered e-mail address"),
+        help_text=_("The address registered at contract, where your verification codes are sent."),
+        max_length=254,
+        # A text field (the portal's inputs are styled as such) that phones still open with the e-mail keyboard.
+        widget=forms.TextInput(attrs={"autocomplete": "email", "inputmode": "email", "autocapitalize": "none"}),
     )
 
 

@@ -34,8 +34,7 @@ from selfcare.orders import selectors as order_selectors
 from selfcare.orders.services import numbers_add
 from selfcare.portal import session as portal_session
 from selfcare.portal.code_status import code_status
-from selfcare.portal.forgotten_forms import PasswordForgottenForm
-from selfcare.portal.forms import CodeForm, CountForm, LoginForm, PasswordForm, TokenForm
+from selfcare.portal.forms import CodeForm, CountForm, LoginForm, PasswordForgottenForm, PasswordForm, TokenForm
 
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
