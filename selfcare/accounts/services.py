@@ -343,19 +343,15 @@ def customer_update(
     address: str | None = None,
 ) -> Customer:
     """Change a customer's plan, registered e-mail or contract details; the audit entry lists what changed."""
-    plan = _details_check(email=email, plan_code=plan_code)
-    with transaction.atomic(durable=True):
-        customer = customer_lock(customer_id=customer_id)
-        _details_set(
-            customer=customer,
-            actor=actor,
-            plan=plan,
-            email=email,
-            contract_name=contract_name,
-            postal_code=postal_code,
-            address=address,
-        )
-    return customer
+    return customer_change(
+        customer_id=customer_id,
+        actor=actor,
+        plan_code=plan_code,
+        email=email,
+        contract_name=contract_name,
+        postal_code=postal_code,
+        address=address,
+    )
 
 
 def customer_change(
