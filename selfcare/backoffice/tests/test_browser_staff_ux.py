@@ -123,7 +123,7 @@ def test_an_operators_day_by_labels(busy_back_office, tabs):  # noqa: F811
     page.get_by_label(ja("numbers to cancel")).fill(number)
     page.get_by_label(ja("form received")).fill(time.strftime("%Y-%m-%d"))
     before = Cancellation.objects.count()
-    page.get_by_role("button", name=ja("Save")).click()
+    page.get_by_role("button", name=ja("Check before recording")).click()
     expect(page.get_by_role("heading", name=ja("Confirm the paper cancellation"))).to_be_visible()
     shown = f"{number[:3]}-{number[3:7]}-{number[7:]}"
     expect(page.get_by_role("table").filter(has_text=shown)).to_be_visible()
