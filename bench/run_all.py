@@ -3,9 +3,11 @@
     .venv/bin/python bench/run_all.py --quick    # about 5 minutes: 10 s per load point, pools up to 1 million
     .venv/bin/python bench/run_all.py            # about 20: 30 s per point, pools up to 10 million
     .venv/bin/python bench/run_all.py --only login --write    # one section, written in place of its figures
+    .venv/bin/python bench/run_all.py --only staff --write    # staff and customer pages at 10 thousand and 10 million
 
 A first run, or one after a change to bench/populate.py or to the migrations, populates its pools
-first: about half a minute for a million numbers, six or seven for ten million.
+first (with an audit log of three entries per number): a minute or two for a million numbers, about
+twenty minutes for ten million.
 
 The server is BENCH_SERVER (default postgres://postgres@127.0.0.1:5432, a superuser: the scripts
 create their own databases, all named selfcare_bench_*, and run CHECKPOINT and VACUUM in them).
@@ -50,6 +52,7 @@ MODES = {
         "letters": 300,
         "http_seconds": 20,
         "login_seconds": 10,
+        "staff": [10_000, 1_000_000],
     },
     "full": {
         "clients": [1, 4, 16, 32],
@@ -62,9 +65,10 @@ MODES = {
         "letters": 1000,
         "http_seconds": 60,
         "login_seconds": 30,
+        "staff": [10_000, 10_000_000],
     },
 }
-SECTIONS = ["allocation", "scale", "import", "invariants", "letters", "http", "login"]
+SECTIONS = ["allocation", "scale", "import", "invariants", "letters", "http", "login", "staff"]
 LETTERS_DATABASE = "selfcare_bench_letters"
 
 
@@ -117,6 +121,8 @@ def run_section(section: str, plan: dict) -> dict:
         return run_letters(plan["letters"])
     if section == "http":
         return run("bench/http_flow.py", "--seconds", str(plan["http_seconds"]), "--users", "20")
+    if section == "staff":
+        return run("bench/staff_pages.py", "--numbers", *map(str, plan["staff"]), "--repeat", "3")
     if section == "login":
         return run("bench/login_storm.py", "--seconds", str(plan["login_seconds"]), "--clients", "12", "--compare")
 
@@ -458,6 +464,61 @@ def login_section(data: dict) -> list[str]:
     return [*out, ""]
 
 
+def staff_section(data: dict) -> list[str]:
+    pools = data["pools"]
+    small, big = pools[0], pools[-1]
+    sizes = " and ".join(f"{pool['numbers']:,}" for pool in pools)
+    out = [
+        "## Staff and customer pages at scale",
+        "",
+        f"`bench/staff_pages.py --numbers {' '.join(str(pool['numbers']) for pool in pools)} --repeat "
+        f"{data['repeat']}`: every staff list, each search kind on every list that searches, the dashboard, and the "
+        "pages of the demo customer holding 50 numbers, through Django's test client in one process (no web "
+        "server), on the pools of "
+        f"{sizes} numbers made by `bench/populate.py`, one after the other in the same run. Staff pages as a "
+        "superuser past both login steps; each page fetched once to warm up (its queries counted), then "
+        f"{data['repeat']} times: the median, in ms. The search terms belong to one customer in the middle of the "
+        "pool. The ceiling: `/healthz/`, a view that does nothing, without a session.",
+        "",
+        "| pool | " + " | ".join(f"{pool['numbers']:,} numbers" for pool in pools) + " |",
+        "| --- | " + " | ".join("---:" for _ in pools) + " |",
+    ]
+    for label in pools[0]["counts"]:
+        out.append(f"| {label} | " + " | ".join(f"{pool['counts'][label]:,}" for pool in pools) + " |")
+    out.append(
+        "| `/healthz/` median ms (ceiling) | "
+        + " | ".join(f"{pool['pages']['/healthz/ (ceiling)']['median']:.1f}" for pool in pools)
+        + " |"
+    )
+    out.append("| search terms | " + " | ".join(", ".join(pool["terms"].values()) for pool in pools) + " |")
+    out += [
+        "",
+        f"Targets: a staff page ≤ 150 ms at {big['numbers']:,} numbers and ≤ 2× its time at {small['numbers']:,}; "
+        "a customer page ≤ 30 ms. Queries: how many the page ran at the big pool, and its slowest one.",
+        "",
+        f"| page | {small['numbers']:,} | {big['numbers']:,} | **÷ small** | ÷ `/healthz/` | queries | slowest query ms "
+        "| target | met |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+    ]
+    ceiling = big["pages"]["/healthz/ (ceiling)"]["median"]
+    for row in data["rows"]:
+        if row["kind"] == "ceiling":
+            continue
+        small_text = f"{row['small']:,.1f}" if row["small"] is not None else ""
+        ratio = f"**{row['ratio']:.1f}**" if row["ratio"] is not None else ""
+        met = "yes" if row["met"] else "**no**"
+        out.append(
+            f"| {row['page']} | {small_text} | {row['big']:,.1f} | {ratio} | {row['big'] / ceiling:,.0f} | "
+            f"{row['queries']} | {row['slowest_query_ms']:,.1f} | {row['target']} | {met} |"
+        )
+    held = [row for row in data["rows"] if row["target"]]
+    out += ["", f"{sum(row['met'] for row in held)} of {len(held)} pages within their target."]
+    if data["failures"]:
+        out += ["", "**Pages that did not answer 200** (failures):", ""]
+        out += [f"- {failure}" for failure in data["failures"]]
+    return [*out, ""]
+
+
 def headline(results: dict) -> list[str]:
     out = ["## Headline", ""]
     if "allocation" in results:
@@ -525,7 +586,22 @@ def headline(results: dict) -> list[str]:
                 f"{_peak_mb(before['password']):.0f} MB"
             )
         out.append(line + ".")
+    if "staff" in results:
+        out.append(_staff_headline(results["staff"]))
     return [*out, ""]
+
+
+def _staff_headline(data: dict) -> str:
+    big = data["pools"][-1]["numbers"]
+    held = [row for row in data["rows"] if row["target"]]
+    slowest = max((row for row in held if row["kind"] == "staff"), key=lambda row: row["big"])
+    customer = max((row for row in held if row["kind"] == "customer"), key=lambda row: row["big"])
+    failed = f"; **{len(data['failures'])} pages failed**" if data["failures"] else ""
+    return (
+        f"- Staff and customer pages at {big:,} numbers: {sum(row['met'] for row in held)} of {len(held)} within "
+        f"their target; slowest staff page {slowest['page']} {slowest['big']:,.0f} ms, slowest customer page "
+        f"{customer['page']} {customer['big']:,.0f} ms{failed}."
+    )
 
 
 def _clients(count: int) -> str:
@@ -548,6 +624,7 @@ BUILDERS = {
     "letters": letters_section,
     "http": http_section,
     "login": login_section,
+    "staff": staff_section,
 }
 
 
