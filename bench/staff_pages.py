@@ -13,7 +13,10 @@ whole 050 number with and without hyphens, its first 8 digits, the self-care ID,
 the e-mail address and a fragment of the contract name, each on every list that searches.
 
 The figures, with each page's slowest query and its parameters (ready for EXPLAIN), are also written to
-test-artifacts/bench/staff_pages.json. A page that answers anything but 200 is a failure: printed at the
+test-artifacts/bench/staff_pages.json; each page is printed as it is measured and kept in
+test-artifacts/bench/staff_pages.<numbers>.partial.json, so a run that is stopped keeps what it measured.
+At ten million numbers a run takes over an hour, most of it in the audit log's searches (about a minute a
+query, three queries a page, four fetches). A page that answers anything but 200 is a failure: printed at the
 end and kept in the figures (and in docs/benchmarks.md), the error the server logged on standard error.
 
 Targets: a staff page ≤ 150 ms at the biggest pool and ≤ 2× its time at the smallest; a customer page ≤ 30 ms.
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -201,17 +205,29 @@ def child(repeat: int) -> dict:
         demo_application = cursor.fetchone()[0]
     pages: dict[str, dict] = {}
     staff, customer = staff_client(), customer_client()
+    partial = Path(os.environ.get("STAFF_PAGES_PARTIAL", ""))
+
+    def done(name: str) -> None:
+        """Each page as it is measured: on standard error, and in the partial file (a stopped run keeps them)."""
+        print(f"  {name}: median {pages[name]['median']:,.1f} ms, HTTP {pages[name]['statuses'][-1]}", file=sys.stderr)
+        sys.stderr.flush()
+        if partial.name:
+            partial.write_text(json.dumps({"terms": terms, "pages": pages}, indent=1, default=str))
+
     from django.test import Client
 
     anonymous = Client(HTTP_HOST="localhost", raise_request_exception=False)  # no session: the view alone
     pages["/healthz/ (ceiling)"] = {"kind": "ceiling", **measure(anonymous, "/healthz/", max(repeat, 10))}
+    done("/healthz/ (ceiling)")
     pages["dashboard /staff/"] = {"kind": "staff", **measure(staff, "/staff/", repeat)}
+    done("dashboard /staff/")
     for name, path in LISTS.items():
         pages[f"{name}: list"] = {"kind": "staff", **measure(staff, path, repeat)}
+        done(f"{name}: list")
         for kind in SEARCH_KINDS:
             query = urlencode({"q": terms[kind]})
             pages[f"{name}: search, {kind}"] = {"kind": "staff", **measure(staff, f"{path}?{query}", repeat)}
-        print(f"  {name}: done", file=sys.stderr, flush=True)
+            done(f"{name}: search, {kind}")
     for name, path in (
         ("customer: menu", "/menu/"),
         ("customer: numbers", "/numbers/"),
@@ -219,6 +235,7 @@ def child(repeat: int) -> dict:
         ("customer: one application", f"/applications/{demo_application}/"),
     ):
         pages[name] = {"kind": "customer", **measure(customer, path, repeat)}
+        done(name)
     return {"terms": terms, "demo_application": demo_application, "pages": pages}
 
 
@@ -269,15 +286,16 @@ def main() -> None:
         execute(name, "CHECKPOINT")
         print(f"{name}: timing the pages", flush=True)
         started = time.monotonic()
+        ARTIFACT.parent.mkdir(parents=True, exist_ok=True)
+        partial = ARTIFACT.with_name(f"staff_pages.{numbers}.partial.json")
         done = subprocess.run(  # noqa: S603 - this script
             [PYTHON, __file__, "--child", "--repeat", str(args.repeat)],
-            env=django_env(name),
+            env={**django_env(name), "STAFF_PAGES_PARTIAL": str(partial)},
             check=True,
-            capture_output=True,
+            stdout=subprocess.PIPE,
             text=True,
             cwd=ROOT,
         )
-        sys.stderr.write(done.stderr)
         result = json.loads(done.stdout.strip().splitlines()[-1])
         pools.append({"numbers": numbers, "counts": pool_counts(name), "seconds": time.monotonic() - started, **result})
 
