@@ -5,8 +5,11 @@ from selfcare.core.errors import DomainError
 
 class LoginRefused(DomainError):
     code = "login_refused"
+    # One answer for an unknown ID, a wrong password and a paused account (rules.md, *lockout*): it names
+    # both causes as possibilities, never one as a fact.
     message = _(
-        "The self-care ID or password is not correct, or the account is locked for a while after repeated failures."
+        "You could not log in. Either the self-care ID or password is wrong, "
+        "or logins are paused for a while after repeated failures."
     )
 
 

@@ -23,6 +23,7 @@ from selfcare.accounts.login_errors import (
     CodeNoLongerValid,
     CodeNotSent,
     CodeResendTooSoon,
+    CodeWrong,
     LoginRefused,
 )
 from selfcare.accounts.models import Customer, LoginCode, User
@@ -156,6 +157,9 @@ def verify_view(request: HttpRequest) -> HttpResponse:
     )
     # "No longer valid" is said more precisely by the page itself (why, and when a new code can come).
     error = None if refusal is None or isinstance(refusal, CodeNoLongerValid) else str(refusal)
+    if isinstance(refusal, CodeWrong) and status.locked_until is not None:
+        # This wrong code paused the account's logins: no entry is left, whatever the code's own count says.
+        error = _("The verification code is not correct.")
     context = {
         "form": form,
         "error": error,

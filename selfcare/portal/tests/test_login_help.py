@@ -8,7 +8,7 @@ import smtplib
 from django.test import Client
 
 from selfcare.accounts import login as login_steps
-from selfcare.portal.tests.conftest import PASSWORD, error_text, html, password_step
+from selfcare.portal.tests.conftest import PASSWORD, code_from, error_text, html, password_step
 
 WRONG = "not the right password at all"
 PAUSE = "ログインの失敗が続くと、しばらくの間ログインできなくなります"
@@ -75,3 +75,33 @@ def test_given_a_failing_mail_server_when_the_account_locks_then_the_answer_is_u
     assert len({error_text(answer) for answer in answers}) == 1
     login_customer.user.refresh_from_db()
     assert login_customer.user.locked_until is not None
+
+
+def test_given_a_refused_login_when_the_page_answers_then_it_names_both_causes_as_possibilities_not_a_lock_as_fact(
+    client, login_customer
+):
+    wrong_once = password_step(client, login_customer.selfcare_id, WRONG)
+
+    assert error_text(wrong_once) == (
+        "ログインできませんでした。セルフケアIDかセルフケアパスワードが違っているか、"
+        "ログインの失敗が続いたためにログインを一時停止しているかのどちらかです。"
+    )
+    assert "ロックされています" not in html(wrong_once)
+    assert "「サービス開始のご案内」に記載のセルフケアID・セルフケアパスワードをご確認" in guidance(wrong_once)
+
+
+def test_given_a_wrong_code_that_pauses_the_account_when_the_code_page_answers_then_it_promises_no_more_entries(
+    client, login_customer, mailoutbox
+):
+    from selfcare.accounts.models import User
+
+    User.objects.filter(pk=login_customer.user.pk).update(consecutive_failures=login_steps.LOCK_AFTER_FAILURES - 1)
+    password_step(client, login_customer.selfcare_id)  # the right password: the code is sent
+    code = code_from(mailoutbox[-1])
+
+    page = client.post("/login/verify/", {"code": f"{(int(code) + 1) % 10**6:06d}"})
+
+    text = html(page)
+    assert "認証コードが正しくありません。" in text
+    assert "あと" not in text and "回入力できます" not in text
+    assert "一時停止しています" in text and 'name="code"' not in text
