@@ -43,6 +43,7 @@ from selfcare.accounts.login_errors import (
 from selfcare.accounts.models import LoginCode, User
 from selfcare.core import clock
 from selfcare.core.audit import Actor, audit_record
+from selfcare.core.cache import count_in_window
 from selfcare.core.errors import DomainError
 
 CODE_DIGITS = 6
@@ -98,20 +99,11 @@ def client_network(ip: str | None) -> str:
 def ip_attempt(ip: str | None) -> None:
     """Count one attempt against the address before any work is done; TooManyAttempts past the allowance.
 
-    The count is taken first and atomically (``add``, then ``incr``, on every cache the project
-    supports), so a burst of parallel attempts cannot all pass a check before any of them is
-    counted. A step that succeeds gives its attempt back (``ip_attempt_succeeded``): what is
-    left counted are the failures of the window.
+    The count is taken first and atomically (``count_in_window``), so a burst of parallel attempts
+    cannot all pass a check before any of them is counted. A step that succeeds gives its attempt
+    back (``ip_attempt_succeeded``): what is left counted are the failures of the window.
     """
-    key = _ip_key(ip)
-    if cache.add(key, 1, IP_WINDOW_SECONDS):
-        return
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr: this attempt opens a new window
-        cache.add(key, 1, IP_WINDOW_SECONDS)
-        return
-    if count > IP_FAILURES_ALLOWED:
+    if count_in_window(_ip_key(ip), seconds=IP_WINDOW_SECONDS) > IP_FAILURES_ALLOWED:
         raise TooManyAttempts(minutes=IP_WINDOW_SECONDS // 60)
 
 

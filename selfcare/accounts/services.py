@@ -12,7 +12,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
-from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
@@ -43,6 +42,7 @@ from selfcare.accounts.login import client_network, typed_id_label
 from selfcare.accounts.models import Customer, Plan, StaffEnrolmentCode, User, selfcare_id_validator
 from selfcare.core import clock, crypto
 from selfcare.core.audit import Actor, audit_record
+from selfcare.core.cache import count_in_window
 from selfcare.core.errors import DomainError
 
 # Letters and digits without look-alikes, for passwords the carrier hands out on paper.
@@ -234,16 +234,9 @@ FORGOTTEN_LETTER_INTERVAL = dt.timedelta(days=1)
 
 
 def _forgotten_request_count(ip: str | None) -> None:
-    """Count the request against the client's address first (atomically: add, then incr); refuse past the allowance."""
+    """Count the request against the client's address first (atomically); refuse past the allowance."""
     key = f"password-forgotten:{client_network(ip)}"
-    if cache.add(key, 1, FORGOTTEN_WINDOW_SECONDS):
-        return
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr: this request opens a new window
-        cache.add(key, 1, FORGOTTEN_WINDOW_SECONDS)
-        return
-    if count > FORGOTTEN_REQUESTS_PER_ADDRESS:
+    if count_in_window(key, seconds=FORGOTTEN_WINDOW_SECONDS) > FORGOTTEN_REQUESTS_PER_ADDRESS:
         raise PasswordRequestsTooMany(minutes=FORGOTTEN_WINDOW_SECONDS // 60)
 
 

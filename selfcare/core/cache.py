@@ -9,6 +9,8 @@ and keeps the expiry the key was given by ``add``.
 
 Its table is created by the core app's migrations, so ``migrate`` alone leaves
 a database the cache works on.
+
+``count_in_window`` is the one way the throttles count attempts in the cache (any backend).
 """
 
 from __future__ import annotations
@@ -17,11 +19,30 @@ import base64
 import pickle
 from typing import Any
 
+from django.core.cache import cache
 from django.core.cache.backends.db import DatabaseCache as DjangoDatabaseCache
 from django.db import connections, models, router, transaction
 from django.utils.timezone import now as tz_now
 
 TABLE = "selfcare_cache"
+
+
+def count_in_window(key: str, *, seconds: int) -> int:
+    """Count one attempt under ``key`` in a window of ``seconds`` from its first; the count, this one included.
+
+    The caller counts first and atomically, before any work, then refuses past its allowance:
+    ``add`` opens the window with its expiry, ``incr`` counts on without resetting it (Redis,
+    the local cache and this module's DatabaseCache), so a burst of parallel attempts cannot all
+    pass a check before any of them is counted. A window that expires between ``add`` and
+    ``incr`` is opened again by this attempt.
+    """
+    if cache.add(key, 1, seconds):
+        return 1
+    try:
+        return int(cache.incr(key))
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, seconds)
+        return 1
 
 
 class DatabaseCache(DjangoDatabaseCache):
