@@ -8,9 +8,11 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from selfcare.backoffice.admin.base import ReadOnlyMixin, StaffAdminMixin, StaffMedia, audit_action
+from selfcare.backoffice.audit_detail import detail_html
 from selfcare.backoffice.audit_labels import ACTION_LABELS
 from selfcare.core.csv_cells import csv_writer
 from selfcare.core.models import AuditEntry
@@ -64,3 +66,27 @@ class AuditEntryAdmin(StaffAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
         response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="audit.csv"'
         return response
+
+    # The entry's page: the action by its label, the detail as label: value lines (the CSV keeps them as stored).
+    fields = [
+        "at",
+        "actor_kind",
+        "actor_label",
+        "actor_user",
+        "ip_address",
+        audit_action,
+        "customer",
+        "target",
+        "detail_display",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=_("detail"))
+    def detail_display(self, entry: AuditEntry) -> SafeString:
+        return audit_detail(entry)
+
+
+@admin.display(description=_("detail"))
+def audit_detail(entry: AuditEntry) -> SafeString:
+    """The detail in the staff member's language, one ``label: value`` per line, never a secret."""
+    return detail_html(entry.detail, entry.action)

@@ -22,6 +22,7 @@ from selfcare.backoffice.admin.base import (
     no_store,
     staff_actor,
 )
+from selfcare.backoffice.admin.audit import audit_detail
 from selfcare.backoffice.audit_labels import action_label
 from selfcare.backoffice.forms import CustomerChangeForm, CustomerCreateForm, number_or_text
 from selfcare.core import clock
@@ -85,7 +86,7 @@ class AuditInline(ReadOnlyMixin, admin.TabularInline):
         "ip_address",
         "action_label",
         "target",
-        "detail",
+        audit_detail,
     )
     readonly_fields = fields
 

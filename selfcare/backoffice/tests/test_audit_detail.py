@@ -1,0 +1,56 @@
+"""An audit entry's detail reads as label: value lines in the staff member's language, never as JSON or a secret."""
+
+from __future__ import annotations
+
+import re
+
+from selfcare.backoffice.audit_detail import detail_pairs
+from selfcare.backoffice.tests.conftest import html
+from selfcare.core.audit import audit_record
+from selfcare.core.models import AuditEntry
+from selfcare.testing import TEST_ACTOR
+
+
+def text_of(page: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+
+
+def test_given_a_refused_login_when_its_entry_is_opened_then_the_detail_reads_in_japanese(auditor, world):
+    entry = audit_record(
+        actor=TEST_ACTOR, action="login.failed", target="acme-tokyo", detail={"step": "password", "reason": "locked"}
+    )
+
+    page = html(auditor.get(f"/staff/core/auditentry/{entry.pk}/change/"))
+
+    text = text_of(page)
+    assert "段階: パスワード" in text and "理由: ログイン一時停止中" in text
+    assert '"step"' not in page and "&quot;step&quot;" not in page and "reason" not in text
+
+
+def test_given_the_customer_page_then_its_audit_trail_shows_details_as_label_value_lines(superuser, world):
+    page = html(superuser.get(f"/staff/accounts/customer/{world.acme.pk}/change/"))
+
+    text = text_of(page)
+    assert "申込番号: " in text and "050番号: 050-0000-0000, 050-0000-0001, 050-0000-0002" in text
+    assert "&quot;numbers&quot;" not in page and '{"' not in page
+
+
+def test_given_an_unknown_key_or_a_secret_looking_one_then_the_first_shows_as_stored_and_the_second_not_at_all():
+    pairs = dict(detail_pairs({"new_key": "x", "password": "hunter2", "sip_password_hash": "abc", "count": 3}))
+
+    assert pairs["new_key"] == "x"
+    assert "hunter2" not in pairs.values() and "abc" not in pairs.values()
+    assert pairs["追加番号数"] == "3"
+
+
+def test_given_a_customer_change_then_each_field_reads_before_and_after():
+    pairs = detail_pairs({"contract_name": ["旧商事", "新商事"], "plan": ["basic", "premium"]}, "customer.changed")
+
+    assert pairs == [("契約者名", "旧商事 → 新商事"), ("プラン", "basic → premium")]
+
+
+def test_given_every_action_code_recorded_by_the_test_world_then_no_detail_key_is_left_untranslated(world):
+    from selfcare.backoffice.audit_detail import KEY_LABELS
+
+    keys = {key for detail in AuditEntry.objects.values_list("detail", flat=True) for key in detail}
+    assert keys <= set(KEY_LABELS), keys - set(KEY_LABELS)
