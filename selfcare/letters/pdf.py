@@ -1,5 +1,7 @@
-"""The IP電話サービス開始のご案内 letter (and the IP加入電話パスワード再発行のご案内 letter of
-one line) as A4 PDF pages, one page per letter.
+"""The posted letters as A4 PDF pages, one page per letter, one page class per kind (``PAGES``):
+IP電話サービス開始のご案内 (an application's numbers and passwords), IP加入電話パスワード再発行のご案内
+(one line's new password) and サービス開始のご案内(カスタマー・セルフケア・サービス) (the self-care ID
+and initial password).
 
 The letter is a Japanese document whatever the staff's UI language, so its
 wording is Japanese here rather than gettext strings. IPAexGothic is embedded
@@ -100,7 +102,7 @@ def letters_pdf(letters: Iterable[Letter], *, progress: Callable[[int], object] 
     pages = 0
     for letter in letters:
         _addressed(letter)
-        _LetterPage(canvas, font, letter, today).draw()
+        PAGES[letter.kind](canvas, font, letter, today).draw()
         canvas.showPage()
         pages += 1
         if progress is not None:
@@ -177,26 +179,12 @@ class _Row:
     note: str | None  # instead of the passwords
 
 
-def _row(line: IssuedLine, today: dt.date) -> _Row:
-    number = format_number(line.number_id)
-    if line.cancelled_on is not None and line.cancelled_on <= today:
-        return _Row(number, None, None, CANCELLED_TEXT)
-    if line.secrets_destroyed_at is not None or not line.service_pin_encrypted or not line.sip_password_encrypted:
-        return _Row(number, None, None, DESTROYED_TEXT)
-    return _Row(number, line.service_pin(), line.sip_password(), None)
-
-
-def _reissue_row(line: IssuedLine, today: dt.date) -> _Row:
-    """The new IP phone password only: the PIN did not change and is not put on paper again."""
-    number = format_number(line.number_id)
-    if line.cancelled_on is not None and line.cancelled_on <= today:
-        return _Row(number, None, None, CANCELLED_TEXT)
-    if not line.sip_password_encrypted:
-        return _Row(number, None, None, DESTROYED_TEXT)
-    return _Row(number, PIN_UNCHANGED_TEXT, line.sip_password(), None)
-
-
 class _LetterPage:
+    """What every letter has: fold marks, the address in the envelope's window, the sender, and its id at the foot.
+
+    Each kind of letter is a subclass that draws its ``body`` below the sender (``PAGES``).
+    """
+
     def __init__(self, canvas: Canvas, font: str, letter: Letter, today: dt.date) -> None:
         self.c = canvas
         self.font = font
@@ -236,25 +224,32 @@ class _LetterPage:
     def paragraph_height(self, text: str, size: float, *, indent: float = 0.0, leading: float = 1.55) -> float:
         return len(wrap(text, self.font, size, (RIGHT - LEFT - indent) * mm)) * size * leading / mm
 
+    def section_drawer(self, heading: str, items: list[str], size: float) -> Callable[[float], object]:
+        """A heading and its bulleted items, drawn from the y it is given."""
+
+        def draw(y: float) -> None:
+            self.text(LEFT, y + 3.5, heading, 9.5)
+            y += 5.5 + size / mm
+            for item in items:
+                self.text(LEFT + 0.5, y, "・", size)
+                y = self.paragraph(y, item, size, indent=3.0, leading=1.45)
+
+        return draw
+
     # --- the page ------------------------------------------------------------------------------
 
     def draw(self) -> None:
         self.fold_marks()
         self.address_block()
         self.sender_block()
-        if self.letter.kind == Letter.Kind.SELFCARE_CREDENTIALS:
-            self.credentials(70.0)
-            return
-        y = self.opening(70.0)
-        closing = self.closing_sections()
-        # The table takes what the closing sections leave; a short table lets them follow it.
-        y = self.lines_table(y, BOTTOM - sum(height for height, _ in closing) - 5.0) + 5.0
-        for height, draw in closing:
-            draw(y)
-            y += height
+        self.body(70.0)
         self.c.setFillGray(0.45)
         self.text(RIGHT, 292.0, f"L{self.letter.pk}", 6.5, align="right")
         self.c.setFillGray(0)
+
+    def body(self, y: float) -> None:
+        """What this kind of letter says, from its title at ``y`` down to 以上."""
+        raise NotImplementedError
 
     def fold_marks(self) -> None:
         self.c.setStrokeGray(0.6)
@@ -312,8 +307,12 @@ class _LetterPage:
         y += 4.2
         self.text(RIGHT, y, settings.SELFCARE_SERVICE_SITE_URL, 8.0, align="right")
 
-    def credentials(self, y: float) -> None:
-        """The self-care ID and the initial password of a new contract, decrypted only here."""
+
+class _CredentialsPage(_LetterPage):
+    """サービス開始のご案内(カスタマー・セルフケア・サービス): a new contract's self-care ID and initial password."""
+
+    def body(self, y: float) -> None:
+        """The ID and the password, decrypted only here, then how to log in."""
         from selfcare.core import crypto
 
         letter = self.letter
@@ -330,7 +329,7 @@ class _LetterPage:
         password = crypto.decrypt(letter.secret_encrypted) if letter.secret_encrypted else None
         rows = [
             ("セルフケアID", letter.customer.selfcare_id),
-            ("セルフケアパスワード", password or "消去済み ─ 再発行のお手続きが必要です"),
+            ("セルフケアパスワード", password or DESTROYED_TEXT),
         ]
         self.c.setLineWidth(0.5)
         for label, value in rows:
@@ -349,78 +348,54 @@ class _LetterPage:
             f"本書の発送から{days}日後に、当社で保管している初期パスワードは消去されます。",
             f"お問い合わせ: {settings.SELFCARE_CARRIER_NAME} カスタマーセンター TEL {settings.SELFCARE_SUPPORT_PHONE}",
         ]
-        self._section_drawer("■ ご利用方法", items, 9.0)(y)
+        self.section_drawer("■ ご利用方法", items, 9.0)(y)
         self.text(RIGHT, BOTTOM - 2.0, "以上", 9.5, align="right")
-        self.c.setFillGray(0.45)
-        self.text(RIGHT, 292.0, f"L{letter.pk}", 6.5, align="right")
-        self.c.setFillGray(0)
 
-    @property
-    def reissue(self) -> bool:
-        return self.letter.kind == Letter.Kind.SIP_PASSWORD_REISSUE
+
+class _LinesPage(_LetterPage):
+    """A letter of 050 numbers and their passwords: a title and greeting, a summary bar, the table of
+    lines, then the setup, safekeeping and contact sections at the foot."""
+
+    title: str
+    table_heading: str
+
+    def greeting(self) -> str:
+        raise NotImplementedError
+
+    def summary(self) -> tuple[str, tuple[float, str], str]:
+        """The bar above the table: its left text, (x from LEFT, text) in the middle, its right text."""
+        raise NotImplementedError
+
+    def rows(self) -> list[_Row]:
+        raise NotImplementedError
+
+    def body(self, y: float) -> None:
+        y = self.opening(y)
+        closing = self.closing_sections()
+        # The table takes what the closing sections leave; a short table lets them follow it.
+        y = self.lines_table(y, BOTTOM - sum(height for height, _ in closing) - 5.0) + 5.0
+        for height, draw in closing:
+            draw(y)
+            y += height
 
     def opening(self, y: float) -> float:
-        if self.reissue:
-            return self.reissue_opening(y)
-        self.text((LEFT + RIGHT) / 2, y, SERVICE_START_TITLE, 16.0, align="center")
-        y += 10.0
-        application = self.letter.application
-        count = application.count if application is not None else 0
-        y = self.paragraph(
-            y,
-            f"拝啓 平素は{settings.SELFCARE_CARRIER_NAME}をご利用いただき、誠にありがとうございます。"
-            f"このたびは050番号追加のお申し込みをいただき、ありがとうございました。"
-            f"下記のIP電話番号(050番号){count}件のご利用を開始いたしましたので、ご案内申し上げます。",
-            9.5,
-        )
+        self.text((LEFT + RIGHT) / 2, y, self.title, 16.0, align="center")
+        y = self.paragraph(y + 10.0, self.greeting(), 9.5)
         y += 1.5
         self.text((LEFT + RIGHT) / 2, y + 2.5, "記", 10.0, align="center")
         y += 8.0
         self.c.setLineWidth(0.5)
         self.rect(LEFT, y - 5.0, RIGHT - LEFT, 7.5, fill=0.93)
-        number = application.application_number if application is not None else "-"
-        placed = japanese_date(timezone.localdate(application.placed_at)) if application is not None else "-"
-        self.text(LEFT + 3.0, y, f"申込番号 {number}", 10.5)
-        self.text(LEFT + 78.0, y, f"お申込日 {placed}", 9.5)
-        self.text(RIGHT - 3.0, y, f"追加番号数 {count}", 9.5, align="right")
-        return y + 9.0
-
-    def reissue_opening(self, y: float) -> float:
-        line = self.letter.line
-        self.text((LEFT + RIGHT) / 2, y, REISSUE_TITLE, 16.0, align="center")
-        y += 10.0
-        y = self.paragraph(
-            y,
-            f"拝啓 平素は{settings.SELFCARE_CARRIER_NAME}をご利用いただき、誠にありがとうございます。"
-            "お申し出により、下記のIP電話番号(050番号)のIP加入電話パスワードを再発行いたしましたので、"
-            "ご案内申し上げます。これまでのIP加入電話パスワードは、再発行の時点でご利用いただけなくなりました。"
-            "お手数ですが、IP電話機(アダプタ)に新しいパスワードを設定してください。"
-            "付加サービスパスワードは変更しておりません。",
-            9.5,
-        )
-        y += 1.5
-        self.text((LEFT + RIGHT) / 2, y + 2.5, "記", 10.0, align="center")
-        y += 8.0
-        self.c.setLineWidth(0.5)
-        self.rect(LEFT, y - 5.0, RIGHT - LEFT, 7.5, fill=0.93)
-        number = format_number(line.number_id) if line is not None else "-"
-        application = line.application.application_number if line is not None else "-"
-        self.text(LEFT + 3.0, y, f"IP電話番号 {number}", 10.5)
-        self.text(LEFT + 66.0, y, f"再発行日 {japanese_date(timezone.localdate(self.letter.queued_at))}", 9.5)
-        self.text(RIGHT - 3.0, y, f"申込番号 {application}", 9.5, align="right")
+        left, (middle_x, middle), right = self.summary()
+        self.text(LEFT + 3.0, y, left, 10.5)
+        self.text(LEFT + middle_x, y, middle, 9.5)
+        self.text(RIGHT - 3.0, y, right, 9.5, align="right")
         return y + 9.0
 
     def lines_table(self, top: float, bottom: float) -> float:
         """The table(s) of lines between ``top`` and ``bottom``; returns where they end."""
-        if self.reissue:
-            heading = "■ 新しいIP加入電話パスワード"
-            rows = [_reissue_row(self.letter.line, self.today)] if self.letter.line is not None else []
-        else:
-            heading = "■ ご利用いただくIP電話番号とパスワード"
-            application = self.letter.application
-            lines = list(application.lines.all()) if application is not None else []
-            rows = [_row(line, self.today) for line in lines]
-        self.text(LEFT, top, heading, 10.0)
+        rows = self.rows()
+        self.text(LEFT, top, self.table_heading, 10.0)
         top += 2.5
         available = bottom - top
         # As few side-by-side tables as keep the rows legible: up to about 20 numbers take one, 50 take two.
@@ -475,19 +450,89 @@ class _LetterPage:
         out: list[tuple[float, Callable[[float], object]]] = []
         for heading, items in sections:
             height = 5.5 + sum(self.paragraph_height(item, size, indent=3.0, leading=1.45) for item in items) + 1.0
-            out.append((height, self._section_drawer(heading, items, size)))
+            out.append((height, self.section_drawer(heading, items, size)))
         out.append((5.0, lambda y: self.text(RIGHT, y + 2.0, "以上", 9.5, align="right")))
         return out
 
-    def _section_drawer(self, heading: str, items: list[str], size: float) -> Callable[[float], object]:
-        def draw(y: float) -> None:
-            self.text(LEFT, y + 3.5, heading, 9.5)
-            y += 5.5 + size / mm
-            for item in items:
-                self.text(LEFT + 0.5, y, "・", size)
-                y = self.paragraph(y, item, size, indent=3.0, leading=1.45)
+    def _cancelled(self, line: IssuedLine) -> bool:
+        return line.cancelled_on is not None and line.cancelled_on <= self.today
 
-        return draw
+
+class _ServiceStartPage(_LinesPage):
+    """IP電話サービス開始のご案内: an application's numbers, each with both passwords."""
+
+    title = SERVICE_START_TITLE
+    table_heading = "■ ご利用いただくIP電話番号とパスワード"
+
+    def greeting(self) -> str:
+        application = self.letter.application
+        count = application.count if application is not None else 0
+        return (
+            f"拝啓 平素は{settings.SELFCARE_CARRIER_NAME}をご利用いただき、誠にありがとうございます。"
+            f"このたびは050番号追加のお申し込みをいただき、ありがとうございました。"
+            f"下記のIP電話番号(050番号){count}件のご利用を開始いたしましたので、ご案内申し上げます。"
+        )
+
+    def summary(self) -> tuple[str, tuple[float, str], str]:
+        application = self.letter.application
+        count = application.count if application is not None else 0
+        number = application.application_number if application is not None else "-"
+        placed = japanese_date(timezone.localdate(application.placed_at)) if application is not None else "-"
+        return f"申込番号 {number}", (78.0, f"お申込日 {placed}"), f"追加番号数 {count}"
+
+    def rows(self) -> list[_Row]:
+        application = self.letter.application
+        return [self._row(line) for line in (application.lines.all() if application is not None else [])]
+
+    def _row(self, line: IssuedLine) -> _Row:
+        number = format_number(line.number_id)
+        if self._cancelled(line):
+            return _Row(number, None, None, CANCELLED_TEXT)
+        if line.secrets_destroyed_at is not None or not line.service_pin_encrypted or not line.sip_password_encrypted:
+            return _Row(number, None, None, DESTROYED_TEXT)
+        return _Row(number, line.service_pin(), line.sip_password(), None)
+
+
+class _ReissuePage(_LinesPage):
+    """IP加入電話パスワード再発行のご案内: one line's new IP phone password (the PIN did not change and is
+    not put on paper again)."""
+
+    title = REISSUE_TITLE
+    table_heading = "■ 新しいIP加入電話パスワード"
+
+    def greeting(self) -> str:
+        return (
+            f"拝啓 平素は{settings.SELFCARE_CARRIER_NAME}をご利用いただき、誠にありがとうございます。"
+            "お申し出により、下記のIP電話番号(050番号)のIP加入電話パスワードを再発行いたしましたので、"
+            "ご案内申し上げます。これまでのIP加入電話パスワードは、再発行の時点でご利用いただけなくなりました。"
+            "お手数ですが、IP電話機(アダプタ)に新しいパスワードを設定してください。"
+            "付加サービスパスワードは変更しておりません。"
+        )
+
+    def summary(self) -> tuple[str, tuple[float, str], str]:
+        line = self.letter.line
+        number = format_number(line.number_id) if line is not None else "-"
+        application = line.application.application_number if line is not None else "-"
+        reissued = japanese_date(timezone.localdate(self.letter.queued_at))
+        return f"IP電話番号 {number}", (66.0, f"再発行日 {reissued}"), f"申込番号 {application}"
+
+    def rows(self) -> list[_Row]:
+        line = self.letter.line
+        if line is None:
+            return []
+        number = format_number(line.number_id)
+        if self._cancelled(line):
+            return [_Row(number, None, None, CANCELLED_TEXT)]
+        if not line.sip_password_encrypted:
+            return [_Row(number, None, None, DESTROYED_TEXT)]
+        return [_Row(number, PIN_UNCHANGED_TEXT, line.sip_password(), None)]
+
+
+PAGES: dict[str, type[_LetterPage]] = {
+    Letter.Kind.SERVICE_START: _ServiceStartPage,
+    Letter.Kind.SIP_PASSWORD_REISSUE: _ReissuePage,
+    Letter.Kind.SELFCARE_CREDENTIALS: _CredentialsPage,
+}
 
 
 class _Table:
@@ -497,7 +542,7 @@ class _Table:
     HEADER_SPLIT = (("IP電話番号", "(050番号)"), ("付加サービス", "パスワード"), ("IP加入電話", "パスワード"))
     SHARES = (0.36, 0.26, 0.38)
 
-    def __init__(self, page: _LetterPage, width: float, row_height: float, header_rows: float, rows: list[_Row]):
+    def __init__(self, page: _LinesPage, width: float, row_height: float, header_rows: float, rows: list[_Row]):
         self.page = page
         self.font = page.font
         self.width = width
