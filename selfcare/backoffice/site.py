@@ -44,7 +44,7 @@ class StaffSite(admin.AdminSite):
             if app["app_label"] == "otp_totp":
                 for model in app["models"]:
                     model["name"] = _("Authenticator apps")
-        return apps
+        return apps if app_label is not None else _staff_section_apart(apps)
 
     def has_permission(self, request: HttpRequest) -> bool:
         user = request.user
@@ -75,3 +75,32 @@ class StaffSite(admin.AdminSite):
         from selfcare.backoffice.dashboard import dashboard_context
 
         return super().index(request, {**dashboard_context(), **(extra_context or {})})
+
+
+# Staff accounts (accounts.User) and roles (auth.Group) have a section of their own, not among customers.
+_STAFF_MODELS = {("accounts", "user"), ("auth", "group")}
+
+
+def _staff_section_apart(apps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    staff_models: list[dict[str, Any]] = []
+    others = []
+    for app in apps:
+        mine = [m for m in app["models"] if (app["app_label"], m["object_name"].lower()) in _STAFF_MODELS]
+        for model in mine:
+            if model["object_name"] == "Group":
+                model["name"] = _("Roles")
+            staff_models.append(model)
+        app["models"] = [m for m in app["models"] if m not in mine]
+        if app["models"]:
+            others.append(app)
+    if not staff_models:
+        return others
+    staff_models.sort(key=lambda model: model["object_name"] != "User")  # staff accounts first, then roles
+    section = {
+        "name": _("Staff and roles"),
+        "app_label": "staff",
+        "app_url": staff_models[0]["admin_url"],
+        "has_module_perms": True,
+        "models": staff_models,
+    }
+    return [*others, section]

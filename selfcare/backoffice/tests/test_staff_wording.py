@@ -86,3 +86,21 @@ def test_the_new_customers_initial_password_is_shown_large_in_monospace(sales, w
     css = (Path(__file__).resolve().parents[1] / "static" / "backoffice" / "staff.css").read_text()
     rule = re.search(r"\.initial-password \{([^}]*)\}", css)
     assert rule and "monospace" in rule[1] and re.search(r"font-size: *(1\.[5-9]|[2-9])", rule[1]), css
+
+
+def test_staff_accounts_and_roles_have_a_section_of_their_own_not_under_customers_and_plans(superuser, world):
+    from html import unescape
+
+    page = unescape(html(superuser.get("/staff/")))
+
+    sections = dict(
+        (caption, body)
+        for caption, body in re.findall(
+            r'<caption>\s*<a [^>]*class="section"[^>]*>([^<]+)</a>\s*</caption>(.*?)</table>', page, re.S
+        )
+    )
+    customers = sections[ja("Customers and plans")]
+    staff = sections[ja("Staff and roles")]
+    assert "/staff/accounts/user/" not in customers and "/staff/accounts/customer/" in customers
+    assert "/staff/accounts/user/" in staff and "/staff/auth/group/" in staff and ja("Roles") in staff
+    assert "認証と認可" not in sections  # the roles' own app has nothing else to show
