@@ -21,6 +21,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import pgettext_lazy
 
 from selfcare.accounts.models import Customer
+from selfcare.backoffice.customer_page import plan_label
 from selfcare.inventory.models import format_number
 from selfcare.letters.models import Letter
 
@@ -145,6 +146,8 @@ def _value(key: str, value: Any, *, coded: str | None = None) -> str:
         return str(_label("yes") if text == "True" else _label("no"))
     if key == "numbers" and len(text) == 11 and text.startswith("050"):
         return format_number(text)
+    if key == "plan":
+        return plan_label(text)
     labels = VALUE_LABELS.get(coded or key)
     if labels is not None and text in labels:
         return str(labels[text])

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from selfcare.accounts import services as account_services
 from selfcare.accounts.models import Customer, Plan
+from selfcare.backoffice.admin.audit import audit_detail
 from selfcare.backoffice.admin.base import (
     AuditedAdminMixin,
     ReadOnlyMixin,
@@ -22,8 +23,8 @@ from selfcare.backoffice.admin.base import (
     no_store,
     staff_actor,
 )
-from selfcare.backoffice.admin.audit import audit_detail
 from selfcare.backoffice.audit_labels import action_label
+from selfcare.backoffice.customer_page import application_plan, password_change
 from selfcare.backoffice.forms import CustomerChangeForm, CustomerCreateForm, number_or_text
 from selfcare.core import clock
 from selfcare.core.errors import DomainError
@@ -57,7 +58,7 @@ class ApplicationInline(ReadOnlyMixin, admin.TabularInline):
         "placed_at",
         "count",
         "monthly_fee_per_number",
-        "plan_code",
+        application_plan,
     )
     readonly_fields = fields
     extra = 0
@@ -128,7 +129,7 @@ class CustomerAdmin(StaffAdminMixin, admin.ModelAdmin):
     list_filter = ["status", "plan", LockedFilter]
     search_fields = ["user__username", "contract_name", "user__email", "=lines__number__number"]
     list_select_related = ["user", "plan"]
-    readonly_fields = ["selfcare_id", "numbers_added", "created_at", "locked"]
+    readonly_fields = ["selfcare_id", "numbers_added", "created_at", "locked", password_change]
     inlines = [LineInline, ApplicationInline, LetterInline, AuditInline]
     actions = ["unlock", "suspend", "reactivate"]
     change_form_template = "backoffice/customer_change_form.html"
@@ -143,6 +144,7 @@ class CustomerAdmin(StaffAdminMixin, admin.ModelAdmin):
         "numbers_added",
         "status",
         "locked",
+        password_change,
         "created_at",
     ]
 
@@ -255,6 +257,20 @@ class CustomerAdmin(StaffAdminMixin, admin.ModelAdmin):
             "preserved_filters": self.get_preserved_filters(request),
         }
         return self.render_change_form(request, context, add=False, change=True, obj=obj)
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Customer | None = None,
+    ) -> HttpResponse:
+        # A customer is added on a page of its own (the initial password is shown once there): no "save and add
+        # another" here. "Save and continue editing" stays: it keeps the customer's numbers and trail in view.
+        context["show_save_and_add_another"] = False
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         for formset in formsets:  # read-only inlines: nothing changes, but the admin expects them saved

@@ -43,10 +43,13 @@ def test_given_an_unknown_key_or_a_secret_looking_one_then_the_first_shows_as_st
     assert pairs["追加番号数"] == "3"
 
 
-def test_given_a_customer_change_then_each_field_reads_before_and_after():
+def test_given_a_customer_change_then_each_field_reads_before_and_after_and_plans_by_name(world):
     pairs = detail_pairs({"contract_name": ["旧商事", "新商事"], "plan": ["basic", "premium"]}, "customer.changed")
 
-    assert pairs == [("契約者名", "旧商事 → 新商事"), ("プラン", "basic → premium")]
+    assert pairs == [
+        ("契約者名", "旧商事 → 新商事"),
+        ("プラン", "ベーシックプラン (basic) → プレミアムプラン (premium)"),
+    ]
 
 
 def test_given_every_action_code_recorded_by_the_test_world_then_no_detail_key_is_left_untranslated(world):
