@@ -26,6 +26,17 @@ def letters_lock(*, letter_ids: list[int]) -> list[Letter]:
         )
 
 
+def letters_with_secret_lock() -> list[Letter]:
+    """Every letter still holding a secret of its own (a self-care initial password), by ascending id."""
+    with bounded_lock_wait():
+        return list(
+            Letter.objects.select_for_update()
+            .filter(secret_encrypted__gt="")
+            .order_by("pk")
+            .only("pk", "secret_encrypted")
+        )
+
+
 def lines_with_secrets_lock(*, posted_before: dt.datetime) -> list[IssuedLine]:
     """Lines still holding passwords whose letter was posted at or before ``posted_before``."""
     with bounded_lock_wait():

@@ -1,4 +1,8 @@
-"""Key rotation for the encrypted passwords of issued lines."""
+"""Key rotation for the encrypted passwords of issued lines (and the secrets letters hold).
+
+Its row locks are taken in the lock_objects modules, with the bounded wait: a chunk that waits
+too long for a line is refused as Busy, and the rotation, safe to run again, can be rerun.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from django.db import transaction
 
 from selfcare.core import crypto
 from selfcare.core.audit import Actor, audit_record
+from selfcare.orders.lock_objects import lines_to_rotate_lock
 from selfcare.orders.models import IssuedLine
 
 ROTATE_CHUNK = 2_000
@@ -19,12 +24,7 @@ def credentials_rotate(*, actor: Actor, progress: Callable[[int], object] | None
     last_pk = 0
     while True:
         with transaction.atomic():
-            lines = list(
-                IssuedLine.objects.select_for_update()
-                .filter(pk__gt=last_pk, secrets_destroyed_at__isnull=True)
-                .order_by("pk")
-                .only("pk", "service_pin_encrypted", "sip_password_encrypted")[:ROTATE_CHUNK]
-            )
+            lines = lines_to_rotate_lock(after_pk=last_pk, limit=ROTATE_CHUNK)
             if not lines:
                 break
             for line in lines:
@@ -45,13 +45,12 @@ def credentials_rotate(*, actor: Actor, progress: Callable[[int], object] | None
 
 def _letters_rotate() -> int:
     """Initial self-care passwords waiting on unpurged letters."""
+    from selfcare.letters.lock_objects import letters_with_secret_lock
     from selfcare.letters.models import Letter
 
     rotated = 0
     with transaction.atomic():
-        letters = list(
-            Letter.objects.select_for_update().filter(secret_encrypted__gt="").only("pk", "secret_encrypted")
-        )
+        letters = letters_with_secret_lock()
         for letter in letters:
             letter.secret_encrypted = crypto.rotate(letter.secret_encrypted)
         Letter.objects.bulk_update(letters, ["secret_encrypted"], batch_size=1_000)

@@ -34,3 +34,25 @@ def uncancelled_lines_lock(*, numbers: list[str]) -> list[IssuedLine]:
             .filter(number_id__in=numbers, cancellation__isnull=True)
             .order_by("number_id")
         )
+
+
+def lines_to_rotate_lock(*, after_pk: int, limit: int) -> list[IssuedLine]:
+    """Lock the next ``limit`` lines after ``after_pk`` (by pk) that still hold passwords, for key rotation.
+
+    The chunk is chosen by pk, so a rotation walks every line once however numbers are reissued;
+    its rows are locked in ascending number, the order every other transaction locks lines in.
+    Only the pk and the encrypted columns are loaded.
+    """
+    chunk = (
+        IssuedLine.objects.filter(pk__gt=after_pk, secrets_destroyed_at__isnull=True)
+        .order_by("pk")
+        .values("pk")[:limit]
+    )
+    with bounded_lock_wait():
+        lines = list(
+            IssuedLine.objects.select_for_update()
+            .filter(pk__in=chunk, secrets_destroyed_at__isnull=True)  # re-checked after a wait
+            .order_by("number_id", "pk")
+            .only("pk", "service_pin_encrypted", "sip_password_encrypted")
+        )
+    return sorted(lines, key=lambda line: line.pk)
