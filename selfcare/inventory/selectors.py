@@ -1,4 +1,4 @@
-"""Reads about the number pool for the back office: how many numbers, when quarantines end, how fast numbers go.
+"""Reads about the number pool for the back office: how many numbers, when quarantines end, whether it runs low.
 
 Every figure is counted and grouped in the database, so each is one query
 however many millions of numbers there are.
@@ -10,12 +10,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Count, Q
-from django.db.models.functions import TruncMonth, TruncWeek
-from django.utils import timezone
+from django.db.models.functions import TruncMonth
 
 from selfcare.core import clock
 from selfcare.inventory.models import PhoneNumber
-from selfcare.orders.models import IssuedLine
 
 
 @dataclass(frozen=True)
@@ -63,31 +61,14 @@ def quarantine_releases_by_month(*, months: int = 12) -> list[tuple[dt.date, int
 
 
 def additions_by_week(*, weeks: int = 12) -> list[tuple[dt.date, int]]:
-    """Numbers issued in each of the last ``weeks`` ISO weeks, the current one last, keyed by their Monday.
+    """Moved to ``orders.selectors.additions_by_week`` (the pool's app does not read issued lines).
 
-    Weeks are the carrier's (settings.TIME_ZONE): a number issued on Monday 00:30
-    in Tokyo counts in that week although it is still Sunday in UTC. Weeks
-    without additions are listed with 0. Lines cancelled since still count: they
-    were added.
+    Kept only for the back office's dashboard, which still asks here; it goes once the dashboard
+    imports the orders selector.
     """
-    if weeks < 1:
-        raise ValueError("weeks must be at least 1")
-    carrier_tz = timezone.get_default_timezone()
-    today = clock.today()
-    this_monday = today - dt.timedelta(days=today.weekday())
-    mondays = [this_monday - dt.timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
-    window_start = dt.datetime.combine(mondays[0], dt.time.min, tzinfo=carrier_tz)
-    window_end = dt.datetime.combine(this_monday + dt.timedelta(weeks=1), dt.time.min, tzinfo=carrier_tz)
-    rows = (
-        IssuedLine.objects.filter(issued_at__gte=window_start, issued_at__lt=window_end)
-        .annotate(week=TruncWeek("issued_at", tzinfo=carrier_tz))
-        .values("week")
-        .annotate(count=Count("pk"))
-        .order_by("week")
-        .values_list("week", "count")
-    )
-    added = {timezone.localtime(week, carrier_tz).date(): count for week, count in rows}
-    return [(monday, added.get(monday, 0)) for monday in mondays]
+    from selfcare.orders.selectors import additions_by_week as from_orders
+
+    return from_orders(weeks=weeks)
 
 
 def pool_is_low(*, threshold: int) -> bool:

@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
+from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from selfcare.core import clock
@@ -70,12 +71,40 @@ class ApplicationCount:
 
 def applications_since(*, since: dt.datetime) -> ApplicationCount:
     """Applications placed from ``since`` on and the numbers they added: one range read of the placed_at index."""
-    from django.db.models import Count, Sum
+    from django.db.models import Sum
 
     from selfcare.orders.models import Application
 
     totals = Application.objects.filter(placed_at__gte=since).aggregate(applications=Count("pk"), numbers=Sum("count"))
     return ApplicationCount(applications=totals["applications"], numbers=totals["numbers"] or 0)
+
+
+def additions_by_week(*, weeks: int = 12) -> list[tuple[dt.date, int]]:
+    """Numbers issued in each of the last ``weeks`` ISO weeks, the current one last, keyed by their Monday.
+
+    Weeks are the carrier's (settings.TIME_ZONE): a number issued on Monday 00:30
+    in Tokyo counts in that week although it is still Sunday in UTC. Weeks
+    without additions are listed with 0. Lines cancelled since still count: they
+    were added.
+    """
+    if weeks < 1:
+        raise ValueError("weeks must be at least 1")
+    carrier_tz = timezone.get_default_timezone()
+    today = clock.today()
+    this_monday = today - dt.timedelta(days=today.weekday())
+    mondays = [this_monday - dt.timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
+    window_start = dt.datetime.combine(mondays[0], dt.time.min, tzinfo=carrier_tz)
+    window_end = dt.datetime.combine(this_monday + dt.timedelta(weeks=1), dt.time.min, tzinfo=carrier_tz)
+    rows = (
+        IssuedLine.objects.filter(issued_at__gte=window_start, issued_at__lt=window_end)
+        .annotate(week=TruncWeek("issued_at", tzinfo=carrier_tz))
+        .values("week")
+        .annotate(count=Count("pk"))
+        .order_by("week")
+        .values_list("week", "count")
+    )
+    added = {timezone.localtime(week, carrier_tz).date(): count for week, count in rows}
+    return [(monday, added.get(monday, 0)) for monday in mondays]
 
 
 # The customer's own (invariant 7: every read is filtered by the customer) ---------------------------

@@ -98,6 +98,10 @@ class PhoneNumberAdmin(StaffAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
             return str(_("in quarantine, issuable from %(day)s") % {"day": obj.available_from.isoformat()})
         return str(pgettext_lazy("number state", "free"))
 
+    # A number's own page shows its state as the list does, not the stored status ("free" is issuable or waiting).
+    fields = ["number_display", "state", "available_from", "imported_at"]
+    readonly_fields = fields
+
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.has_perm("inventory.view_phonenumber")
 
