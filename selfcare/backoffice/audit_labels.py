@@ -21,6 +21,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "customer.unlocked": _("Customer login unlocked"),
     "inventory.imported": _("Numbers imported"),
     "letter.posted": _("Letter posted"),
+    "letter.pdf_made": _("Letter PDF made (not yet recorded as printed)"),
     "letter.printed": _("Letter printed"),
     "letter.reprinted": _("Letter printed again"),
     "login.code_sent": _("Login code e-mailed"),

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import translation
@@ -59,7 +60,7 @@ class LetterAdmin(StaffAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Print the selected letters as one PDF"), permissions=["print"])
     def print_letters(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
-        from selfcare.letters.services import letters_print
+        from selfcare.letters.services import letters_pdf_make
 
         ids = list(queryset.order_by("queued_at", "id").values_list("id", flat=True))
         reprint = queryset.filter(print_count__gt=0).exists()
@@ -74,21 +75,54 @@ class LetterAdmin(StaffAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
                 "action": "print_letters",
             }
             return TemplateResponse(request, "backoffice/reprint.html", context)
+        reason = form.cleaned_data["reason"] if reprint else ""
         try:
-            pdf = letters_print(
-                letter_ids=ids, actor=staff_actor(request), reason=form.cleaned_data["reason"] if reprint else ""
-            )
+            pdf = letters_pdf_make(letter_ids=ids, actor=staff_actor(request), reason=reason)
         except DomainError as refusal:
             messages.error(request, str(refusal))
             return None
-        response = HttpResponse(pdf, content_type="application/pdf")
-        response["Content-Disposition"] = 'attachment; filename="letters.pdf"'
-        return no_store(response)
+        # The PDF and the question "did it print?" on one page: nothing is recorded as printed until the answer.
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Print the letters, then confirm"),
+            "pdf_base64": base64.b64encode(pdf).decode(),
+            "ids": ids,
+            "reason": reason,
+            "opts": self.opts,
+        }
+        return no_store(TemplateResponse(request, "backoffice/print_confirm.html", context))
+
+    def print_confirm(self, request: HttpRequest) -> HttpResponse:
+        """POST: the letters of a PDF came out of the printer; record them as printed."""
+        from selfcare.letters.services import letters_print_confirm
+
+        if request.method != "POST" or not self.has_print_permission(request):
+            raise PermissionDenied
+        ids = [int(pk) for pk in request.POST.getlist("letter") if pk.isdigit() and len(pk) < 12]
+        try:
+            confirmed = letters_print_confirm(
+                letter_ids=ids, actor=staff_actor(request), reason=request.POST.get("reason", "")[:1000]
+            )
+        except DomainError as refusal:
+            messages.error(request, str(refusal))
+        else:
+            messages.success(request, _("Recorded %(n)d letters as printed.") % {"n": confirmed.printed})
+            if confirmed.printed_meanwhile:
+                messages.warning(
+                    request,
+                    _(
+                        "Letters %(ids)s were also confirmed printed by another member of staff while this PDF was "
+                        "out: two paper copies of their passwords exist. Post one and shred the other."
+                    )
+                    % {"ids": ", ".join(str(pk) for pk in confirmed.printed_meanwhile)},
+                )
+        return redirect("admin:letters_letter_print")
 
     def get_urls(self) -> list:
         return [
             path("print/", self.admin_site.admin_view(self.print_view), name="letters_letter_print"),
             path("print/stream/", self.admin_site.admin_view(self.print_stream), name="letters_letter_print_stream"),
+            path("print/confirm/", self.admin_site.admin_view(self.print_confirm), name="letters_letter_print_confirm"),
             *super().get_urls(),
         ]
 
@@ -110,6 +144,8 @@ class LetterAdmin(StaffAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
 
     def print_stream(self, request: HttpRequest) -> StreamingHttpResponse:
         """POST: render in a worker thread and stream "progress done total" lines, then the PDF in base64.
+
+        Nothing is recorded as printed here: the page asks the operator to confirm once the pages are out.
 
         One request from start to end, so any app server can serve it; the PDF (and so the
         passwords) exists only in this process's memory and on the wire to the staff member.
@@ -145,21 +181,21 @@ class LetterAdmin(StaffAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
 
 
 def _print_events(ids: list[int], actor: Actor, language: str) -> Iterator[str]:
-    """Lines of "progress DONE TOTAL", then "done TEXT" (what is left to print, for the page) and "pdf BASE64"."""
-    from selfcare.letters.selectors import letters_unprinted_ids
-    from selfcare.letters.services import letters_print
+    """Lines of "progress DONE TOTAL", then "done TEXT" (what to do next), "ids ID,ID,..." and "pdf BASE64"."""
+    from selfcare.letters.services import letters_pdf_make
 
     events: queue.Queue[tuple[str, Any]] = queue.Queue()
 
     def work() -> None:
         try:
-            pdf = letters_print(letter_ids=ids, actor=actor, progress=lambda n: events.put(("progress", n)))
+            pdf = letters_pdf_make(letter_ids=ids, actor=actor, progress=lambda n: events.put(("progress", n)))
             events.put(("pdf", pdf))
         except DomainError as refusal:
             events.put(("error", str(refusal)))
         except Exception:
             logger.exception("printing letters failed")
-            events.put(("error", str(_("Printing failed. Nothing was recorded as printed."))))
+            with translation.override(language):
+                events.put(("error", str(_("Printing failed. Nothing was recorded as printed."))))
         finally:
             connection.close()
 
@@ -172,14 +208,13 @@ def _print_events(ids: list[int], actor: Actor, language: str) -> Iterator[str]:
             done += value
             yield f"progress {done} {total}\n"
         elif kind == "pdf":
-            left = len(letters_unprinted_ids())
             with translation.override(language):
-                summary = (
-                    _("Printed %(printed)d letters. Every letter has been printed.")
-                    if not left
-                    else _("Printed %(printed)d letters. %(left)d letters are still unprinted.")
+                summary = _(
+                    "The PDF of %(n)s letters is ready. Print it, check the pages, then confirm below: until "
+                    "then nothing is recorded as printed, and the PDF can be made again."
                 )
-                yield f"done {summary % {'printed': total, 'left': left}}\n"
+                yield f"done {summary % {'n': total}}\n"
+            yield f"ids {','.join(str(pk) for pk in ids)}\n"
             yield f"pdf {base64.b64encode(value).decode()}\n"
             return
         else:

@@ -382,7 +382,9 @@ def test_customer_centre_can_record_a_cancellation_and_print_and_post_letters(cu
     assert response.status_code == 302, html(response)
     assert Cancellation.objects.filter(customer=world.beta).count() == 1
     response = changelist_action(customer_centre, LETTERS_URL, "print_letters", [world.beta_letter.pk])
-    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.status_code == 200 and "data:application/pdf;base64," in html(response)
+    confirmed = customer_centre.post("/staff/letters/letter/print/confirm/", {"letter": [world.beta_letter.pk]})
+    assert confirmed.status_code == 302
     response = changelist_action(customer_centre, LETTERS_URL, "mark_posted", [world.beta_letter.pk])
     assert response.status_code == 302
     assert Letter.objects.get(pk=world.beta_letter.pk).posted_at is not None

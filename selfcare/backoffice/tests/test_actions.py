@@ -392,13 +392,36 @@ def _print(staff: Staff, *letters: Letter, **extra):
     return changelist_action(staff, LETTERS_URL, "print_letters", [letter.pk for letter in letters], **extra)
 
 
-def test_print_letters_returns_a_pdf_and_a_second_print_needs_a_reason(customer_centre, world):
+def pdf_on(response) -> bytes:
+    """The PDF a confirmation page offers for download."""
+    import base64
+    import re
+
+    match = re.search(r'href="data:application/pdf;base64,([^"]+)"', html(response))
+    assert match, html(response)
+    return base64.b64decode(match.group(1))
+
+
+def confirm_printed(staff: Staff, response):
+    """Press the confirmation page's button: the pages came out of the printer."""
+    return staff.post("/staff/letters/letter/print/confirm/", form_data(response, "print-confirm"))
+
+
+def test_print_letters_makes_a_pdf_records_the_print_only_when_confirmed_and_a_second_print_needs_a_reason(
+    customer_centre, world
+):
     letter = world.beta_letter
     response = _print(customer_centre, letter)
-    assert response.status_code == 200
-    assert response["Content-Type"] == "application/pdf"
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/html")
     assert is_no_store(response)
-    assert response.content.startswith(b"%PDF")
+    assert pdf_on(response).startswith(b"%PDF")
+    letter.refresh_from_db()
+    assert letter.print_count == 0 and letter.printed_at is None  # made, not yet printed
+    made = the_one("letter.pdf_made", target=f"letter:{letter.pk}", actor_kind="staff")
+    by_staff(made, customer_centre)
+
+    confirmed = confirm_printed(customer_centre, response)
+    assert confirmed.status_code == 302
     letter.refresh_from_db()
     assert letter.print_count == 1 and letter.printed_at is not None
     entry = the_one("letter.printed", target=f"letter:{letter.pk}", actor_kind="staff")
@@ -409,16 +432,16 @@ def test_print_letters_returns_a_pdf_and_a_second_print_needs_a_reason(customer_
     response = _print(customer_centre, letter)
     assert response.status_code == 200 and response["Content-Type"].startswith("text/html")
     assert ja_html("Print letters again") in html(response)
-    letter.refresh_from_db()
-    assert letter.print_count == 1
-    assert not audit("letter.reprinted").exists()
+    assert not audit("letter.pdf_made").exclude(pk=made.pk).exists()
 
     data = form_data(response, None)
     assert data["action"] == "print_letters" and data["_selected_action"] == str(letter.pk)
     data["reason"] = "お客様が紛失されたため"
     response = customer_centre.post(LETTERS_URL, data)
-    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
-    assert response.content.startswith(b"%PDF")
+    assert pdf_on(response).startswith(b"%PDF")
+    letter.refresh_from_db()
+    assert letter.print_count == 1 and not audit("letter.reprinted").exists()
+    confirm_printed(customer_centre, response)
     letter.refresh_from_db()
     assert letter.print_count == 2
     entry = the_one("letter.reprinted", target=f"letter:{letter.pk}")
@@ -428,10 +451,11 @@ def test_print_letters_returns_a_pdf_and_a_second_print_needs_a_reason(customer_
 
 def test_a_mixed_selection_with_a_printed_letter_needs_a_reason(customer_centre, world):
     response = _print(customer_centre, world.acme_letter, world.beta_letter)
-    assert response["Content-Type"].startswith("text/html")
+    assert 'name="reason"' in html(response)
     assert Letter.objects.get(pk=world.beta_letter.pk).print_count == 0
     response = _print(customer_centre, world.acme_letter, world.beta_letter, reason="宛先不明で返送")
-    assert response["Content-Type"] == "application/pdf"
+    assert pdf_on(response).startswith(b"%PDF")
+    confirm_printed(customer_centre, response)
     assert audit("letter.printed", actor_kind="staff").count() == 1
     assert audit("letter.reprinted").count() == 1
 
@@ -450,7 +474,10 @@ def test_mark_posted(customer_centre, world):
     assert letter.posted_at is None
     assert not audit("letter.posted", target=f"letter:{letter.pk}").exists()
 
-    _print(customer_centre, letter)
+    made = _print(customer_centre, letter)  # a PDF made but not confirmed printed cannot be posted either
+    changelist_action(customer_centre, LETTERS_URL, "mark_posted", [letter.pk])
+    assert Letter.objects.get(pk=letter.pk).posted_at is None
+    confirm_printed(customer_centre, made)
     response = changelist_action(
         customer_centre,
         LETTERS_URL,

@@ -16,7 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Page, expect
 
 from selfcare.accounts.services import staff_enrolment_code_issue
-from selfcare.backoffice.tests.conftest import STAFF_PASSWORD, _staff_user, totp_token
+from selfcare.backoffice.tests.conftest import STAFF_PASSWORD, _staff_user, ja, totp_token
 from selfcare.core import clock
 from selfcare.letters.models import Letter
 from selfcare.orders.services import numbers_add, numbers_cancel
@@ -145,15 +145,22 @@ def test_staff_pages_in_japanese(busy_back_office, tabs):
     expect(page.locator("#result_list")).to_be_visible()
     screenshot(page, "staff-letters")
 
-    # Print the unprinted letters: the progress bar fills, then the PDF is offered for download.
+    # Print the unprinted letters: the progress bar fills, then the PDF is offered for download; the letters
+    # are recorded as printed only when the operator confirms the pages came out.
     unprinted = Letter.objects.filter(print_count=0).count()
     page.goto(f"{base}/staff/letters/letter/print/")
     with page.expect_download() as download:
-        page.locator("#print-form input[type=submit]").click()
+        page.get_by_role("button", name=ja("Make the PDF")).click()
     assert download.value.suggested_filename == "letters.pdf"
     expect(page.locator("#print-progress")).to_have_attribute("value", str(unprinted))
     expect(page.locator("#print-result")).to_be_visible()
+    confirm = page.get_by_role("button", name=ja("The pages are printed: record as printed"))
+    expect(confirm).to_be_visible()
     screenshot(page, "staff-print-progress")
+    assert Letter.objects.filter(print_count=0).count() == unprinted
+    confirm.click()
+    expect(page.get_by_text(ja("Recorded %(n)d letters as printed.", n=unprinted))).to_be_visible()
+    screenshot(page, "staff-print-confirmed")
     assert not Letter.objects.filter(print_count=0).exists()
 
     assert page.viewport_size == DESKTOP

@@ -39,8 +39,12 @@ def test_given_unprinted_letters_when_printed_from_the_page_then_progress_then_t
     assert [line for line in lines if line.startswith("progress")][-1] == "progress 3 3"
     assert lines[-1].startswith("pdf ")
     assert base64.b64decode(lines[-1][4:]).startswith(b"%PDF")
-    assert all(letter.print_count == 1 for letter in Letter.objects.all())
-    assert AuditEntry.objects.filter(action="letter.printed").count() == 3
+    # Made, not printed: the letters wait for the operator's confirmation.
+    assert all(letter.print_count == 0 and letter.printed_at is None for letter in Letter.objects.all())
+    assert AuditEntry.objects.filter(action="letter.pdf_made").count() == 3
+    assert not AuditEntry.objects.filter(action="letter.printed").exists()
+    ids = [line for line in lines if line.startswith("ids ")]
+    assert ids == ["ids " + ",".join(str(letter.pk) for letter in three_letters)]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -61,9 +65,7 @@ def test_a_get_to_the_stream_prints_nothing(make_staff, three_letters):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_given_letters_printed_from_the_page_then_the_page_says_what_is_left_not_what_was_waiting(
-    make_staff, three_letters
-):
+def test_given_a_pdf_made_from_the_page_then_it_says_nothing_is_printed_until_confirmed(make_staff, three_letters):
     from selfcare.backoffice.tests.conftest import ja
 
     client = make_staff("customer centre")
@@ -71,5 +73,56 @@ def test_given_letters_printed_from_the_page_then_the_page_says_what_is_left_not
     lines = _lines(client.post("/staff/letters/letter/print/stream/"))
 
     done = [line for line in lines if line.startswith("done ")]
-    assert done == ["done " + ja("Printed %(printed)d letters. Every letter has been printed.", printed=3)]
+    assert done == [
+        "done "
+        + ja(
+            "The PDF of %(n)s letters is ready. Print it, check the pages, then confirm below: until then nothing "
+            "is recorded as printed, and the PDF can be made again.",
+            n=3,
+        )
+    ]
     assert lines.index(done[0]) < len(lines) - 1 and lines[-1].startswith("pdf ")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_given_a_pdf_made_twice_then_confirmed_then_the_letters_are_printed_once_and_leave_the_print_page(
+    make_staff, three_letters
+):
+    client = make_staff("customer centre")
+    _lines(client.post("/staff/letters/letter/print/stream/"))  # the printer jammed: not confirmed
+    lines = _lines(client.post("/staff/letters/letter/print/stream/"))  # made again, no reason asked
+    ids = next(line for line in lines if line.startswith("ids "))[4:].split(",")
+
+    response = client.post("/staff/letters/letter/print/confirm/", {"letter": ids})
+
+    assert response.status_code == 302 and response.url == "/staff/letters/letter/print/"
+    assert all(letter.print_count == 1 for letter in Letter.objects.all())
+    assert AuditEntry.objects.filter(action="letter.pdf_made").count() == 6
+    assert AuditEntry.objects.filter(action="letter.printed").count() == 3
+    assert not AuditEntry.objects.filter(action="letter.reprinted").exists()
+    assert 'id="print-form"' not in client.get("/staff/letters/letter/print/").content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_given_two_staff_confirm_the_same_letters_then_the_second_is_told_two_copies_exist(make_staff, three_letters):
+    first, second = make_staff("customer centre"), make_staff("customer centre")
+    ids = [str(letter.pk) for letter in three_letters]
+    _lines(first.post("/staff/letters/letter/print/stream/"))
+    _lines(second.post("/staff/letters/letter/print/stream/"))
+    first.post("/staff/letters/letter/print/confirm/", {"letter": ids})
+
+    response = second.post("/staff/letters/letter/print/confirm/", {"letter": ids}, follow=True)
+
+    page = response.content.decode()
+    assert "2部あります" in page
+    assert all(letter.print_count == 2 for letter in Letter.objects.all())
+    assert AuditEntry.objects.filter(action="letter.reprinted").count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_role_without_printing_cannot_confirm(make_staff, three_letters):
+    client = make_staff("sales")
+
+    response = client.post("/staff/letters/letter/print/confirm/", {"letter": [three_letters[0].pk]})
+
+    assert response.status_code == 403 and not Letter.objects.filter(print_count__gt=0).exists()

@@ -1,4 +1,5 @@
-// Print the unprinted letters: read the streamed progress lines, then offer the PDF as a download.
+// Print the unprinted letters: read the streamed progress lines, offer the PDF as a download, then ask
+// the operator to confirm the pages came out (only that records the letters as printed).
 document.addEventListener("DOMContentLoaded", function () {
   var form = document.getElementById("print-form");
   if (!form) { return; }
@@ -24,6 +25,17 @@ document.addEventListener("DOMContentLoaded", function () {
           // What is left to print now, not what was waiting when the page was opened.
           document.getElementById("print-count").textContent = rest;
           form.hidden = true;
+        } else if (kind === "ids") {
+          // The letters of this PDF, for the confirmation once the pages are out of the printer.
+          var confirm = document.getElementById("print-confirm");
+          rest.split(",").forEach(function (id) {
+            var input = document.createElement("input");
+            input.type = "hidden";
+            input.name = "letter";
+            input.value = id;
+            confirm.appendChild(input);
+          });
+          confirm.hidden = false;
         } else if (kind === "pdf") {
           var bytes = Uint8Array.from(atob(rest), function (c) { return c.charCodeAt(0); });
           var link = document.getElementById("print-download");
