@@ -83,7 +83,9 @@ WSGI_APPLICATION = "config.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Before the apps' own: the admin's list templates the staff site changes (pagination.html with its
+        # capped count, actions.html), which Django's admin app would otherwise find first.
+        "DIRS": [BASE_DIR / "selfcare" / "backoffice" / "admin_overrides"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

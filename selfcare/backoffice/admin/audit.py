@@ -11,9 +11,10 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
-from selfcare.backoffice.admin.base import ReadOnlyMixin, StaffAdminMixin, StaffMedia, audit_action
+from selfcare.backoffice.admin.base import IndexedSearchMixin, ReadOnlyMixin, StaffAdminMixin, StaffMedia, audit_action
 from selfcare.backoffice.audit_detail import detail_html
 from selfcare.backoffice.audit_labels import ACTION_LABELS
+from selfcare.backoffice.search import Found, Term, audit_found
 from selfcare.core.csv_cells import csv_writer
 from selfcare.core.models import AuditEntry
 
@@ -34,7 +35,7 @@ class AuditActionFilter(admin.SimpleListFilter):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(StaffAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
+class AuditEntryAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
     Media = StaffMedia
 
     list_display = ["at", "actor_kind", "actor_label", "ip_address", audit_action, "customer", "target"]
@@ -42,8 +43,14 @@ class AuditEntryAdmin(StaffAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
     search_fields = ["actor_label", "action", "target", "customer__user__username"]
     date_hierarchy = "at"
     list_select_related = ["customer__user"]
-    show_full_result_count = False
     actions = ["export_csv"]
+    search_help_text = _(
+        "A 050 number, an application number, a self-care ID, an e-mail address, a contract name, "
+        "a staff user or an action."
+    )
+
+    def find(self, queryset: QuerySet, term: Term) -> Found:
+        return audit_found(queryset, term)
 
     @admin.action(description=_("Export the selected entries as CSV"), permissions=["view"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:

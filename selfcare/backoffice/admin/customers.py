@@ -17,6 +17,7 @@ from selfcare.accounts.models import Customer, Plan
 from selfcare.backoffice.admin.audit import audit_detail
 from selfcare.backoffice.admin.base import (
     AuditedAdminMixin,
+    IndexedSearchMixin,
     ReadOnlyMixin,
     StaffAdminMixin,
     StaffMedia,
@@ -25,7 +26,8 @@ from selfcare.backoffice.admin.base import (
 )
 from selfcare.backoffice.audit_labels import action_label
 from selfcare.backoffice.customer_page import application_plan, password_change
-from selfcare.backoffice.forms import CustomerChangeForm, CustomerCreateForm, number_or_text
+from selfcare.backoffice.forms import CustomerChangeForm, CustomerCreateForm
+from selfcare.backoffice.search import Found, Term, customers_found
 from selfcare.core import clock
 from selfcare.core.errors import DomainError
 from selfcare.core.models import AuditEntry
@@ -112,7 +114,7 @@ class LockedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Customer)
-class CustomerAdmin(StaffAdminMixin, admin.ModelAdmin):
+class CustomerAdmin(IndexedSearchMixin, StaffAdminMixin, admin.ModelAdmin):
     Media = StaffMedia
 
     form = CustomerChangeForm
@@ -148,9 +150,8 @@ class CustomerAdmin(StaffAdminMixin, admin.ModelAdmin):
         "created_at",
     ]
 
-    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
-        queryset, _dup = super().get_search_results(request, queryset, number_or_text(search_term))
-        return queryset.distinct(), False
+    def find(self, queryset: QuerySet, term: Term) -> Found:
+        return customers_found(queryset, term)
 
     @admin.display(description=_("Self-care ID"), ordering="user__username")
     def selfcare_id(self, obj: Customer) -> str:

@@ -14,8 +14,9 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from selfcare.backoffice.admin.base import ReadOnlyMixin, StaffAdminMixin, StaffMedia, staff_actor
-from selfcare.backoffice.forms import ImportForm, number_or_text
+from selfcare.backoffice.admin.base import IndexedSearchMixin, ReadOnlyMixin, StaffAdminMixin, StaffMedia, staff_actor
+from selfcare.backoffice.forms import ImportForm
+from selfcare.backoffice.search import Found, Term, numbers_found
 from selfcare.core import clock
 from selfcare.core.errors import DomainError
 from selfcare.inventory.models import PhoneNumber, PhoneNumberQuerySet
@@ -72,18 +73,19 @@ class NumberStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(PhoneNumber)
-class PhoneNumberAdmin(StaffAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
+class PhoneNumberAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
     Media = StaffMedia
 
     list_display = ["number_display", "state", "available_from", "imported_at"]
     list_filter = [NumberStateFilter]
     search_fields = ["^number"]
     inlines = [NumberHistoryInline]
-    show_full_result_count = False  # counting ten million rows on every page is not worth it
     change_list_template = "backoffice/phonenumber_changelist.html"
 
-    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
-        return super().get_search_results(request, queryset, number_or_text(search_term))
+    search_help_text = _("A 050 number, or its first digits (hyphens and full-width digits are fine).")
+
+    def find(self, queryset: QuerySet, term: Term) -> Found:
+        return numbers_found(queryset, term)
 
     @admin.display(description=_("050 number"), ordering="number")
     def number_display(self, obj: PhoneNumber) -> str:

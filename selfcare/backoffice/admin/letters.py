@@ -21,8 +21,16 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from selfcare.backoffice.admin.base import ReadOnlyMixin, StaffAdminMixin, StaffMedia, no_store, staff_actor
+from selfcare.backoffice.admin.base import (
+    IndexedSearchMixin,
+    ReadOnlyMixin,
+    StaffAdminMixin,
+    StaffMedia,
+    no_store,
+    staff_actor,
+)
 from selfcare.backoffice.forms import ReprintForm
+from selfcare.backoffice.search import Found, Term, by_customer_found
 from selfcare.core.audit import Actor
 from selfcare.core.errors import DomainError
 from selfcare.letters.models import Letter
@@ -48,7 +56,7 @@ class UnpostedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Letter)
-class LetterAdmin(StaffAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
+class LetterAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
     Media = StaffMedia
 
     list_display = ["id", "kind", "customer", "application", "queued_at", "printed_at", "print_count", "posted_at"]
@@ -57,6 +65,9 @@ class LetterAdmin(StaffAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_select_related = ["customer__user", "application"]
     actions = ["print_letters", "mark_posted"]
     change_list_template = "backoffice/letter_changelist.html"
+
+    def find(self, queryset: QuerySet, term: Term) -> Found:
+        return by_customer_found(queryset, term)
 
     @admin.action(description=_("Print the selected letters as one PDF"), permissions=["print"])
     def print_letters(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:

@@ -1,0 +1,194 @@
+"""What a staff member typed into a list's search box, recognised for what it is, and the query an index
+serves for it (docs/rules.md, "Staff searches").
+
+A term is one of: a whole 050 number (hyphens, spaces and full-width digits allowed), the start of one, an
+application number (or its start), an e-mail address (anything with an @), or a word: a self-care ID, a
+contract name, an e-mail address, or a part of any of them. Each kind runs the lookups an index serves on
+PostgreSQL: the numbers' primary key and the lines' number index by range, b-trees with pattern operators
+for prefixes (Django makes them for unique and indexed text columns; ``core.0004`` for audit targets),
+trigram (pg_trgm) indexes for contains-searches of names, IDs and e-mail addresses (``accounts.0007``).
+On SQLite the same lookups give the same rows, without the indexes.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from selfcare.accounts.models import Customer, User
+from selfcare.backoffice.audit_labels import ACTION_LABELS
+from selfcare.orders.models import Application, IssuedLine
+
+# The customers (and staff users) a word can stand for on a list keyed by them, such as the audit log: more
+# are not looked for there, and the list says so (a word matching that many is not a search).
+MAX_CUSTOMERS = 1000
+NUMBER_LENGTH = 11  # inventory.models.NUMBER_PATTERN: 050 and eight digits
+
+_SEPARATORS = re.compile(r"[\s\-‐‑‒–—―ー－−]+")
+_DIGITS = re.compile(r"[0-9]+", flags=re.ASCII)
+_APPLICATION = re.compile(r"[0-9]{6}-[0-9A-Z]{0,8}", flags=re.ASCII)
+
+
+class Kind(enum.Enum):
+    NOTHING = "nothing"
+    NUMBER = "number"
+    NUMBER_PREFIX = "number prefix"
+    APPLICATION = "application number"
+    EMAIL = "e-mail"
+    WORD = "word"
+
+
+@dataclass(frozen=True)
+class Term:
+    kind: Kind
+    text: str
+
+    @property
+    def number_range(self) -> tuple[str, str]:
+        """The first and last numbers starting with this prefix (numbers are all 11 digits: a range on an index)."""
+        return self.text.ljust(NUMBER_LENGTH, "0"), self.text.ljust(NUMBER_LENGTH, "9")
+
+
+def recognise(typed: str) -> Term:
+    """``090``-style input is not ours: only a term starting with 0 and at most 11 digits long is a number."""
+    text = unicodedata.normalize("NFKC", typed).replace("\x00", "").strip()
+    if not text:
+        return Term(Kind.NOTHING, "")
+    compact = _SEPARATORS.sub("", text)
+    if _DIGITS.fullmatch(compact) and len(compact) <= NUMBER_LENGTH and "050".startswith(compact[:3]):
+        return Term(Kind.NUMBER if len(compact) == NUMBER_LENGTH else Kind.NUMBER_PREFIX, compact)
+    if _APPLICATION.fullmatch(text.upper()):
+        return Term(Kind.APPLICATION, text.upper())
+    if "@" in text:
+        return Term(Kind.EMAIL, text)
+    return Term(Kind.WORD, text)
+
+
+# --- the rows each kind of term finds ----------------------------------------------------------------------
+
+
+def lines_of_number(term: Term) -> QuerySet:
+    """The lines (past and present holders) of a number or of the numbers starting with a prefix."""
+    if term.kind is Kind.NUMBER:
+        return IssuedLine.objects.filter(number_id=term.text)
+    first, last = term.number_range
+    return IssuedLine.objects.filter(number_id__gte=first, number_id__lte=last)
+
+
+def users_matching(term: Term) -> QuerySet:
+    """Logins whose self-care ID (user name) or e-mail address contains the term, whatever its case."""
+    if term.kind is Kind.EMAIL:
+        return User.objects.filter(email__icontains=term.text)
+    return User.objects.filter(Q(username__icontains=term.text) | Q(email__icontains=term.text))
+
+
+def customer_ids(term: Term) -> QuerySet:
+    """The ids of the customers a term stands for (a flat ``values_list``): one query an index serves, for
+    use as a subquery."""
+    if term.kind in (Kind.NUMBER, Kind.NUMBER_PREFIX):
+        return lines_of_number(term).order_by().values_list("customer_id", flat=True)
+    if term.kind is Kind.APPLICATION:
+        applications = Application.objects.filter(application_number__startswith=term.text).order_by()
+        return applications.values_list("customer_id", flat=True)
+    logins = users_matching(term).values("pk")
+    by_login = Customer.objects.filter(user__in=logins).order_by().values_list("pk", flat=True)
+    if term.kind is Kind.EMAIL:
+        return by_login
+    if term.kind is Kind.WORD:
+        by_name = Customer.objects.filter(contract_name__icontains=term.text).order_by().values_list("pk", flat=True)
+        return by_name.union(by_login)
+    return Customer.objects.none().values_list("pk", flat=True)
+
+
+@dataclass(frozen=True)
+class Found:
+    """What a list shows for a term: its rows, and a warning to show above them when the search was cut short."""
+
+    queryset: QuerySet
+    note: str = ""
+
+
+def customers_found(queryset: QuerySet, term: Term) -> Found:
+    """The customers list."""
+    if term.kind is Kind.NOTHING:
+        return Found(queryset)
+    return Found(queryset.filter(pk__in=customer_ids(term)))
+
+
+def numbers_found(queryset: QuerySet, term: Term) -> Found:
+    """The number inventory: a number, or the numbers starting with a prefix. Nothing else is a number."""
+    if term.kind is Kind.NOTHING:
+        return Found(queryset)
+    if term.kind is Kind.NUMBER:
+        return Found(queryset.filter(pk=term.text))
+    if term.kind is Kind.NUMBER_PREFIX:
+        return Found(queryset.filter(pk__range=term.number_range))
+    return Found(queryset.none())
+
+
+def by_customer_found(queryset: QuerySet, term: Term, *, number_field: str | None = None) -> Found:
+    """A list of a customer's rows (lines, applications, cancellations, letters): by number on its own number
+    column when it has one, by application number on its own application, else by the customers meant."""
+    if term.kind is Kind.NOTHING:
+        return Found(queryset)
+    if term.kind in (Kind.NUMBER, Kind.NUMBER_PREFIX):
+        if number_field is not None:
+            if term.kind is Kind.NUMBER:
+                return Found(queryset.filter(**{number_field: term.text}))
+            first, last = term.number_range
+            return Found(queryset.filter(**{f"{number_field}__gte": first, f"{number_field}__lte": last}))
+        if queryset.model is not IssuedLine and hasattr(queryset.model, "lines"):
+            return Found(queryset.filter(pk__in=lines_of_number(term).values(_line_link(queryset))))
+    if term.kind is Kind.APPLICATION:
+        model = queryset.model
+        if model is Application:
+            return Found(queryset.filter(application_number__startswith=term.text))
+        if any(field.name == "application" for field in model._meta.get_fields()):
+            return Found(queryset.filter(application__application_number__startswith=term.text))
+    return Found(queryset.filter(customer_id__in=customer_ids(term)))
+
+
+def _line_link(queryset: QuerySet) -> str:
+    """The column of a line pointing at the list's model (a cancellation's lines, an application's lines)."""
+    for field in IssuedLine._meta.concrete_fields:
+        if field.is_relation and field.related_model is queryset.model:
+            return field.attname
+    raise LookupError(queryset.model)
+
+
+def audit_found(queryset: QuerySet, term: Term) -> Found:
+    """The audit log: entries about the customers meant, by the users meant, with the term as their target
+    (a number, an application number, an ID) or of the actions whose code or label holds the term.
+
+    The customers and users are looked up first (at most ``MAX_CUSTOMERS`` each), so that every part of the
+    search is one index of the entries and the newest come first without reading all of them.
+    """
+    if term.kind is Kind.NOTHING:
+        return Found(queryset)
+    note = ""
+    customers = list(customer_ids(term)[: MAX_CUSTOMERS + 1])
+    if len(customers) > MAX_CUSTOMERS:
+        customers = customers[:MAX_CUSTOMERS]
+        note = str(
+            _(
+                "More than %(n)s customers or staff users match “%(term)s”: the entries of the first %(n)s "
+                "are shown. Type more of the name, ID or address to narrow the search."
+            )
+            % {"n": f"{MAX_CUSTOMERS:,}", "term": term.text[:50]}
+        )
+    wanted = Q(customer_id__in=customers) | Q(target=term.text)
+    if term.kind in (Kind.NUMBER_PREFIX, Kind.APPLICATION):
+        wanted |= Q(target__startswith=term.text)
+    if term.kind in (Kind.WORD, Kind.EMAIL):
+        users = list(users_matching(term).filter(is_staff=True).order_by().values_list("pk", flat=True)[:MAX_CUSTOMERS])
+        wanted |= Q(actor_user_id__in=users) | Q(target__startswith=term.text)
+        folded = term.text.casefold()
+        actions = [code for code, label in ACTION_LABELS.items() if folded in code or folded in str(label).casefold()]
+        if actions:
+            wanted |= Q(action__in=actions)
+    return Found(queryset.filter(wanted), note)
