@@ -29,6 +29,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import pgettext_lazy
 
 from selfcare.core.audit import Actor, audit_record
 from selfcare.core.csv_cells import csv_writer
@@ -125,17 +127,33 @@ def billing_rows(*, month: dt.date) -> Iterator[BillingRow]:
 EXCEL_BOM = "\ufeff"
 _NUMBER_COLUMN = CSV_HEADER.index("number")
 
+# The Excel layout is read by people: its header row in their words. The billing system's layout keeps
+# CSV_HEADER, the field names its import reads.
+EXCEL_HEADER: dict[str, Promise] = {
+    "selfcare_id": pgettext_lazy("billing column", "Self-care ID"),
+    "contract_name": pgettext_lazy("billing column", "Contract name"),
+    "number": pgettext_lazy("billing column", "050 number"),
+    "plan_code": pgettext_lazy("billing column", "Plan code"),
+    "monthly_fee_per_number": pgettext_lazy("billing column", "Monthly fee per number (yen, tax included)"),
+    "held_from": pgettext_lazy("billing column", "Held from"),
+    "held_until": pgettext_lazy("billing column", "Held until"),
+    "days_held": pgettext_lazy("billing column", "Days held"),
+    "days_in_month": pgettext_lazy("billing column", "Days in the month"),
+    "amount": pgettext_lazy("billing column", "Amount (yen, tax included)"),
+}
+
 
 def billing_csv(*, month: dt.date, stream: TextSink, excel: bool = False) -> int:
     """Write the month's billing rows as CSV (a header row first, dates as YYYY-MM-DD); returns the rows written.
 
-    ``excel``: the layout for Excel (see the module's docstring): a BOM first, numbers as 050-1234-5678.
+    ``excel``: the layout for Excel (see the module's docstring): a BOM first, the header in the active
+    language (Japanese by default), numbers as 050-1234-5678.
     Open a file ``stream`` with ``newline=""``: rows end in CRLF as RFC 4180 has it.
     """
     if excel:
         stream.write(EXCEL_BOM)
     writer = csv_writer(stream)
-    writer.writerow(CSV_HEADER)
+    writer.writerow([str(EXCEL_HEADER[name]) for name in CSV_HEADER] if excel else CSV_HEADER)
     written = 0
     with transaction.atomic():  # one snapshot, and a streaming cursor on PostgreSQL
         for row in billing_rows(month=month):

@@ -40,7 +40,7 @@ def test_given_excel_when_exported_then_a_bom_and_numbers_that_stay_text(sales, 
 
     response = sales.post(URL, {"month": month, "layout": "excel"})
 
-    assert response.content.startswith(b"\xef\xbb\xbfselfcare_id,")
+    assert response.content.startswith("\ufeffセルフケアID,".encode())
     assert response["Content-Disposition"] == f'attachment; filename="billing-{month}-excel.csv"'
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert "050-0000-0000" in [row[2] for row in rows[1:]]
