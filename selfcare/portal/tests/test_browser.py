@@ -536,7 +536,7 @@ def test_language_selector_switches_to_english_and_back(site, tabs):
     send_count(page, "2", EN)
     expect(page.get_by_role("row", name="Numbers to add").get_by_role("cell")).to_have_text("2")
     fee = page.get_by_role("row", name="Monthly fee added").get_by_role("cell")
-    expect(fee).to_have_text("330 yen per number × 2 = 660 yen a month")
+    expect(fee).to_have_text("330 yen per number × 2 = 660 yen a month (tax included)")
     expect(page.get_by_role("link", name="Back", exact=True)).to_be_visible()
     button(page, "Execute").click()
     shown_number = expect_completion(page, EN)
