@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 
 from selfcare.testing import TEST_ACTOR, CustomerFactory, PlanFactory, pool_add
@@ -13,6 +14,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """The login throttles count in the (process-local in tests) cache: every test starts clean."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def argon2(settings):
+    """Hash with the production hashers (Argon2id first) in this test; the others hash fast (settings/test.py)."""
+    settings.PASSWORD_HASHERS = settings.PRODUCTION_PASSWORD_HASHERS
+    assert settings.PASSWORD_HASHERS[0] == "selfcare.accounts.hashers.Argon2idHasher"
 
 
 @pytest.fixture

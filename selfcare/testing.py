@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+from zoneinfo import ZoneInfo
+
 import factory
+import time_machine
+from django.core.mail import EmailMessage
 from factory.django import DjangoModelFactory
 
 from selfcare.accounts.models import Customer, Plan, User
 from selfcare.core.audit import Actor
 from selfcare.inventory.services import iter_range, numbers_import
+from selfcare.orders.services import numbers_add
 
 TEST_ACTOR = Actor.system("tests")
+TOKYO = ZoneInfo("Asia/Tokyo")
 
 
 class PlanFactory(DjangoModelFactory):
@@ -48,3 +56,29 @@ def pool_add(first: str, count: int, **kwargs: object) -> list[str]:
     last = f"{int(first) + count - 1:011d}"
     numbers_import(numbers=iter_range(first, last), actor=TEST_ACTOR, **kwargs)  # type: ignore[arg-type]
     return list(iter_range(first, last))
+
+
+# The login code stands alone on an indented line of the e-mail (accounts/email/login_code.txt).
+_LOGIN_CODE_LINE = re.compile(r"^\s+(\d{6})\s*$", re.MULTILINE)
+
+
+def login_code(mail: EmailMessage | str) -> str:
+    """The 6-digit login code in an e-mail: a sent message (the test outbox's) or the text of its body."""
+    body = mail if isinstance(mail, str) else str(mail.body)
+    match = _LOGIN_CODE_LINE.search(body)
+    assert match, body
+    return match.group(1)
+
+
+def at_tokyo(day: dt.date, hour: int = 12, minute: int = 0) -> time_machine.travel:
+    """Stand still at this Tokyo wall-clock time (a context manager)."""
+    return time_machine.travel(dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=TOKYO), tick=False)
+
+
+def issue_at_tokyo(customer: Customer, on: dt.date, count: int = 1, hour: int = 12, minute: int = 0) -> list[str]:
+    """An application of ``count`` numbers placed at that Tokyo time; the numbers issued, ascending."""
+    with at_tokyo(on, hour, minute):
+        placement = numbers_add(
+            customer_id=customer.pk, count=count, idempotency_key=f"{on}-{hour}-{minute}", actor=TEST_ACTOR
+        )
+    return sorted(placement.application.lines.values_list("number_id", flat=True))

@@ -17,6 +17,8 @@ IP = "203.0.113.7"
 # OWASP Password Storage Cheat Sheet, Argon2id: at least 19 MiB of memory, 2 iterations, 1 degree of parallelism.
 OWASP_MEMORY_KIB, OWASP_TIME, OWASP_LANES = 19 * 1024, 2, 1
 
+pytestmark = pytest.mark.usefixtures("argon2")  # these tests are about the production hashing
+
 
 def _parameters(encoded: str) -> argon2.Parameters:
     algorithm, rest = encoded.split("$", 1)
@@ -38,16 +40,6 @@ def _django_default_hash(password: str) -> str:
     """A hash as Django's own Argon2PasswordHasher makes it (100 MiB, 2 passes, 8 lanes): every hash made so far."""
     hasher = Argon2PasswordHasher()
     return hasher.encode(password, hasher.salt())
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    """The per-IP failure counter lives in the cache: start every test clean."""
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -28,18 +28,6 @@ STAFF_PASSWORD = "a staff password that is long enough"
 COUNTS = [10, 11, 50, 51, 60, 10_000]
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    caches["default"].clear()
-    yield
-    caches["default"].clear()
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *settings.PASSWORD_HASHERS]
-
-
 @pytest.fixture
 def login_customer(customer):
     customer.user.set_password(PASSWORD)

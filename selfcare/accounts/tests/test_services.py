@@ -40,7 +40,7 @@ def _nothing_created():
 # --- customer_create -----------------------------------------------------------------------------
 
 
-def test_given_no_password_when_creating_a_customer_then_a_generated_one_works_and_is_argon2_hashed(plan):
+def test_given_no_password_when_creating_a_customer_then_a_generated_one_works_and_is_argon2_hashed(plan, argon2):
     created = _create(plan)
 
     password = created.initial_password
@@ -101,7 +101,7 @@ def test_given_a_limit_out_of_range_when_creating_then_bad_limit(plan, limit):
     _nothing_created()
 
 
-def test_given_a_chosen_password_when_creating_then_it_is_used_and_not_returned(plan):
+def test_given_a_chosen_password_when_creating_then_it_is_used_and_not_returned(plan, argon2):
     created = _create(plan, password=GOOD_PASSWORD)
 
     assert created.initial_password is None

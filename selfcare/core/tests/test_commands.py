@@ -236,7 +236,7 @@ def test_given_a_range_and_a_csv_when_importing_then_refused(db, tmp_path):
 CUSTOMER_ARGS = ("--selfcare-id", "acme0001", "--email", "acme@example.com", "--name", "アクメ株式会社")
 
 
-def test_given_no_password_when_creating_a_customer_then_a_generated_password_is_printed_once(plan):
+def test_given_no_password_when_creating_a_customer_then_a_generated_password_is_printed_once(plan, argon2):
     output = run("create_customer", *CUSTOMER_ARGS, "--plan", "basic", "--address", "東京都千代田区1-1")
 
     assert "Created customer acme0001 (アクメ株式会社), plan basic, limit 50." in output
@@ -459,10 +459,8 @@ def _demo_password(output: str) -> str:
 
 
 @pytest.fixture
-def demo(db, settings):
-    # The demo logins need no costly hash here; argon2 itself is checked with create_customer.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    return run("seed_demo")
+def demo(db):
+    return run("seed_demo")  # hashed fast (settings/test.py); argon2 itself is checked with create_customer
 
 
 def test_given_an_empty_database_when_checking_invariants_then_all_pass(db):

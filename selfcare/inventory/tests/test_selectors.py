@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -16,29 +14,15 @@ from selfcare.inventory.selectors import (
     pool_summary,
     quarantine_releases_by_month,
 )
-from selfcare.orders.services import numbers_add, numbers_cancel
-from selfcare.testing import TEST_ACTOR, pool_add
+from selfcare.orders.services import numbers_cancel
+from selfcare.testing import TEST_ACTOR, at_tokyo, issue_at_tokyo, pool_add
 
-JST = ZoneInfo("Asia/Tokyo")
 D = dt.date
-
-
-def at(day: dt.date, hour: int = 12, minute: int = 0):
-    """Stand still at this Tokyo wall-clock time."""
-    return time_machine.travel(dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=JST), tick=False)
-
-
-def issue(customer, on: dt.date, count: int = 1, hour: int = 12, minute: int = 0) -> list[str]:
-    with at(on, hour, minute):
-        placement = numbers_add(
-            customer_id=customer.pk, count=count, idempotency_key=f"{on}-{hour}-{minute}", actor=TEST_ACTOR
-        )
-    return sorted(placement.application.lines.values_list("number_id", flat=True))
 
 
 def cancel(numbers: list[str], effective_on: dt.date) -> None:
     """Cancellation in effect from ``effective_on``: the numbers are issuable again six months later."""
-    with at(effective_on):
+    with at_tokyo(effective_on):
         numbers_cancel(numbers=numbers, received_on=effective_on, effective_on=effective_on, actor=TEST_ACTOR)
 
 
@@ -55,37 +39,37 @@ def one_grouped_query(call):
 
 
 def test_given_an_empty_pool_when_summarising_then_all_zero(db):
-    with at(D(2026, 3, 15)):
+    with at_tokyo(D(2026, 3, 15)):
         assert pool_summary() == PoolSummary(free_now=0, in_quarantine=0, assigned=0, total=0)
 
 
 def test_given_imports_additions_and_cancellations_when_summarising_then_each_state_counted(customer):
-    with at(D(2026, 3, 1)):
+    with at_tokyo(D(2026, 3, 1)):
         pool_add("05000000000", 10)
         pool_add("05000000100", 5, available_from=D(2026, 6, 1))  # imported for later
-    with at(D(2026, 3, 15)):
+    with at_tokyo(D(2026, 3, 15)):
         assert pool_summary() == PoolSummary(free_now=10, in_quarantine=5, assigned=0, total=15)
 
-    numbers = issue(customer, D(2026, 3, 15), count=3)
-    with at(D(2026, 3, 15)):
+    numbers = issue_at_tokyo(customer, D(2026, 3, 15), count=3)
+    with at_tokyo(D(2026, 3, 15)):
         assert pool_summary() == PoolSummary(free_now=7, in_quarantine=5, assigned=3, total=15)
 
     cancel(numbers[:1], effective_on=D(2026, 3, 20))
-    with at(D(2026, 3, 20)):
+    with at_tokyo(D(2026, 3, 20)):
         assert pool_summary() == PoolSummary(free_now=7, in_quarantine=6, assigned=2, total=15)
 
     # Out of quarantine on the first day of the seventh month; the later import is available too.
-    with at(D(2026, 9, 20)):
+    with at_tokyo(D(2026, 9, 20)):
         assert pool_summary() == PoolSummary(free_now=13, in_quarantine=0, assigned=2, total=15)
-    with at(D(2026, 9, 19)):
+    with at_tokyo(D(2026, 9, 19)):
         assert pool_summary() == PoolSummary(free_now=12, in_quarantine=1, assigned=2, total=15)
 
 
 def test_given_a_pool_when_summarising_then_one_query(db, django_assert_num_queries):
-    with at(D(2026, 3, 1)):
+    with at_tokyo(D(2026, 3, 1)):
         pool_add("05000000000", 4)
 
-    with at(D(2026, 3, 1)), django_assert_num_queries(1):
+    with at_tokyo(D(2026, 3, 1)), django_assert_num_queries(1):
         assert pool_summary().total == 4
 
 
@@ -95,9 +79,9 @@ def test_given_a_pool_when_summarising_then_one_query(db, django_assert_num_quer
 @pytest.fixture
 def quarantined(customer):
     """Six numbers issued on 2025-09-01, five of them cancelled with effect on various days."""
-    with at(D(2025, 9, 1)):
+    with at_tokyo(D(2025, 9, 1)):
         pool_add("05000000000", 6)
-    numbers = issue(customer, D(2025, 9, 1), count=6)
+    numbers = issue_at_tokyo(customer, D(2025, 9, 1), count=6)
     cancel([numbers[0]], D(2025, 9, 15))  # free from 2026-03-15
     cancel([numbers[1]], D(2025, 9, 20))  # free from 2026-03-20
     cancel([numbers[2]], D(2025, 10, 31))  # free from 2026-04-30
@@ -116,7 +100,7 @@ def months_from(first: dt.date, counts: list[int]) -> list[tuple[dt.date, int]]:
 
 
 def test_given_cancellations_when_listing_releases_then_per_month_from_this_one_with_zero_months(quarantined):
-    with at(D(2026, 3, 15)):
+    with at_tokyo(D(2026, 3, 15)):
         releases = one_grouped_query(quarantine_releases_by_month)
 
     # 2026-03-15's number is issuable today: no longer in quarantine.
@@ -124,13 +108,13 @@ def test_given_cancellations_when_listing_releases_then_per_month_from_this_one_
 
 
 def test_given_fewer_months_when_listing_releases_then_later_ones_are_left_out(quarantined):
-    with at(D(2026, 3, 15)):
+    with at_tokyo(D(2026, 3, 15)):
         assert quarantine_releases_by_month(months=6) == months_from(D(2026, 3, 1), [1, 1, 0, 1, 0, 0])
         assert quarantine_releases_by_month(months=1) == [(D(2026, 3, 1), 1)]
 
 
 def test_given_a_year_end_when_listing_releases_then_the_months_run_into_the_next_year(quarantined):
-    with at(D(2026, 5, 2)):
+    with at_tokyo(D(2026, 5, 2)):
         releases = quarantine_releases_by_month(months=10)
 
     assert releases == months_from(D(2026, 5, 1), [0, 1, 0, 0, 1, 0, 0, 0, 0, 0])
@@ -138,24 +122,24 @@ def test_given_a_year_end_when_listing_releases_then_the_months_run_into_the_nex
 
 
 def test_given_just_after_midnight_tokyo_when_listing_releases_then_the_tokyo_month_comes_first(customer):
-    with at(D(2025, 8, 1)):
+    with at_tokyo(D(2025, 8, 1)):
         pool_add("05000000000", 2)
-    numbers = issue(customer, D(2025, 8, 1), count=2)
+    numbers = issue_at_tokyo(customer, D(2025, 8, 1), count=2)
     cancel([numbers[0]], D(2025, 9, 1))  # free from 2026-03-01
     cancel([numbers[1]], D(2025, 9, 2))  # free from 2026-03-02
 
     # 2026-03-01 00:30 in Tokyo is still 2026-02-28 in UTC.
-    with at(D(2026, 3, 1), 0, 30):
+    with at_tokyo(D(2026, 3, 1), 0, 30):
         releases = quarantine_releases_by_month(months=2)
 
     assert releases == [(D(2026, 3, 1), 1), (D(2026, 4, 1), 0)]
 
 
 def test_given_nothing_in_quarantine_when_listing_releases_then_twelve_zero_months(db):
-    with at(D(2026, 3, 1)):
+    with at_tokyo(D(2026, 3, 1)):
         pool_add("05000000000", 3)
 
-    with at(D(2026, 12, 31)):
+    with at_tokyo(D(2026, 12, 31)):
         assert quarantine_releases_by_month() == months_from(D(2026, 12, 1), [0] * 12)
 
 
@@ -168,22 +152,22 @@ def test_given_no_months_when_listing_releases_then_value_error(db):
 
 
 def test_given_issuable_numbers_when_checking_the_pool_then_low_only_below_the_threshold(customer):
-    with at(D(2026, 3, 1)):
+    with at_tokyo(D(2026, 3, 1)):
         pool_add("05000000000", 5)
         pool_add("05000000100", 3, available_from=D(2026, 9, 1))  # not issuable yet: does not count
 
-    with at(D(2026, 3, 2)):
+    with at_tokyo(D(2026, 3, 2)):
         assert pool_is_low(threshold=5) is False
         assert pool_is_low(threshold=6) is True
         assert pool_is_low(threshold=1) is False
 
-    issue(customer, D(2026, 3, 2), count=1)
-    with at(D(2026, 3, 2)):
+    issue_at_tokyo(customer, D(2026, 3, 2), count=1)
+    with at_tokyo(D(2026, 3, 2)):
         assert pool_is_low(threshold=5) is True
         assert pool_is_low(threshold=4) is False
 
 
 def test_given_a_threshold_of_zero_when_checking_an_empty_pool_then_not_low(db):
-    with at(D(2026, 3, 2)):
+    with at_tokyo(D(2026, 3, 2)):
         assert pool_is_low(threshold=0) is False
         assert pool_is_low(threshold=1) is True

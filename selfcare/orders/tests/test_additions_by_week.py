@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from selfcare.inventory import selectors as inventory_selectors
-from selfcare.inventory.tests.test_selectors import D, at, cancel, issue, one_grouped_query
+from selfcare.inventory.tests.test_selectors import D, cancel, one_grouped_query
 from selfcare.orders.selectors import additions_by_week
-from selfcare.testing import pool_add
+from selfcare.testing import at_tokyo, issue_at_tokyo, pool_add
 
 # --- additions_by_week -------------------------------------------------------------------------------
 
@@ -15,24 +15,24 @@ from selfcare.testing import pool_add
 @pytest.fixture
 def additions(customer):
     """Numbers issued around Wednesday 2026-03-04, the 'today' of these tests."""
-    with at(D(2026, 1, 1)):
+    with at_tokyo(D(2026, 1, 1)):
         pool_add("05000000000", 20)
-    issue(customer, D(2026, 2, 10), count=1)  # week of 02-09
-    issue(customer, D(2026, 2, 23), count=2, hour=9)  # Monday, week of 02-23
-    issue(customer, D(2026, 3, 1), count=1, hour=23, minute=30)  # Sunday night, week of 02-23
-    issue(customer, D(2026, 3, 2), count=4, hour=0, minute=30)  # Monday 00:30 Tokyo = Sunday in UTC
-    issue(customer, D(2026, 3, 4), count=1, hour=10)  # today
+    issue_at_tokyo(customer, D(2026, 2, 10), count=1)  # week of 02-09
+    issue_at_tokyo(customer, D(2026, 2, 23), count=2, hour=9)  # Monday, week of 02-23
+    issue_at_tokyo(customer, D(2026, 3, 1), count=1, hour=23, minute=30)  # Sunday night, week of 02-23
+    issue_at_tokyo(customer, D(2026, 3, 2), count=4, hour=0, minute=30)  # Monday 00:30 Tokyo = Sunday in UTC
+    issue_at_tokyo(customer, D(2026, 3, 4), count=1, hour=10)  # today
 
 
 def test_given_additions_when_counting_by_week_then_tokyo_iso_weeks_with_zero_weeks(additions):
-    with at(D(2026, 3, 4), 18):
+    with at_tokyo(D(2026, 3, 4), 18):
         weeks = one_grouped_query(lambda: additions_by_week(weeks=4))
 
     assert weeks == [(D(2026, 2, 9), 1), (D(2026, 2, 16), 0), (D(2026, 2, 23), 3), (D(2026, 3, 2), 5)]
 
 
 def test_given_the_default_when_counting_by_week_then_twelve_weeks_ending_with_this_one(additions):
-    with at(D(2026, 3, 4), 18):
+    with at_tokyo(D(2026, 3, 4), 18):
         weeks = additions_by_week()
 
     assert len(weeks) == 12
@@ -43,39 +43,39 @@ def test_given_the_default_when_counting_by_week_then_twelve_weeks_ending_with_t
 
 
 def test_given_older_additions_when_counting_by_week_then_they_are_outside_the_window(additions):
-    with at(D(2026, 3, 4), 18):
+    with at_tokyo(D(2026, 3, 4), 18):
         assert additions_by_week(weeks=2) == [(D(2026, 2, 23), 3), (D(2026, 3, 2), 5)]
         assert additions_by_week(weeks=1) == [(D(2026, 3, 2), 5)]
 
 
 def test_given_monday_half_past_midnight_tokyo_when_counting_by_week_then_a_new_week_has_begun(customer):
-    with at(D(2026, 1, 1)):
+    with at_tokyo(D(2026, 1, 1)):
         pool_add("05000000000", 3)
-    issue(customer, D(2026, 3, 1), count=1, hour=23, minute=30)
-    issue(customer, D(2026, 3, 2), count=2, hour=0, minute=30)
+    issue_at_tokyo(customer, D(2026, 3, 1), count=1, hour=23, minute=30)
+    issue_at_tokyo(customer, D(2026, 3, 2), count=2, hour=0, minute=30)
 
     # Monday 00:45 in Tokyo is still Sunday in UTC.
-    with at(D(2026, 3, 2), 0, 45):
+    with at_tokyo(D(2026, 3, 2), 0, 45):
         assert additions_by_week(weeks=2) == [(D(2026, 2, 23), 1), (D(2026, 3, 2), 2)]
 
 
 def test_given_cancelled_numbers_when_counting_by_week_then_they_still_count_as_added(customer):
-    with at(D(2026, 1, 1)):
+    with at_tokyo(D(2026, 1, 1)):
         pool_add("05000000000", 3)
-    numbers = issue(customer, D(2026, 3, 2), count=3)
+    numbers = issue_at_tokyo(customer, D(2026, 3, 2), count=3)
     cancel(numbers[:2], D(2026, 3, 3))
 
-    with at(D(2026, 3, 4)):
+    with at_tokyo(D(2026, 3, 4)):
         assert additions_by_week(weeks=1) == [(D(2026, 3, 2), 3)]
 
 
 def test_given_a_week_across_new_year_when_counting_by_week_then_keyed_by_its_monday(customer):
-    with at(D(2025, 12, 1)):
+    with at_tokyo(D(2025, 12, 1)):
         pool_add("05000000000", 3)
-    issue(customer, D(2025, 12, 29), count=1)
-    issue(customer, D(2026, 1, 1), count=2)
+    issue_at_tokyo(customer, D(2025, 12, 29), count=1)
+    issue_at_tokyo(customer, D(2026, 1, 1), count=2)
 
-    with at(D(2026, 1, 6)):
+    with at_tokyo(D(2026, 1, 6)):
         assert additions_by_week(weeks=2) == [(D(2025, 12, 29), 3), (D(2026, 1, 5), 0)]
 
 
@@ -85,5 +85,5 @@ def test_given_no_weeks_when_counting_by_week_then_value_error(db):
 
 
 def test_given_the_dashboard_still_asking_the_inventory_selectors_then_it_gets_the_same_weeks(additions):
-    with at(D(2026, 3, 4), 18):
+    with at_tokyo(D(2026, 3, 4), 18):
         assert inventory_selectors.additions_by_week(weeks=4) == additions_by_week(weeks=4)

@@ -5,38 +5,22 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from io import StringIO
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from selfcare.accounts.models import Plan
 from selfcare.orders.billing import CSV_HEADER, BillingRow, billing_csv, billing_rows
-from selfcare.orders.services import numbers_add, numbers_cancel
-from selfcare.testing import TEST_ACTOR, CustomerFactory, UserFactory, pool_add
+from selfcare.orders.services import numbers_cancel
+from selfcare.testing import TEST_ACTOR, CustomerFactory, UserFactory, at_tokyo, issue_at_tokyo, pool_add
 
-JST = ZoneInfo("Asia/Tokyo")
 D = dt.date
 FEE = 330  # PlanFactory's basic plan
 
 
-def at(day: dt.date, hour: int = 12, minute: int = 0):
-    """Stand still at this Tokyo wall-clock time."""
-    return time_machine.travel(dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=JST), tick=False)
-
-
-def issue(customer, on: dt.date, count: int = 1, hour: int = 12, minute: int = 0) -> list[str]:
-    with at(on, hour, minute):
-        placement = numbers_add(
-            customer_id=customer.pk, count=count, idempotency_key=f"{on}-{hour}-{minute}", actor=TEST_ACTOR
-        )
-    return sorted(placement.application.lines.values_list("number_id", flat=True))
-
-
 def cancel(numbers: list[str], effective_on: dt.date) -> None:
-    with at(effective_on - dt.timedelta(days=1)):
+    with at_tokyo(effective_on - dt.timedelta(days=1)):
         numbers_cancel(
             numbers=numbers,
             received_on=effective_on - dt.timedelta(days=1),
@@ -57,7 +41,7 @@ def only_row(month: dt.date) -> BillingRow:
 @pytest.fixture(autouse=True)
 def numbers(db):
     """The pool: 20 numbers, issuable since 2025-01-01."""
-    with at(D(2025, 1, 1)):
+    with at_tokyo(D(2025, 1, 1)):
         return pool_add("05000000000", 20, available_from=D(2025, 1, 1))
 
 
@@ -65,7 +49,7 @@ def numbers(db):
 
 
 def test_given_a_line_held_all_month_when_billing_then_the_whole_fee(customer):
-    [number] = issue(customer, D(2026, 3, 20))
+    [number] = issue_at_tokyo(customer, D(2026, 3, 20))
 
     row = only_row(D(2026, 4, 1))
 
@@ -84,7 +68,7 @@ def test_given_a_line_held_all_month_when_billing_then_the_whole_fee(customer):
 
 
 def test_given_a_line_added_on_the_10th_of_a_30_day_month_when_billing_then_21_days(customer):
-    issue(customer, D(2026, 4, 10))
+    issue_at_tokyo(customer, D(2026, 4, 10))
 
     row = only_row(D(2026, 4, 1))
 
@@ -94,7 +78,7 @@ def test_given_a_line_added_on_the_10th_of_a_30_day_month_when_billing_then_21_d
 
 
 def test_given_a_line_cancelled_from_the_16th_when_billing_then_15_days(customer):
-    numbers = issue(customer, D(2026, 2, 3))
+    numbers = issue_at_tokyo(customer, D(2026, 2, 3))
     cancel(numbers, effective_on=D(2026, 4, 16))
 
     row = only_row(D(2026, 4, 1))
@@ -105,7 +89,7 @@ def test_given_a_line_cancelled_from_the_16th_when_billing_then_15_days(customer
 
 
 def test_given_a_line_added_and_cancelled_in_the_same_month_when_billing_then_the_days_between(customer):
-    numbers = issue(customer, D(2026, 4, 10))
+    numbers = issue_at_tokyo(customer, D(2026, 4, 10))
     cancel(numbers, effective_on=D(2026, 4, 16))
 
     row = only_row(D(2026, 4, 1))
@@ -121,7 +105,7 @@ def test_given_a_line_added_and_cancelled_in_the_same_month_when_billing_then_th
 def test_given_a_line_cancelled_before_the_month_when_billing_then_it_is_absent(
     customer, effective_on, last_day_billed
 ):
-    numbers = issue(customer, D(2026, 2, 3))
+    numbers = issue_at_tokyo(customer, D(2026, 2, 3))
     cancel(numbers, effective_on=effective_on)
 
     assert rows(D(2026, 4, 1)) == []
@@ -130,7 +114,7 @@ def test_given_a_line_cancelled_before_the_month_when_billing_then_it_is_absent(
 
 
 def test_given_a_line_cancelled_from_the_first_when_billing_the_month_before_then_the_whole_month(customer):
-    numbers = issue(customer, D(2026, 2, 3))
+    numbers = issue_at_tokyo(customer, D(2026, 2, 3))
     cancel(numbers, effective_on=D(2026, 4, 1))
 
     row = only_row(D(2026, 3, 1))
@@ -139,7 +123,7 @@ def test_given_a_line_cancelled_from_the_first_when_billing_the_month_before_the
 
 
 def test_given_a_line_issued_after_the_month_when_billing_then_it_is_absent(customer):
-    issue(customer, D(2026, 5, 2))
+    issue_at_tokyo(customer, D(2026, 5, 2))
 
     assert rows(D(2026, 4, 1)) == []
     assert only_row(D(2026, 5, 1)).held_from == D(2026, 5, 2)
@@ -147,7 +131,7 @@ def test_given_a_line_issued_after_the_month_when_billing_then_it_is_absent(cust
 
 def test_given_an_issue_at_half_past_midnight_tokyo_when_billing_then_it_counts_in_the_tokyo_month(customer):
     # 2026-03-01 00:30 in Tokyo is 2026-02-28 15:30 in UTC.
-    issue(customer, D(2026, 3, 1), hour=0, minute=30)
+    issue_at_tokyo(customer, D(2026, 3, 1), hour=0, minute=30)
 
     assert rows(D(2026, 2, 1)) == []
     row = only_row(D(2026, 3, 1))
@@ -156,7 +140,7 @@ def test_given_an_issue_at_half_past_midnight_tokyo_when_billing_then_it_counts_
 
 def test_given_an_issue_early_on_the_10th_tokyo_when_billing_then_held_from_the_tokyo_date(customer):
     # 2026-04-10 00:30 in Tokyo is 2026-04-09 15:30 in UTC.
-    issue(customer, D(2026, 4, 10), hour=0, minute=30)
+    issue_at_tokyo(customer, D(2026, 4, 10), hour=0, minute=30)
 
     row = only_row(D(2026, 4, 1))
 
@@ -164,7 +148,7 @@ def test_given_an_issue_early_on_the_10th_tokyo_when_billing_then_held_from_the_
 
 
 def test_given_an_issue_a_minute_before_midnight_tokyo_when_billing_then_one_day_of_that_month(customer):
-    issue(customer, D(2026, 4, 30), hour=23, minute=59)
+    issue_at_tokyo(customer, D(2026, 4, 30), hour=23, minute=59)
 
     row = only_row(D(2026, 4, 1))
 
@@ -173,8 +157,8 @@ def test_given_an_issue_a_minute_before_midnight_tokyo_when_billing_then_one_day
 
 
 def test_given_february_of_a_leap_year_when_billing_then_29_days(customer):
-    issue(customer, D(2028, 1, 15))
-    issue(customer, D(2028, 2, 10))
+    issue_at_tokyo(customer, D(2028, 1, 15))
+    issue_at_tokyo(customer, D(2028, 2, 10))
 
     held_all_month, added_on_the_10th = rows(D(2028, 2, 1))
 
@@ -185,15 +169,15 @@ def test_given_february_of_a_leap_year_when_billing_then_29_days(customer):
 
 
 def test_given_a_line_cancelled_on_the_day_it_was_issued_when_billing_then_it_is_absent(customer):
-    numbers = issue(customer, D(2026, 4, 10))
-    with at(D(2026, 4, 10), 15):
+    numbers = issue_at_tokyo(customer, D(2026, 4, 10))
+    with at_tokyo(D(2026, 4, 10), 15):
         numbers_cancel(numbers=numbers, received_on=D(2026, 4, 10), actor=TEST_ACTOR)
 
     assert rows(D(2026, 4, 1)) == []
 
 
 def test_given_any_day_of_the_month_when_billing_then_the_calendar_month_containing_it(customer):
-    issue(customer, D(2026, 4, 10))
+    issue_at_tokyo(customer, D(2026, 4, 10))
 
     assert rows(D(2026, 4, 30)) == rows(D(2026, 4, 1))
     assert only_row(D(2026, 4, 17)).held_from == D(2026, 4, 10)
@@ -203,7 +187,7 @@ def test_given_any_day_of_the_month_when_billing_then_the_calendar_month_contain
 
 
 def test_given_the_customer_moved_to_another_plan_when_billing_then_the_current_plans_fee(customer):
-    issue(customer, D(2026, 3, 20))
+    issue_at_tokyo(customer, D(2026, 3, 20))
     customer.plan = Plan.objects.create(code="premium", name="プレミアム", monthly_fee_per_number=550)
     customer.save(update_fields=["plan"])
 
@@ -213,7 +197,7 @@ def test_given_the_customer_moved_to_another_plan_when_billing_then_the_current_
 
 
 def test_given_the_plans_fee_changed_when_billing_then_the_new_fee(customer):
-    issue(customer, D(2026, 4, 10))
+    issue_at_tokyo(customer, D(2026, 4, 10))
     Plan.objects.filter(pk=customer.plan_id).update(monthly_fee_per_number=600)
 
     row = only_row(D(2026, 4, 1))
@@ -226,9 +210,9 @@ def test_given_several_customers_when_billing_then_by_selfcare_id_then_number_in
 ):
     zulu = CustomerFactory(user=UserFactory(username="zulu-corp"))
     alpha = CustomerFactory(user=UserFactory(username="alpha-corp"))
-    zulu_numbers = issue(zulu, D(2026, 3, 2), count=3)
-    alpha_first = issue(alpha, D(2026, 3, 3), count=2)
-    alpha_later = issue(alpha, D(2026, 3, 4), count=2)
+    zulu_numbers = issue_at_tokyo(zulu, D(2026, 3, 2), count=3)
+    alpha_first = issue_at_tokyo(alpha, D(2026, 3, 3), count=2)
+    alpha_later = issue_at_tokyo(alpha, D(2026, 3, 4), count=2)
 
     with django_assert_num_queries(1):
         billed = [(row.selfcare_id, row.number) for row in rows(D(2026, 4, 1))]
@@ -242,7 +226,7 @@ def test_given_several_customers_when_billing_then_by_selfcare_id_then_number_in
 
 
 def test_given_lines_when_writing_csv_then_a_header_and_one_row_each(customer):
-    numbers = issue(customer, D(2026, 4, 10), count=2)
+    numbers = issue_at_tokyo(customer, D(2026, 4, 10), count=2)
     out = StringIO(newline="")
 
     written = billing_csv(month=D(2026, 4, 1), stream=out)
@@ -271,7 +255,7 @@ def test_given_lines_when_writing_csv_then_a_header_and_one_row_each(customer):
 def test_given_a_contract_name_with_commas_and_quotes_when_writing_csv_then_it_reads_back_intact(db):
     name = '株式会社"テスト", 本社'
     customer = CustomerFactory(contract_name=name)
-    issue(customer, D(2026, 4, 10))
+    issue_at_tokyo(customer, D(2026, 4, 10))
     out = StringIO()
 
     billing_csv(month=D(2026, 4, 1), stream=out)
@@ -286,7 +270,7 @@ def export(*args: str) -> tuple[str, str]:
 
 
 def test_given_lines_when_exporting_to_stdout_then_csv_there_and_the_count_on_stderr(customer):
-    numbers = issue(customer, D(2026, 4, 10), count=3)
+    numbers = issue_at_tokyo(customer, D(2026, 4, 10), count=3)
 
     printed, reported = export("--month", "2026-04")
 
@@ -297,7 +281,7 @@ def test_given_lines_when_exporting_to_stdout_then_csv_there_and_the_count_on_st
 
 
 def test_given_an_output_file_when_exporting_then_the_file_holds_the_csv(customer, tmp_path):
-    [number] = issue(customer, D(2026, 3, 20))
+    [number] = issue_at_tokyo(customer, D(2026, 3, 20))
     target = tmp_path / "billing-2026-04.csv"
 
     printed, reported = export("--month", "2026-04", "--output", str(target))
@@ -337,7 +321,7 @@ def test_given_an_unwritable_output_when_exporting_then_a_command_error(db, tmp_
 
 def test_given_a_contract_name_a_spreadsheet_would_run_when_exported_then_it_is_text(db):
     customer = CustomerFactory(contract_name="=cmd|' /C calc'!A0", user=UserFactory(username="formula01"))
-    issue(customer, D(2025, 3, 1))
+    issue_at_tokyo(customer, D(2025, 3, 1))
     stream = StringIO()
 
     billing_csv(month=D(2025, 3, 1), stream=stream)
@@ -351,7 +335,7 @@ def test_given_a_contract_name_a_spreadsheet_would_run_when_exported_then_it_is_
 
 
 def test_given_the_excel_layout_when_writing_csv_then_a_bom_and_numbers_excel_keeps_as_text(customer):
-    numbers = issue(customer, D(2026, 4, 10), count=2)
+    numbers = issue_at_tokyo(customer, D(2026, 4, 10), count=2)
     out = StringIO(newline="")
 
     written = billing_csv(month=D(2026, 4, 1), stream=out, excel=True)
@@ -367,7 +351,7 @@ def test_given_the_excel_layout_when_writing_csv_then_a_bom_and_numbers_excel_ke
 
 
 def test_given_the_billing_system_layout_then_no_bom_and_bare_digits(customer):
-    numbers = issue(customer, D(2026, 4, 10))
+    numbers = issue_at_tokyo(customer, D(2026, 4, 10))
     out = StringIO(newline="")
 
     billing_csv(month=D(2026, 4, 1), stream=out)
@@ -377,7 +361,7 @@ def test_given_the_billing_system_layout_then_no_bom_and_bare_digits(customer):
 
 
 def test_given_excel_when_exporting_to_a_file_then_the_excel_layout(customer, tmp_path):
-    issue(customer, D(2026, 4, 10))
+    issue_at_tokyo(customer, D(2026, 4, 10))
     target = tmp_path / "billing.csv"
 
     export("--month", "2026-04", "--output", str(target), "--excel")
@@ -389,7 +373,7 @@ def test_given_excel_when_exporting_to_a_file_then_the_excel_layout(customer, tm
 def test_given_the_export_command_when_it_has_written_the_month_then_the_export_is_in_the_audit_log(customer, tmp_path):
     from selfcare.core.models import AuditEntry
 
-    issue(customer, D(2026, 3, 20), count=2)
+    issue_at_tokyo(customer, D(2026, 3, 20), count=2)
 
     export("--month", "2026-04", "--output", str(tmp_path / "billing.csv"))
 

@@ -73,14 +73,14 @@ def test_given_a_held_customer_row_when_applying_then_refused_as_busy_within_the
 def test_given_a_held_customer_row_when_the_customer_presses_execute_then_the_page_says_busy(
     client, customer, pool, settings, mailoutbox
 ):
-    from selfcare.portal.tests.conftest import PASSWORD, code_from, draft
+    from selfcare.portal.tests.conftest import PASSWORD, draft
+    from selfcare.testing import login_code
 
     settings.SELFCARE_LOCK_TIMEOUT_MS = 300
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     customer.user.set_password(PASSWORD)
     customer.user.save()
     client.post("/login/", {"selfcare_id": customer.selfcare_id, "password": PASSWORD})
-    client.post("/login/verify/", {"code": code_from(mailoutbox[-1])})
+    client.post("/login/verify/", {"code": login_code(mailoutbox[-1])})
     token = draft(client, 1)
 
     with RowHolder(customer.pk):

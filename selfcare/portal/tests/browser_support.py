@@ -15,7 +15,8 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect, sync_playwright
 
 from selfcare.accounts.models import Customer
-from selfcare.portal.tests.conftest import PASSWORD, code_from
+from selfcare.portal.tests.conftest import PASSWORD
+from selfcare.testing import login_code
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -135,7 +136,7 @@ def login_password_step(page: Page, site: Site, labels: dict = JA) -> None:
 
 
 def login_code_step(page: Page, site: Site, labels: dict = JA) -> None:
-    page.get_by_label(labels["code"]).fill(code_from(site.outbox[-1]))
+    page.get_by_label(labels["code"]).fill(login_code(site.outbox[-1]))
     button(page, labels["send"]).click()
     expect(page).to_have_url(re.compile(r"/menu/$"))
 

@@ -4,6 +4,8 @@ import re
 
 import pytest
 
+from selfcare.testing import login_code
+
 PASSWORD = "correct horse battery staple"
 
 
@@ -14,50 +16,17 @@ def login_customer(customer):
     return customer
 
 
-def code_from(mail) -> str:
-    match = re.search(r"^\s+(\d{6})\s*$", mail.body, re.MULTILINE)
-    assert match, mail.body
-    return match.group(1)
-
-
 @pytest.fixture
 def logged_in(client, login_customer, mailoutbox):
     """A client past both login steps."""
     response = client.post("/login/", {"selfcare_id": login_customer.selfcare_id, "password": PASSWORD})
     assert response.status_code == 302 and response.url == "/login/verify/"
-    response = client.post("/login/verify/", {"code": code_from(mailoutbox[-1])})
+    response = client.post("/login/verify/", {"code": login_code(mailoutbox[-1])})
     assert response.status_code == 302 and response.url == "/menu/"
     return client
 
 
 # Added for the portal's view tests ----------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    """The per-IP failure counter lives in the (process-local in tests) cache: start every test clean."""
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(request, settings):
-    """Argon2 costs ~0.2 s a hash; these tests log in hundreds of times. Tests asking for ``argon2`` keep it."""
-    if "argon2" in request.fixturenames:
-        return
-    settings.PASSWORD_HASHERS = [
-        "django.contrib.auth.hashers.MD5PasswordHasher",
-        *settings.PASSWORD_HASHERS,
-    ]
-
-
-@pytest.fixture
-def argon2(settings):
-    """Keep the production password hasher (Argon2) for this test."""
-    assert settings.PASSWORD_HASHERS[0] == "selfcare.accounts.hashers.Argon2idHasher"
 
 
 @pytest.fixture
@@ -102,7 +71,7 @@ def log_in(client, customer, mailoutbox, password: str = PASSWORD) -> None:
     """Both login steps; fails the test if either is refused."""
     response = password_step(client, customer.selfcare_id, password)
     assert response.status_code == 302 and response.url == "/login/verify/", error_text(response)
-    response = client.post("/login/verify/", {"code": code_from(mailoutbox[-1])})
+    response = client.post("/login/verify/", {"code": login_code(mailoutbox[-1])})
     assert response.status_code == 302 and response.url == "/menu/", error_text(response)
 
 

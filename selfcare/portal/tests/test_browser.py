@@ -31,7 +31,6 @@ from selfcare.portal.tests.browser_support import (
     broken_identifiers,
     button,
     chromium_browser,
-    code_from,
     describe_violations,
     expect_completion,
     fits_the_window,
@@ -47,6 +46,7 @@ from selfcare.portal.tests.browser_support import (
     to_confirm,
 )
 from selfcare.portal.tests.conftest import PASSWORD
+from selfcare.testing import login_code
 
 pytestmark = pytest.mark.browser
 
@@ -558,7 +558,7 @@ def test_after_five_wrong_codes_a_new_login_says_no_code_was_sent_and_offers_a_n
     page.goto(site.url("/login/"))
     login_password_step(page, site)
     expect(page.get_by_text(re.compile(r"6桁の認証コードを\d\d:\d\dにお送りしました。"))).to_be_visible()
-    wrong = f"{(int(code_from(site.outbox[-1])) + 1) % 10**6:06d}"
+    wrong = f"{(int(login_code(site.outbox[-1])) + 1) % 10**6:06d}"
     for _ in range(5):
         page.get_by_label("認証コード").fill(wrong)
         button(page, "送信").click()

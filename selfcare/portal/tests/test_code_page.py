@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from selfcare.accounts import login as login_steps
 from selfcare.accounts.models import User
-from selfcare.portal.tests.conftest import code_from, error_text, html, notice_text, password_step
+from selfcare.portal.tests.conftest import error_text, html, notice_text, password_step
+from selfcare.testing import login_code
 
 SENT = "お送りしました"
 NOTHING_SENT = "新しい認証コードは送信していません。"
@@ -28,7 +29,7 @@ def test_given_a_code_voided_by_wrong_entries_when_logging_in_again_at_once_then
 ):
     password_step(client, login_customer.selfcare_id)
     first_mail_at = timezone.now()
-    code = code_from(mailoutbox[-1])
+    code = login_code(mailoutbox[-1])
     for _ in range(login_steps.CODE_MAX_FAILURES):
         client.post("/login/verify/", {"code": other_code(code)})
     frozen.shift(dt.timedelta(seconds=20))
@@ -54,7 +55,7 @@ def test_given_a_code_voided_by_wrong_entries_when_logging_in_again_at_once_then
     assert notice_text(page) == "新しい認証コードを送信しました。以前のコードは使えません。"
     until = hhmm(timezone.now() + login_steps.CODE_VALID)
     assert f"6桁の認証コードを{hhmm(timezone.now())}にお送りしました。{until}までに入力してください。" in html(page)
-    assert client.post("/login/verify/", {"code": code_from(mailoutbox[-1])}).url == "/menu/"
+    assert client.post("/login/verify/", {"code": login_code(mailoutbox[-1])}).url == "/menu/"
 
 
 def test_given_a_valid_code_when_logging_in_again_within_a_minute_then_the_page_says_no_new_code_was_sent(
@@ -73,7 +74,7 @@ def test_given_a_valid_code_when_logging_in_again_within_a_minute_then_the_page_
     assert f"宛てに{hhmm(sent_at)}にお送りした認証コードが{until}まで有効です。そのコードを入力してください。" in text
     assert SENT not in text
     assert 'name="code"' in text
-    assert client.post("/login/verify/", {"code": code_from(mailoutbox[-1])}).url == "/menu/"
+    assert client.post("/login/verify/", {"code": login_code(mailoutbox[-1])}).url == "/menu/"
 
 
 def test_given_the_mail_server_fails_when_the_code_is_sent_then_the_page_does_not_say_it_was_sent(

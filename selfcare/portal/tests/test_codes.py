@@ -20,7 +20,8 @@ from selfcare.accounts.login_errors import (
 )
 from selfcare.accounts.models import LoginCode
 from selfcare.core.errors import DomainError
-from selfcare.portal.tests.conftest import PASSWORD, code_from, error_text, html, notice_text, password_step
+from selfcare.portal.tests.conftest import PASSWORD, error_text, html, notice_text, password_step
+from selfcare.testing import login_code
 
 
 def ja(error: DomainError) -> str:
@@ -44,7 +45,7 @@ def test_given_a_code_when_typed_within_ten_minutes_then_the_customer_is_in(clie
     password_step(client, login_customer.selfcare_id)
     frozen.shift(dt.timedelta(minutes=9, seconds=59))
 
-    response = verify(client, code_from(mailoutbox[-1]))
+    response = verify(client, login_code(mailoutbox[-1]))
 
     assert response.status_code == 302 and response.url == "/menu/"
 
@@ -53,7 +54,7 @@ def test_given_a_code_when_ten_minutes_have_passed_then_it_no_longer_works(clien
     password_step(client, login_customer.selfcare_id)
     frozen.shift(dt.timedelta(minutes=10))
 
-    response = verify(client, code_from(mailoutbox[-1]))
+    response = verify(client, login_code(mailoutbox[-1]))
 
     assert response.status_code == 200
     expired_at = timezone.localtime(timezone.now()).strftime("%H:%M")
@@ -70,12 +71,12 @@ def test_given_a_code_sent_when_checked_after_ten_minutes_then_the_service_refus
     frozen.shift(dt.timedelta(minutes=10, seconds=1))
 
     with pytest.raises(CodeNoLongerValid):
-        login_steps.login_code_verify(user_id=user.pk, code=code_from(mailoutbox[-1]), ip="192.0.2.1")
+        login_steps.login_code_verify(user_id=user.pk, code=login_code(mailoutbox[-1]), ip="192.0.2.1")
 
 
 def test_given_a_code_used_once_when_used_again_in_a_new_login_then_refused(client, login_customer, mailoutbox):
     password_step(client, login_customer.selfcare_id)
-    code = code_from(mailoutbox[-1])
+    code = login_code(mailoutbox[-1])
     assert verify(client, code).url == "/menu/"
     client.post("/logout/")
 
@@ -93,7 +94,7 @@ def test_given_a_wrong_code_when_typed_then_the_remaining_attempts_count_down_an
     client, login_customer, mailoutbox
 ):
     password_step(client, login_customer.selfcare_id)
-    code = code_from(mailoutbox[-1])
+    code = login_code(mailoutbox[-1])
 
     errors = [error_text(verify(client, other_code(code))) for _ in range(login_steps.CODE_MAX_FAILURES)]
     right_one_after = verify(client, code)
@@ -106,7 +107,7 @@ def test_given_a_wrong_code_when_typed_then_the_remaining_attempts_count_down_an
 
 def test_given_four_wrong_codes_when_the_right_one_follows_then_it_still_works(client, login_customer, mailoutbox):
     password_step(client, login_customer.selfcare_id)
-    code = code_from(mailoutbox[-1])
+    code = login_code(mailoutbox[-1])
     for _ in range(login_steps.CODE_MAX_FAILURES - 1):
         verify(client, other_code(code))
 
@@ -123,7 +124,7 @@ def test_given_a_non_numeric_code_when_typed_then_it_counts_as_wrong(client, log
 
 def test_given_a_full_width_code_when_typed_then_it_is_accepted(client, login_customer, mailoutbox):
     password_step(client, login_customer.selfcare_id)
-    code = code_from(mailoutbox[-1])
+    code = login_code(mailoutbox[-1])
     full_width = "".join(chr(ord(c) - ord("0") + ord("０")) for c in code)
 
     assert verify(client, full_width).url == "/menu/"
@@ -143,18 +144,18 @@ def test_given_a_code_just_sent_when_a_new_one_is_asked_for_within_60_seconds_th
     at = timezone.localtime(timezone.now() + dt.timedelta(seconds=1)).strftime("%H:%M:%S")
     assert f"新しい認証コードは{at}以降に送信できます(前回の送信の1分後)。" in html(page)
     assert len(mailoutbox) == 1
-    assert verify(client, code_from(mailoutbox[-1])).url == "/menu/"  # the first code still works
+    assert verify(client, login_code(mailoutbox[-1])).url == "/menu/"  # the first code still works
 
 
 def test_given_60_seconds_passed_when_a_new_code_is_asked_for_then_sent_and_the_old_one_is_void(
     client, login_customer, mailoutbox, frozen
 ):
     password_step(client, login_customer.selfcare_id)
-    first = code_from(mailoutbox[-1])
+    first = login_code(mailoutbox[-1])
     frozen.shift(dt.timedelta(seconds=60))
 
     client.post("/login/resend/")
-    second = code_from(mailoutbox[-1])
+    second = login_code(mailoutbox[-1])
 
     assert len(mailoutbox) == 2
     if first != second:  # one chance in a million that the new code is the same
@@ -189,14 +190,14 @@ def test_given_five_codes_in_an_hour_when_a_sixth_is_asked_for_then_refused_unti
     frozen.shift(dt.timedelta(minutes=60))
     password_step(client, login_customer.selfcare_id)
     assert len(mailoutbox) == login_steps.CODES_PER_HOUR + 1
-    assert verify(client, code_from(mailoutbox[-1])).url == "/menu/"
+    assert verify(client, login_code(mailoutbox[-1])).url == "/menu/"
 
 
 def test_given_the_password_step_over_ten_minutes_ago_when_the_code_page_is_used_then_back_to_login(
     client, login_customer, mailoutbox, frozen
 ):
     password_step(client, login_customer.selfcare_id)
-    code = code_from(mailoutbox[-1])
+    code = login_code(mailoutbox[-1])
     frozen.shift(dt.timedelta(minutes=10, seconds=1))
 
     shown = client.get("/login/verify/")
@@ -222,7 +223,7 @@ def test_given_a_code_sent_when_stored_then_only_a_hash_is_kept_and_the_code_is_
     client, login_customer, mailoutbox, frozen
 ):
     password_step(client, login_customer.selfcare_id)
-    code = code_from(mailoutbox[-1])
+    code = login_code(mailoutbox[-1])
 
     stored = LoginCode.objects.get(user=login_customer.user)
     assert stored.code_hash != code and code not in stored.code_hash and len(stored.code_hash) >= 32
@@ -244,7 +245,7 @@ def test_given_a_whole_login_when_logging_at_debug_level_then_the_code_is_never_
     caplog.set_level(logging.DEBUG, logger="django")  # Django's own loggers stop at INFO by default
     with CaptureQueriesContext(connection) as queries:  # SQL is logged at DEBUG too
         password_step(client, login_customer.selfcare_id)
-        code = code_from(mailoutbox[-1])
+        code = login_code(mailoutbox[-1])
         verify(client, other_code(code))
         response = verify(client, code)
 
@@ -272,7 +273,7 @@ def test_given_a_throttled_address_when_the_right_code_is_typed_from_it_then_ref
     for n in range(login_steps.IP_FAILURES_ALLOWED):
         password_step(Client(), f"guess{n:04d}", "wrong password here", **address)
 
-    response = client.post("/login/verify/", {"code": code_from(mailoutbox[-1])}, **address)
+    response = client.post("/login/verify/", {"code": login_code(mailoutbox[-1])}, **address)
 
     assert response.status_code == 200
     assert error_text(response) == ja(TooManyAttempts(minutes=login_steps.IP_WINDOW_SECONDS // 60))

@@ -105,10 +105,10 @@ def test_given_debug_pages_on_when_a_login_step_crashes_then_the_typed_password_
 def test_given_the_code_step_crashes_when_debug_pages_are_on_then_the_code_is_not_on_the_page(
     client, login_customer, mailoutbox, settings, monkeypatch
 ):
-    from selfcare.portal.tests.conftest import code_from
+    from selfcare.testing import login_code
 
     client.post("/login/", {"selfcare_id": login_customer.selfcare_id, "password": PASSWORD})
-    code = code_from(mailoutbox[-1])
+    code = login_code(mailoutbox[-1])
     settings.DEBUG = True
     monkeypatch.setattr(login_steps, "_verify_locked", crash)
     client.raise_request_exception = False

@@ -37,7 +37,8 @@ from selfcare.accounts.models import LoginCode, User
 from selfcare.orders.errors import BadCount
 from selfcare.orders.models import Application
 from selfcare.orders.parsing import parse_count
-from selfcare.portal.tests.conftest import PASSWORD, code_from
+from selfcare.portal.tests.conftest import PASSWORD
+from selfcare.testing import login_code
 
 Value = str | bytes
 Pairs = list[tuple[str, Value]]
@@ -271,7 +272,7 @@ def http_log_in(base: str, customer, password: str = PASSWORD) -> Browser:
     try:
         response = password_step(browser, customer.selfcare_id, password)
         assert path_of(response) == "/login/verify/", response.text
-        response = browser.post("/login/verify/", [("code", code_from(mail.outbox[-1]))])
+        response = browser.post("/login/verify/", [("code", login_code(mail.outbox[-1]))])
         assert path_of(response) == "/menu/", response.text
     except BaseException:
         browser.close()
@@ -384,7 +385,7 @@ def test_given_any_code_when_posted_to_verify_then_a_message_not_a_server_error(
     reset_login_throttles(login_customer.user)
     with Browser(site) as browser:
         assert path_of(password_step(browser, login_customer.selfcare_id)) == "/login/verify/"
-        code = code_from(mail.outbox[-1])
+        code = login_code(mail.outbox[-1])
         fields = [(name, value.typed(code) if isinstance(value, RealCode) else value) for name, value in fields]
 
         response = browser.post("/login/verify/", fields)

@@ -13,8 +13,8 @@ from selfcare.accounts import login as login_steps
 from selfcare.accounts.login_errors import LoginRefused, TooManyAttempts
 from selfcare.accounts.models import User
 from selfcare.core.models import AuditEntry
-from selfcare.portal.tests.conftest import PASSWORD, code_from, error_text, html, log_in, password_step
-from selfcare.testing import CustomerFactory
+from selfcare.portal.tests.conftest import PASSWORD, error_text, html, log_in, password_step
+from selfcare.testing import CustomerFactory, login_code
 
 WRONG = "not the right password at all"
 
@@ -171,7 +171,7 @@ def test_given_a_session_when_each_login_step_passes_then_the_session_key_change
 
     password_step(client, login_customer.selfcare_id, PASSWORD)
     preauth_key = client.cookies["sessionid"].value
-    client.post("/login/verify/", {"code": code_from(mailoutbox[-1])})
+    client.post("/login/verify/", {"code": login_code(mailoutbox[-1])})
     logged_in_key = client.cookies["sessionid"].value
 
     assert len({anonymous_key, preauth_key, logged_in_key}) == 3

@@ -8,7 +8,8 @@ import smtplib
 from django.test import Client
 
 from selfcare.accounts import login as login_steps
-from selfcare.portal.tests.conftest import PASSWORD, code_from, error_text, html, password_step
+from selfcare.portal.tests.conftest import PASSWORD, error_text, html, password_step
+from selfcare.testing import login_code
 
 WRONG = "not the right password at all"
 PAUSE = "ログインの失敗が続くと、しばらくの間ログインできなくなります"
@@ -97,7 +98,7 @@ def test_given_a_wrong_code_that_pauses_the_account_when_the_code_page_answers_t
 
     User.objects.filter(pk=login_customer.user.pk).update(consecutive_failures=login_steps.LOCK_AFTER_FAILURES - 1)
     password_step(client, login_customer.selfcare_id)  # the right password: the code is sent
-    code = code_from(mailoutbox[-1])
+    code = login_code(mailoutbox[-1])
 
     page = client.post("/login/verify/", {"code": f"{(int(code) + 1) % 10**6:06d}"})
 

@@ -10,7 +10,8 @@ from django.test import Client
 from django.utils import translation
 from django.utils.translation import gettext
 
-from selfcare.portal.tests.conftest import PASSWORD, code_from, html, log_in, notice_text
+from selfcare.portal.tests.conftest import PASSWORD, html, log_in, notice_text
+from selfcare.testing import login_code
 
 
 def test_given_29_idle_minutes_when_the_customer_comes_back_then_still_logged_in(
@@ -110,7 +111,7 @@ def test_given_an_idle_timeout_when_logging_in_again_then_back_on_the_page_the_c
     login_page = client.get(ended.url)
     client.post(ended.url, {"selfcare_id": login_customer.selfcare_id, "password": PASSWORD})
     frozen.shift(dt.timedelta(seconds=61))
-    back = client.post("/login/verify/", {"code": code_from(mailoutbox[-1])})
+    back = client.post("/login/verify/", {"code": login_code(mailoutbox[-1])})
 
     assert ended.url == "/login/?next=%2Fapplications%2F%3Fpage%3D1"
     assert '<input type="hidden" name="next" value="/applications/?page=1">' in html(login_page)
@@ -124,7 +125,7 @@ def test_given_an_idle_timeout_when_logging_in_again_then_back_on_the_page_the_c
 def test_given_an_unsafe_next_when_logging_in_then_the_menu_instead(client, login_customer, mailoutbox, next_url):
     page = client.get("/login/", {"next": next_url})
     client.post("/login/", {"selfcare_id": login_customer.selfcare_id, "password": PASSWORD, "next": next_url})
-    back = client.post("/login/verify/", {"code": code_from(mailoutbox[-1])})
+    back = client.post("/login/verify/", {"code": login_code(mailoutbox[-1])})
 
     assert html(page).count('name="next"') == 1  # the language switch's own
     assert back.url == "/menu/"

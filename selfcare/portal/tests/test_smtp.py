@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import email
 import email.policy
-import re
 import socket
 
 import pytest
 from aiosmtpd.controller import Controller
 
 from selfcare.portal.tests.conftest import PASSWORD, error_text, password_step
+from selfcare.testing import login_code
 
 
 class Collector:
@@ -64,12 +64,10 @@ def test_given_a_real_smtp_server_when_logging_in_then_the_code_arrives_by_smtp_
     mail_from, rcpt_tos = smtp_server.envelopes[0]
     assert mail_from == "selfcare@example.invalid"
     assert rcpt_tos == [login_customer.user.email]
-    body = body_of(smtp_server.messages[0])
-    match = re.search(r"^\s+(\d{6})\s*$", body, re.MULTILINE)
-    assert match, body
+    code = login_code(body_of(smtp_server.messages[0]))
     assert smtp_server.messages[0]["Subject"]
 
-    done = client.post("/login/verify/", {"code": match.group(1)})
+    done = client.post("/login/verify/", {"code": code})
 
     assert done.status_code == 302 and done.url == "/menu/"
     assert client.get("/menu/").status_code == 200
