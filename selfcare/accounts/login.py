@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import check_password, make_password
 from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import transaction
@@ -207,10 +207,14 @@ def login_check_password(*, selfcare_id: str, password: str, ip: str | None) -> 
     """
     ip_attempt(ip)
     user = User.objects.select_related("customer").filter(username=selfcare_id[:150]).first()
+    right = user is not None and user.check_password(password)
+    pending = ""  # the hash of a forgotten-password letter's password, when that is what was typed
+    if user is not None and not right and user.pending_password and check_password(password, user.pending_password):
+        pending = user.pending_password
     if user is None:
         make_password(password)  # the same work as for a known ID, so the answer takes as long
         reason = "unknown_id"
-    elif not user.check_password(password):
+    elif not (right or pending):
         reason = "wrong_password"  # counted even while locked: the lock grows with every guess
     elif _is_locked(user):
         reason = "locked"
@@ -231,6 +235,14 @@ def login_check_password(*, selfcare_id: str, password: str, ip: str | None) -> 
         )
         raise LoginRefused()
     assert user is not None
+    if pending:
+        from selfcare.accounts.services import customer_pending_password_use
+
+        if not customer_pending_password_use(
+            user_id=user.pk, pending_hash=pending, actor=_actor(user, selfcare_id, ip)
+        ):
+            raise LoginRefused()  # replaced by a newer request meanwhile: that letter's password is the one
+        user = User.objects.select_related("customer").get(pk=user.pk)
     with transaction.atomic():
         audit_record(
             actor=_actor(user, selfcare_id, ip),

@@ -21,6 +21,9 @@ class User(AbstractUser):
         editable=False,
         help_text=_("The password was set by staff or posted on a letter: it must be changed at the next login."),
     )
+    # The hash of a forgotten-password letter's new initial password. The current password keeps working
+    # until this one is first used (then it becomes the password) or the password is changed or reset.
+    pending_password = models.CharField(max_length=128, blank=True, default="", editable=False)
 
 
 selfcare_id_validator = RegexValidator(

@@ -130,7 +130,7 @@ def _credentials_letter_queue(*, customer: Customer, password: str) -> None:
     ).save()
 
 
-def _credentials_letters_supersede(*, customer: Customer, actor: Actor) -> None:
+def _credentials_letters_supersede(*, customer: Customer, actor: Actor, keep_letter_id: int | None = None) -> None:
     """The customer's password has just changed: no letter may carry the old one any more.
 
     A credentials letter not yet printed never left the building and is withdrawn; one already
@@ -139,9 +139,11 @@ def _credentials_letters_supersede(*, customer: Customer, actor: Actor) -> None:
     """
     from selfcare.letters.models import Letter
 
-    held = Letter.objects.filter(
-        customer=customer, kind=Letter.Kind.SELFCARE_CREDENTIALS, secret_encrypted__gt=""
-    ).values_list("pk", "printed_at", "posted_at")
+    held = (
+        Letter.objects.filter(customer=customer, kind=Letter.Kind.SELFCARE_CREDENTIALS, secret_encrypted__gt="")
+        .exclude(pk=keep_letter_id)
+        .values_list("pk", "printed_at", "posted_at")
+    )
     withdrawn = [pk for pk, printed_at, posted_at in held if printed_at is None and posted_at is None]
     blanked = [pk for pk, printed_at, posted_at in held if printed_at is not None or posted_at is not None]
     if not (withdrawn or blanked):
@@ -186,16 +188,62 @@ def _limit_set(*, customer: Customer, limit: int, actor: Actor) -> None:
     )
 
 
+def _pending_password_void(user: User) -> bool:
+    """A new password is set: a forgotten-password letter's password waiting beside the old one stops too."""
+    had = bool(user.pending_password)
+    user.pending_password = ""
+    return had
+
+
+def customer_pending_password_use(*, user_id: int, pending_hash: str, actor: Actor) -> bool:
+    """The letter's new initial password was typed for the first time: it becomes the password.
+
+    The old password stops now, the new one must be changed right after this login (it was posted),
+    credentials letters carrying the old one are withdrawn or blanked (the newest, which carries the new
+    one, is kept), audited. The conditional update decides, so of two logins at once one promotes and
+    the other finds the password already in place; False when the pending password changed meanwhile.
+    """
+    from selfcare.letters.models import Letter
+
+    with transaction.atomic(durable=True):
+        promoted = User.objects.filter(pk=user_id, pending_password=pending_hash).exclude(pending_password="")
+        if not promoted.update(password=pending_hash, pending_password="", password_change_required=True):
+            return User.objects.filter(pk=user_id, password=pending_hash).exists()
+        customer = Customer.objects.get(user_id=user_id)
+        newest = (
+            Letter.objects.filter(customer=customer, kind=Letter.Kind.SELFCARE_CREDENTIALS)
+            .order_by("-queued_at", "-pk")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        _credentials_letters_supersede(customer=customer, actor=actor, keep_letter_id=newest)
+        audit_record(
+            actor=actor,
+            action="customer.password_letter_used",
+            customer=customer,
+            target=customer.selfcare_id,
+            detail={"previous_login": "stopped"},
+        )
+    return True
+
+
 def customer_reset_password(*, customer_id: int, actor: Actor) -> str:
     """Give a customer a new generated password, to be changed at the next login; returns it for showing once."""
     password = generate_password()
     with transaction.atomic(durable=True):
         customer = customer_lock(customer_id=customer_id)
+        pending_voided = _pending_password_void(customer.user)
         customer.user.set_password(password)
         customer.user.password_change_required = True
-        customer.user.save(update_fields=["password", "password_change_required"])
+        customer.user.save(update_fields=["password", "password_change_required", "pending_password"])
         _credentials_letters_supersede(customer=customer, actor=actor)
-        audit_record(actor=actor, action="customer.password_reset", customer=customer, target=customer.selfcare_id)
+        audit_record(
+            actor=actor,
+            action="customer.password_reset",
+            customer=customer,
+            target=customer.selfcare_id,
+            detail={"pending_letter_voided": True} if pending_voided else None,
+        )
     return password
 
 
@@ -208,11 +256,18 @@ def customer_password_change(*, customer_id: int, new_password: str, actor: Acto
     """
     with transaction.atomic(durable=True):
         customer = customer_lock(customer_id=customer_id)
+        pending_voided = _pending_password_void(customer.user)
         customer.user.set_password(new_password)
         customer.user.password_change_required = False
-        customer.user.save(update_fields=["password", "password_change_required"])
+        customer.user.save(update_fields=["password", "password_change_required", "pending_password"])
         _credentials_letters_supersede(customer=customer, actor=actor)
-        audit_record(actor=actor, action="customer.password_changed", customer=customer, target=customer.selfcare_id)
+        audit_record(
+            actor=actor,
+            action="customer.password_changed",
+            customer=customer,
+            target=customer.selfcare_id,
+            detail={"pending_letter_voided": True} if pending_voided else None,
+        )
         body = render_to_string(
             "accounts/email/password_changed.txt",
             {"customer": customer, "support_phone": settings.SELFCARE_SUPPORT_PHONE},
@@ -297,13 +352,21 @@ def customer_password_forgotten(*, selfcare_id: str, email: str, ip: str | None)
         )
         if outcome != "letter_queued":
             return
-        # Only the hash and the password's two columns: the lock and the failure count stay as they are.
-        user.password = hashed
-        user.password_change_required = True
-        user.save(update_fields=["password", "password_change_required"])
-        _credentials_letters_supersede(customer=customer, actor=actor)
+        # The current password keeps working: whoever knows the ID and e-mail must not lock the customer out
+        # until the letter arrives. The new one waits beside it (rules.md, *forgotten password*).
+        replaces_pending = bool(user.pending_password)
+        user.pending_password = hashed
+        user.save(update_fields=["pending_password"])
+        if replaces_pending:  # the earlier letter's password no longer works: no letter may carry it
+            _credentials_letters_supersede(customer=customer, actor=actor)
         _credentials_letter_queue(customer=customer, password=password)
-        audit_record(actor=actor, action="customer.password_letter_queued", customer=customer, target=user.username)
+        audit_record(
+            actor=actor,
+            action="customer.password_letter_queued",
+            customer=customer,
+            target=user.username,
+            detail={"current_login": "kept", "replaces_pending": replaces_pending},
+        )
         context = {
             "name": customer.contract_name,
             "carrier": settings.SELFCARE_CARRIER_NAME,

@@ -16,6 +16,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "customer.password_changed": _("Customer changed their password"),
     "customer.password_forgotten": _("Forgotten-password request received"),
     "customer.password_letter_queued": _("New initial password queued on a letter"),
+    "customer.password_letter_used": _("New initial password from a letter used: the old password stopped"),
     "customer.password_reset": _("Customer password reset"),
     "customer.status_changed": _("Contract suspended or reactivated"),
     "customer.unlocked": _("Customer login unlocked"),

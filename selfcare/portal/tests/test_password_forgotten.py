@@ -7,7 +7,7 @@ import re
 from unittest import mock
 
 import pytest
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import check_password, make_password
 from django.test import Client
 
 from selfcare.accounts import services
@@ -62,8 +62,9 @@ def test_given_a_matching_id_and_email_then_a_new_initial_password_is_queued_on_
     new_password = crypto.decrypt(letter.secret_encrypted)
     assert new_password not in letter.secret_encrypted
     user.refresh_from_db()
-    assert user.check_password(new_password) and not user.check_password(PASSWORD)
-    assert user.password_change_required
+    # The current password keeps working; the letter's waits beside it until its first use.
+    assert user.check_password(PASSWORD) and not user.check_password(new_password)
+    assert check_password(new_password, user.pending_password) and not user.password_change_required
     # The lock and the failure count are left as they were.
     assert user.consecutive_failures == 12 and user.locked_until == dt.datetime(2999, 1, 1, tzinfo=dt.UTC)
 
@@ -76,7 +77,11 @@ def test_given_a_matching_id_and_email_then_a_new_initial_password_is_queued_on_
     actions = list(AuditEntry.objects.order_by("pk").values_list("action", "target", "detail"))
     assert actions[-2:] == [
         ("customer.password_forgotten", login_customer.selfcare_id, {"outcome": "letter_queued"}),
-        ("customer.password_letter_queued", login_customer.selfcare_id, {}),
+        (
+            "customer.password_letter_queued",
+            login_customer.selfcare_id,
+            {"current_login": "kept", "replaces_pending": False},
+        ),
     ]
     assert new_password not in str(list(AuditEntry.objects.values_list("detail", "target", "actor_label")))
 
