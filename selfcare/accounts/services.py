@@ -139,11 +139,10 @@ def _credentials_letters_supersede(*, customer: Customer, actor: Actor, keep_let
     """
     from selfcare.letters.models import Letter
 
-    held = (
-        Letter.objects.filter(customer=customer, kind=Letter.Kind.SELFCARE_CREDENTIALS, secret_encrypted__gt="")
-        .exclude(pk=keep_letter_id)
-        .values_list("pk", "printed_at", "posted_at")
-    )
+    letters = Letter.objects.filter(customer=customer, kind=Letter.Kind.SELFCARE_CREDENTIALS, secret_encrypted__gt="")
+    if keep_letter_id is not None:
+        letters = letters.exclude(pk=keep_letter_id)
+    held = letters.values_list("pk", "printed_at", "posted_at")
     withdrawn = [pk for pk, printed_at, posted_at in held if printed_at is None and posted_at is None]
     blanked = [pk for pk, printed_at, posted_at in held if printed_at is not None or posted_at is not None]
     if not (withdrawn or blanked):

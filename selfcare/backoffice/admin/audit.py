@@ -75,18 +75,19 @@ class AuditEntryAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin.
         return response
 
     # The entry's page: the action by its label, the detail as label: value lines (the CSV keeps them as stored).
-    fields = [
+    fields = (
         "at",
         "actor_kind",
         "actor_label",
         "actor_user",
         "ip_address",
-        audit_action,
+        "action_label",
         "customer",
         "target",
         "detail_display",
-    ]
+    )
     readonly_fields = fields
+    action_label = staticmethod(audit_action)
 
     @admin.display(description=_("detail"))
     def detail_display(self, entry: AuditEntry) -> SafeString:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from selfcare.accounts import services as account_services
 from selfcare.accounts.models import Customer, Plan
+from selfcare.backoffice import customer_page
 from selfcare.backoffice.admin.audit import audit_detail
 from selfcare.backoffice.admin.base import (
     AuditedAdminMixin,
@@ -25,7 +26,6 @@ from selfcare.backoffice.admin.base import (
     staff_actor,
 )
 from selfcare.backoffice.audit_labels import action_label
-from selfcare.backoffice.customer_page import application_plan, password_change
 from selfcare.backoffice.forms import CustomerChangeForm, CustomerCreateForm
 from selfcare.backoffice.search import Found, Term, customers_found
 from selfcare.core import clock
@@ -60,9 +60,10 @@ class ApplicationInline(ReadOnlyMixin, admin.TabularInline):
         "placed_at",
         "count",
         "monthly_fee_per_number",
-        application_plan,
+        "plan_name",
     )
     readonly_fields = fields
+    plan_name = staticmethod(customer_page.application_plan)
     extra = 0
 
 
@@ -89,9 +90,10 @@ class AuditInline(ReadOnlyMixin, admin.TabularInline):
         "ip_address",
         "action_label",
         "target",
-        audit_detail,
+        "detail_lines",
     )
     readonly_fields = fields
+    detail_lines = staticmethod(audit_detail)
 
     @admin.display(description=_("action"))
     def action_label(self, entry: AuditEntry) -> str:
@@ -131,7 +133,7 @@ class CustomerAdmin(IndexedSearchMixin, StaffAdminMixin, admin.ModelAdmin):
     list_filter = ["status", "plan", LockedFilter]
     search_fields = ["user__username", "contract_name", "user__email", "=lines__number__number"]
     list_select_related = ["user", "plan"]
-    readonly_fields = ["selfcare_id", "numbers_added", "created_at", "locked", password_change]
+    readonly_fields = ["selfcare_id", "numbers_added", "created_at", "locked", "password_change"]
     inlines = [LineInline, ApplicationInline, LetterInline, AuditInline]
     actions = ["unlock", "suspend", "reactivate"]
     change_form_template = "backoffice/customer_change_form.html"
@@ -146,9 +148,10 @@ class CustomerAdmin(IndexedSearchMixin, StaffAdminMixin, admin.ModelAdmin):
         "numbers_added",
         "status",
         "locked",
-        password_change,
+        "password_change",
         "created_at",
     ]
+    password_change = staticmethod(customer_page.password_change)
 
     def find(self, queryset: QuerySet, term: Term) -> Found:
         return customers_found(queryset, term)

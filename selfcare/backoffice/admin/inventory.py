@@ -101,7 +101,7 @@ class PhoneNumberAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin
         return str(pgettext_lazy("number state", "free"))
 
     # A number's own page shows its state as the list does, not the stored status ("free" is issuable or waiting).
-    fields = ["number_display", "state", "available_from", "imported_at"]
+    fields = ("number_display", "state", "available_from", "imported_at")
     readonly_fields = fields
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:

@@ -108,7 +108,7 @@ def test_whole_flow_in_japanese(site, tabs):
     expect(page).to_have_url(re.compile(r"/numbers/add/confirm/\?token="))
     expect(page.get_by_role("row", name="追加番号数").get_by_role("cell")).to_have_text("3")
     fee = page.get_by_role("row", name="追加される月額料金").get_by_role("cell")
-    expect(fee).to_have_text("1番号あたり330円 × 3番号 = 月額990円")
+    expect(fee).to_have_text("1番号あたり330円 × 3番号 = 月額990円(税込)")
     expect(page.get_by_role("link", name="戻る", exact=True)).to_be_visible()
     assert applications(site) == []
 
