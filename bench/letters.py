@@ -39,6 +39,7 @@ from django.db import connection, transaction
 from selfcare.accounts.models import Customer, Plan, User
 from selfcare.core import clock, crypto
 from selfcare.inventory.models import PhoneNumber
+from selfcare.inventory.tally import HELD, pool_changed
 from selfcare.letters.models import Letter
 from selfcare.letters.services import letters_render
 from selfcare.orders import credentials
@@ -87,6 +88,7 @@ def create(letters: int, per_letter: int) -> list[int]:
             ),
             batch_size=5000,
         )
+        pool_changed({HELD: len(numbers)})  # the pool tally counts them held (invariant 9)
         IssuedLine.objects.bulk_create(
             (
                 IssuedLine(
@@ -114,7 +116,8 @@ def remove() -> None:
         Letter.objects.filter(customer__in=customers).delete()
         IssuedLine.objects.filter(customer__in=customers).delete()
         Application.objects.filter(customer__in=customers).delete()
-        PhoneNumber.objects.filter(number__startswith="05099").delete()
+        removed, _ = PhoneNumber.objects.filter(number__startswith="05099").delete()
+        pool_changed({HELD: -removed})
         users = list(customers.values_list("user_id", flat=True))
         customers.delete()
         User.objects.filter(pk__in=users).delete()

@@ -462,8 +462,8 @@ def main() -> None:
     timed(
         "empty the tables",
         "TRUNCATE letters_letter, orders_issuedline, orders_cancellation, orders_application, core_auditentry, "
-        "accounts_customer, accounts_user, accounts_plan, inventory_phonenumber RESTART IDENTITY CASCADE; "
-        + "".join(f"DROP TABLE IF EXISTS {table}; " for table in WORK_TABLES),
+        "accounts_customer, accounts_user, accounts_plan, inventory_phonenumber, inventory_poolchange "
+        "RESTART IDENTITY CASCADE; " + "".join(f"DROP TABLE IF EXISTS {table}; " for table in WORK_TABLES),
     )
     with connection.cursor() as cursor:
         t = time.monotonic()
@@ -488,6 +488,12 @@ def main() -> None:
         else:
             timed(label, sql, {**sql_params, "staff_first": params["staff_first"]} if "%(" in sql else None)
 
+    timed(  # what the services write as they change numbers: held, and free from each day (invariant 9)
+        "pool tally",
+        "INSERT INTO inventory_poolchange (available_from, numbers) "
+        "SELECT CASE WHEN status = 'assigned' THEN NULL ELSE available_from END, count(*) "
+        "FROM inventory_phonenumber GROUP BY 1",
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE accounts_user SET password = %s WHERE username = %s", [make_password(DEMO_PASSWORD), DEMO_ID]

@@ -150,7 +150,22 @@ def by_customer_found(queryset: QuerySet, term: Term, *, number_field: str | Non
             return Found(queryset.filter(application_number__startswith=term.text))
         if any(field.name == "application" for field in model._meta.get_fields()):
             return Found(queryset.filter(application__application_number__startswith=term.text))
-    return Found(queryset.filter(customer_id__in=customer_ids(term)))
+    customers, note = customers_meant(term)
+    return Found(queryset.filter(customer_id__in=customers), note)
+
+
+def customers_meant(term: Term) -> tuple[list[int], str]:
+    """The ids of the customers a term stands for, at most ``MAX_CUSTOMERS`` of them, and the warning to show
+    when there were more. Looked up first, the list's own query is then one index of its customer column:
+    a subquery there let PostgreSQL walk the list's whole ordering index comparing each row with them."""
+    customers = list(customer_ids(term)[: MAX_CUSTOMERS + 1])
+    if len(customers) <= MAX_CUSTOMERS:
+        return customers, ""
+    note = _(
+        "More than %(n)s customers match “%(term)s”: the list shows the rows of the first %(n)s. "
+        "Type more of the name, ID or address to narrow the search."
+    ) % {"n": f"{MAX_CUSTOMERS:,}", "term": term.text[:50]}
+    return customers[:MAX_CUSTOMERS], note
 
 
 def _line_link(queryset: QuerySet) -> str:
@@ -165,22 +180,12 @@ def audit_found(queryset: QuerySet, term: Term) -> Found:
     """The audit log: entries about the customers meant, by the users meant, with the term as their target
     (a number, an application number, an ID) or of the actions whose code or label holds the term.
 
-    The customers and users are looked up first (at most ``MAX_CUSTOMERS`` each), so that every part of the
-    search is one index of the entries and the newest come first without reading all of them.
+    The customers and staff users are looked up first (at most ``MAX_CUSTOMERS`` each), so that every part
+    of the search is one index of the entries and the newest come first without reading all of them.
     """
     if term.kind is Kind.NOTHING:
         return Found(queryset)
-    note = ""
-    customers = list(customer_ids(term)[: MAX_CUSTOMERS + 1])
-    if len(customers) > MAX_CUSTOMERS:
-        customers = customers[:MAX_CUSTOMERS]
-        note = str(
-            _(
-                "More than %(n)s customers or staff users match “%(term)s”: the entries of the first %(n)s "
-                "are shown. Type more of the name, ID or address to narrow the search."
-            )
-            % {"n": f"{MAX_CUSTOMERS:,}", "term": term.text[:50]}
-        )
+    customers, note = customers_meant(term)
     wanted = Q(customer_id__in=customers) | Q(target=term.text)
     if term.kind in (Kind.NUMBER_PREFIX, Kind.APPLICATION):
         wanted |= Q(target__startswith=term.text)

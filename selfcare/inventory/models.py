@@ -71,3 +71,25 @@ class PhoneNumber(models.Model):
 def format_number(number: str) -> str:
     """050-1234-5678."""
     return f"{number[:3]}-{number[3:7]}-{number[7:]}" if len(number) == 11 else number
+
+
+class PoolChange(models.Model):
+    """A change in how many numbers the pool has in one state, written in the transaction that made it:
+    held by a customer (``available_from`` empty) or free from a day (issuable from it, in quarantine before).
+
+    Summed, the rows are the pool's counts by state and day without reading the numbers table (the staff
+    dashboard at ten million numbers). Rows are only added, so parallel applications never wait for one
+    another on a shared counter; ``pool_tally_compact`` (daily) sums them into one row per state and day.
+    ``check_invariants`` compares the sums with the numbers table.
+    """
+
+    available_from = models.DateField(_("available from"), null=True, blank=True)
+    numbers = models.IntegerField(_("numbers"))
+
+    class Meta:
+        verbose_name = _("pool change")
+        verbose_name_plural = _("pool changes")
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.available_from or 'held'} {self.numbers:+d}"

@@ -1,7 +1,8 @@
 """Reads about the number pool for the back office: how many numbers, when quarantines end, whether it runs low.
 
-Every figure is counted and grouped in the database, so each is one query
-however many millions of numbers there are.
+The counts by state come from the pool tally (inventory.tally), a small table summed in one query; the
+low-pool check counts along the free numbers' index up to its threshold. Neither reads the numbers table
+whole, however many millions of numbers there are.
 """
 
 from __future__ import annotations
@@ -9,11 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
-from django.db.models.functions import TruncMonth
-
 from selfcare.core import clock
 from selfcare.inventory.models import PhoneNumber
+from selfcare.inventory.tally import HELD, pool_tally
 
 
 @dataclass(frozen=True)
@@ -27,15 +26,15 @@ class PoolSummary:
 
 
 def pool_summary() -> PoolSummary:
+    """From the pool tally (one grouped read of a small table), not by counting the numbers table."""
     today = clock.today()
-    free = Q(status=PhoneNumber.Status.FREE)
-    counts = PhoneNumber.objects.aggregate(
-        free_now=Count("pk", filter=free & Q(available_from__lte=today)),
-        in_quarantine=Count("pk", filter=free & Q(available_from__gt=today)),
-        assigned=Count("pk", filter=Q(status=PhoneNumber.Status.ASSIGNED)),
-        total=Count("pk"),
+    tally = pool_tally()
+    held = tally.pop(HELD, 0)
+    free_now = sum(n for day, n in tally.items() if day is not None and day <= today)
+    in_quarantine = sum(n for day, n in tally.items() if day is not None and day > today)
+    return PoolSummary(
+        free_now=free_now, in_quarantine=in_quarantine, assigned=held, total=held + free_now + in_quarantine
     )
-    return PoolSummary(**counts)
 
 
 def quarantine_releases_by_month(*, months: int = 12) -> list[tuple[dt.date, int]]:
@@ -43,32 +42,20 @@ def quarantine_releases_by_month(*, months: int = 12) -> list[tuple[dt.date, int
 
     The first entry is the current month (releases later this month); each month
     is keyed by its first day, and months without releases are listed with 0.
+    From the pool tally, like ``pool_summary``.
     """
     if months < 1:
         raise ValueError("months must be at least 1")
-    first = clock.today().replace(day=1)
+    today = clock.today()
+    first = today.replace(day=1)
     starts = [clock.add_months(first, i) for i in range(months)]
-    released = dict(
-        PhoneNumber.objects.in_quarantine()
-        .filter(available_from__lt=clock.add_months(first, months))
-        .annotate(month=TruncMonth("available_from"))
-        .values("month")
-        .annotate(count=Count("pk"))
-        .order_by("month")
-        .values_list("month", "count")
-    )
+    end = clock.add_months(first, months)
+    released: dict[dt.date, int] = {}
+    for day, n in pool_tally().items():
+        if day is not None and today < day < end:
+            month = day.replace(day=1)
+            released[month] = released.get(month, 0) + n
     return [(start, released.get(start, 0)) for start in starts]
-
-
-def additions_by_week(*, weeks: int = 12) -> list[tuple[dt.date, int]]:
-    """Moved to ``orders.selectors.additions_by_week`` (the pool's app does not read issued lines).
-
-    Kept only for the back office's dashboard, which still asks here; it goes once the dashboard
-    imports the orders selector.
-    """
-    from selfcare.orders.selectors import additions_by_week as from_orders
-
-    return from_orders(weeks=weeks)
 
 
 def pool_is_low(*, threshold: int) -> bool:

@@ -15,6 +15,7 @@ from selfcare.core import clock
 from selfcare.core.audit import Actor, audit_record
 from selfcare.inventory.errors import BadCsv, BadNumber, BadRange, RangeTooLarge
 from selfcare.inventory.models import PhoneNumber
+from selfcare.inventory.tally import pool_changed
 
 MAX_RANGE = 10_000_000
 IMPORT_CHUNK = 50_000
@@ -89,6 +90,7 @@ def numbers_import(
     while chunk := list(islice(iterator, IMPORT_CHUNK)):
         with transaction.atomic():
             fresh = insert_chunk(chunk, available_from, imported_at)
+            pool_changed({available_from: fresh})
         added += fresh
         skipped += len(chunk) - fresh
         if progress is not None:

@@ -1,4 +1,4 @@
-"""Checks of docs/rules.md's invariants 1, 2, 3 and 5 against the database, for operators.
+"""Checks of docs/rules.md's invariants 1, 2, 3, 5 and 9 against the database, for operators.
 
 Each check is one set-based query (plus a streamed pass over the numbers that
 have had more than one holder), so it stays fast on ten million numbers.
@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from selfcare.accounts.models import Customer
 from selfcare.inventory.models import PhoneNumber
+from selfcare.inventory.tally import pool_tally
 from selfcare.letters.models import Letter
 from selfcare.orders.models import Application, IssuedLine
 from selfcare.orders.services import quarantine_end
@@ -151,7 +152,32 @@ def invariants_check() -> list[CheckResult]:
         ),
     ]
     results.extend(_check_reissues())
+    results.append(_check_pool_tally())
     return results
+
+
+def _check_pool_tally() -> CheckResult:
+    """Invariant 9: the pool tally's sums (held; free from each day) are the numbers table's counts."""
+    started = time.monotonic()
+    counted: dict[object, int] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT CASE WHEN status = 'assigned' THEN NULL ELSE available_from END, COUNT(*) FROM {number} "
+            "GROUP BY CASE WHEN status = 'assigned' THEN NULL ELSE available_from END".format(**_tables())
+        )
+        for day, n in cursor.fetchall():
+            counted[None if day is None else _as_date(day)] = n
+    tallied = pool_tally()
+    days = sorted(set(counted) | set(tallied), key=lambda day: (day is not None, day or dt.date.min))
+    wrong = [day for day in days if counted.get(day, 0) != tallied.get(day, 0)]
+    result = CheckResult(9, "the pool tally counts what the numbers table holds", sum(counted.values()))
+    result.violations = len(wrong)
+    result.examples = [
+        f"{'held' if day is None else day}: tally {tallied.get(day, 0)}, numbers {counted.get(day, 0)}"
+        for day in wrong[:EXAMPLES]
+    ]
+    result.seconds = time.monotonic() - started
+    return result
 
 
 def _check_reissues() -> list[CheckResult]:

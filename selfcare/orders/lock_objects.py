@@ -7,13 +7,16 @@ ascending number order, so two transactions never wait on each other in a circle
 
 from __future__ import annotations
 
+import datetime as dt
+
 from selfcare.core.locking import bounded_lock_wait
 from selfcare.inventory.models import PhoneNumber
 from selfcare.orders.models import IssuedLine
 
 
-def issuable_numbers_lock(*, count: int) -> list[str]:
-    """Lock up to ``count`` issuable numbers in issue order, skipping ones other transactions hold.
+def issuable_numbers_lock(*, count: int) -> list[tuple[str, dt.date]]:
+    """Lock up to ``count`` issuable numbers in issue order, skipping ones other transactions hold: each
+    with the day it became issuable (what the pool tally counts it under).
 
     SKIP LOCKED lets parallel applications take different numbers instead of
     queueing on the same rows; a shortfall means the pool is short right now.
@@ -23,7 +26,7 @@ def issuable_numbers_lock(*, count: int) -> list[str]:
             PhoneNumber.objects.issuable()
             .in_issue_order()
             .select_for_update(skip_locked=True)
-            .values_list("number", flat=True)[:count]
+            .values_list("number", "available_from")[:count]
         )
 
 

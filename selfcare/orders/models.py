@@ -20,7 +20,7 @@ class Application(models.Model):
     monthly_fee_per_number = models.PositiveIntegerField(_("monthly fee per number (yen)"))
     plan_code = models.CharField(_("plan at the time"), max_length=32)
     idempotency_key = models.CharField(_("idempotency key"), max_length=64)
-    placed_at = models.DateTimeField(_("placed"), db_index=True)
+    placed_at = models.DateTimeField(_("placed"))
 
     class Meta:
         permissions = [("export_billing", "Can export billing data")]
@@ -32,7 +32,12 @@ class Application(models.Model):
             models.UniqueConstraint(fields=["customer", "idempotency_key"], name="application_idempotency_key_once"),
             models.CheckConstraint(condition=models.Q(count__gte=1), name="application_count_positive"),
         ]
-        indexes = [models.Index(fields=["customer", "placed_at"], name="application_customer_idx")]
+        indexes = [
+            models.Index(fields=["customer", "placed_at"], name="application_customer_idx"),
+            # The list's order, and the dashboard's applications and numbers added by day and week: with the
+            # count in the index, PostgreSQL sums weeks of applications without reading their rows.
+            models.Index(fields=["placed_at"], include=["count"], name="application_placed_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.application_number

@@ -15,6 +15,7 @@ from selfcare.core import clock, crypto
 from selfcare.core.audit import Actor, audit_record, audit_refusal
 from selfcare.core.errors import DomainError
 from selfcare.inventory.models import PhoneNumber
+from selfcare.inventory.tally import HELD, numbers_taken, pool_changed
 from selfcare.letters.models import Letter
 from selfcare.orders import credentials, notices
 from selfcare.orders.credentials import sip_digests
@@ -98,7 +99,8 @@ def _safe_params(refusal: DomainError) -> dict[str, object]:
 def _place(*, customer: Customer, count: int, idempotency_key: str, actor: Actor) -> Application:
     if (refusal := customer.addition_refusal(count)) is not None:
         raise refusal
-    numbers = issuable_numbers_lock(count=count)
+    locked = issuable_numbers_lock(count=count)
+    numbers = [number for number, _day in locked]
     if len(numbers) < count:
         raise PoolShort(requested=count, available=len(numbers))
 
@@ -109,6 +111,7 @@ def _place(*, customer: Customer, count: int, idempotency_key: str, actor: Actor
     )
     if claimed != count:  # the locks make this impossible; never issue on a doubt
         raise IntegrityError(f"claimed {claimed} of {count} locked numbers")
+    pool_changed(numbers_taken(day for _number, day in locked))
     IssuedLine.objects.bulk_create(
         _new_line(application=application, customer=customer, number=number, issued_at=now)
         for number in sorted(numbers)
@@ -247,7 +250,10 @@ def numbers_cancel(
                 robust=True,
             )
         free_from = quarantine_end(effective_on)
-        PhoneNumber.objects.filter(number__in=numbers).update(status=PhoneNumber.Status.FREE, available_from=free_from)
+        freed = PhoneNumber.objects.filter(number__in=numbers, status=PhoneNumber.Status.ASSIGNED).update(
+            status=PhoneNumber.Status.FREE, available_from=free_from
+        )
+        pool_changed({HELD: -freed, free_from: freed})
         audit_record(
             actor=actor,
             action="numbers.cancelled",

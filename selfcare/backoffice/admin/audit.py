@@ -41,7 +41,6 @@ class AuditEntryAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin.
     list_display = ["at", "actor_kind", "actor_label", "ip_address", audit_action, "customer", "target"]
     list_filter = [AuditActionFilter, "actor_kind", "at"]
     search_fields = ["actor_label", "action", "target", "customer__user__username"]
-    date_hierarchy = "at"
     list_select_related = ["customer__user"]
     actions = ["export_csv"]
     search_help_text = _(

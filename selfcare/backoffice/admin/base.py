@@ -65,7 +65,8 @@ class CappedPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         if isinstance(self.object_list, QuerySet):
-            return self.object_list.order_by()[: self.CAP + 1].count()
+            # Only the ids: the page's joins (select_related) have no place in a count.
+            return self.object_list.order_by().values("pk")[: self.CAP + 1].count()
         return len(self.object_list)
 
     @cached_property

@@ -14,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from selfcare.accounts.models import Plan
 from selfcare.backoffice.admin.base import (
     IndexedSearchMixin,
     ReadOnlyMixin,
@@ -52,7 +53,6 @@ class CancellationAdmin(IndexedSearchMixin, StaffAdminMixin, admin.ModelAdmin):
     list_display = ["id", "customer", "received_on", "effective_on", "recorded_at", "recorded_by", "line_count"]
     list_filter = ["effective_on", "received_on"]
     search_fields = ["customer__user__username", "customer__contract_name", "=lines__number__number"]
-    date_hierarchy = "recorded_at"
     readonly_fields = ["customer", "received_on", "effective_on", "recorded_at", "recorded_by", "note"]
     inlines = [CancellationLineInline]
 
@@ -144,14 +144,27 @@ class ApplicationLineInline(ReadOnlyMixin, admin.TabularInline):
     extra = 0
 
 
+class PlanAtTheTimeFilter(admin.SimpleListFilter):
+    """The plan an application was placed under, offered from the plans table: Django's own filter of a text
+    column lists its values with a DISTINCT over every application."""
+
+    title = _("plan at the time")
+    parameter_name = "plan_code__exact"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [(plan.code, str(plan)) for plan in Plan.objects.order_by("code")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(plan_code=self.value()) if self.value() else queryset
+
+
 @admin.register(Application)
 class ApplicationAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
     Media = StaffMedia
 
     list_display = ["application_number", "customer", "count", "monthly_fee_per_number", "plan_code", "placed_at"]
-    list_filter = ["placed_at", "plan_code"]
+    list_filter = ["placed_at", PlanAtTheTimeFilter]
     search_fields = ["application_number", "customer__user__username", "customer__contract_name"]
-    date_hierarchy = "placed_at"
     list_select_related = ["customer__user"]
     inlines = [ApplicationLineInline]
     exclude = ["idempotency_key"]

@@ -152,8 +152,8 @@ def test_the_audit_log_says_when_a_word_matches_too_many_customers(superuser, wo
     assert response.status_code == 200
     [note] = [m for m in messages_of(response) if "株式会社" in m]
     assert note == ja(
-        "More than %(n)s customers or staff users match “%(term)s”: the entries of the first %(n)s "
-        "are shown. Type more of the name, ID or address to narrow the search.",
+        "More than %(n)s customers match “%(term)s”: the list shows the rows of the first %(n)s. "
+        "Type more of the name, ID or address to narrow the search.",
         n="1",
         term="株式会社",
     )

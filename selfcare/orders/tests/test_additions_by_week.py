@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from selfcare.inventory import selectors as inventory_selectors
 from selfcare.inventory.tests.test_selectors import D, cancel, one_grouped_query
 from selfcare.orders.selectors import additions_by_week
 from selfcare.testing import at_tokyo, issue_at_tokyo, pool_add
@@ -82,8 +81,3 @@ def test_given_a_week_across_new_year_when_counting_by_week_then_keyed_by_its_mo
 def test_given_no_weeks_when_counting_by_week_then_value_error(db):
     with pytest.raises(ValueError, match="weeks"):
         additions_by_week(weeks=0)
-
-
-def test_given_the_dashboard_still_asking_the_inventory_selectors_then_it_gets_the_same_weeks(additions):
-    with at_tokyo(D(2026, 3, 4), 18):
-        assert inventory_selectors.additions_by_week(weeks=4) == additions_by_week(weeks=4)

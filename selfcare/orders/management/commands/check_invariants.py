@@ -10,8 +10,8 @@ from selfcare.orders.invariants import invariants_check
 
 class Command(BaseCommand):
     help = (
-        "Check invariants 1, 2, 3 and 5 of docs/rules.md (one holder per number, limits, whole applications, "
-        "quarantine) against the database. Exits non-zero on any violation."
+        "Check invariants 1, 2, 3, 5 and 9 of docs/rules.md (one holder per number, limits, whole applications, "
+        "quarantine, the pool's counts) against the database. Exits non-zero on any violation."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
