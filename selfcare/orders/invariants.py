@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from selfcare.accounts.models import Customer
-from selfcare.inventory.models import PhoneNumber
-from selfcare.inventory.tally import pool_tally
+from selfcare.inventory.models import PhoneNumber, PoolChange
 from selfcare.letters.models import Letter
 from selfcare.orders.models import Application, IssuedLine
 from selfcare.orders.services import quarantine_end
@@ -47,6 +49,7 @@ def _tables() -> dict[str, str]:
         "app": Application._meta.db_table,
         "customer": Customer._meta.db_table,
         "letter": Letter._meta.db_table,
+        "tally": PoolChange._meta.db_table,
     }
 
 
@@ -91,42 +94,54 @@ def _as_date(value: object) -> dt.date:
     return timezone.localdate(parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=dt.UTC))
 
 
+SESSIONS = 2
+"""PostgreSQL sessions the checks are spread over (each check is one statement, consistent in itself)."""
+
+
 def invariants_check() -> list[CheckResult]:
+    """Every check. On PostgreSQL in two sessions at once (outside a transaction; inside one, such as a test's,
+    in its own session, which alone sees its rows), each with the memory its big joins and groupings need
+    (at the default ``work_mem`` they spill to disk) and without JIT compilation (tenths of a second a query,
+    more than it saves here). What each costs at ten million numbers: docs/benchmarks.md."""
+    with _tuned():
+        plan = _plan()
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        with _tuned():
+            results = [check() for check in plan]
+    else:
+        with ThreadPoolExecutor(max_workers=SESSIONS) as pool:
+            results = list(pool.map(_in_a_session_of_its_own, plan))
+    return sorted(results, key=lambda result: ORDER.index(result.description))
+
+
+@contextmanager
+def _tuned() -> Iterator[None]:
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL work_mem = '256MB'")
+                cursor.execute("SET LOCAL jit = off")
+        yield
+
+
+def _in_a_session_of_its_own(check: Callable[[], CheckResult]) -> CheckResult:
+    try:
+        with _tuned():
+            return check()
+    finally:
+        connection.close()  # this thread's connection
+
+
+def _plan() -> list[Callable[[], CheckResult]]:
+    """The checks, slowest first (so two sessions finish together), as calls to make."""
     lines = _scalar("SELECT COUNT(*) FROM {line}")
     numbers = _scalar("SELECT COUNT(*) FROM {number}")
     applications = _scalar("SELECT COUNT(*) FROM {app}")
     customers = _scalar("SELECT COUNT(*) FROM {customer}")
-    results = [
-        _count_and_examples(
-            1,
-            "no number has two holders not cancelled",
-            lines,
-            "SELECT number, COUNT(*) FROM {line} WHERE cancellation_id IS NULL GROUP BY number HAVING COUNT(*) > 1",
-        ),
-        _count_and_examples(
-            1,
-            "every assigned number has exactly its holder's line",
-            numbers,
-            "SELECT p.number FROM {number} p WHERE p.status = 'assigned' AND NOT EXISTS "
-            "(SELECT 1 FROM {line} l WHERE l.number = p.number AND l.cancellation_id IS NULL)",
-        ),
-        _count_and_examples(
-            1,
-            "no free number has a holder not cancelled",
-            lines,
-            "SELECT p.number FROM {number} p JOIN {line} l ON l.number = p.number "
-            "WHERE l.cancellation_id IS NULL AND p.status <> 'assigned'",
-        ),
-        _count_and_examples(
-            2,
-            "no customer has added more than its limit, and its counter matches its applications",
-            customers,
-            "SELECT c.id, c.numbers_added, c.addition_limit, COALESCE(a.total, 0) FROM {customer} c "
-            "LEFT JOIN (SELECT customer_id, SUM(count) AS total FROM {app} GROUP BY customer_id) a "
-            "ON a.customer_id = c.id "
-            "WHERE c.numbers_added > c.addition_limit OR c.numbers_added <> COALESCE(a.total, 0)",
-        ),
-        _count_and_examples(
+    check = partial
+    return [
+        check(
+            _count_and_examples,
             3,
             "every application has exactly its count of lines, all of its customer",
             applications,
@@ -136,14 +151,51 @@ def invariants_check() -> list[CheckResult]:
             "UNION ALL SELECT a.application_number, a.customer_id, l.customer_id FROM {line} l "
             "JOIN {app} a ON a.id = l.application_id WHERE a.customer_id <> l.customer_id",
         ),
-        _count_and_examples(
+        check(
+            _count_and_examples,
+            1,
+            "every assigned number has exactly its holder's line",
+            numbers,
+            "SELECT p.number FROM {number} p WHERE p.status = 'assigned' AND NOT EXISTS "
+            "(SELECT 1 FROM {line} l WHERE l.number = p.number AND l.cancellation_id IS NULL)",
+        ),
+        check(
+            _count_and_examples,
+            1,
+            "no free number has a holder not cancelled",
+            lines,
+            "SELECT p.number FROM {number} p JOIN {line} l ON l.number = p.number "
+            "WHERE l.cancellation_id IS NULL AND p.status <> 'assigned'",
+        ),
+        *_reissue_checks(),
+        check(
+            _count_and_examples,
+            1,
+            "no number has two holders not cancelled",
+            lines,
+            "SELECT number, COUNT(*) FROM {line} WHERE cancellation_id IS NULL GROUP BY number HAVING COUNT(*) > 1",
+        ),
+        check(
+            _count_and_examples,
+            2,
+            "no customer has added more than its limit, and its counter matches its applications",
+            customers,
+            "SELECT c.id, c.numbers_added, c.addition_limit, COALESCE(a.total, 0) FROM {customer} c "
+            "LEFT JOIN (SELECT customer_id, SUM(count) AS total FROM {app} GROUP BY customer_id) a "
+            "ON a.customer_id = c.id "
+            "WHERE c.numbers_added > c.addition_limit OR c.numbers_added <> COALESCE(a.total, 0)",
+        ),
+        partial(_check_pool_tally, numbers),
+        check(
+            _count_and_examples,
             3,
             "every line keeps both passwords until they are destroyed",
             lines,
             "SELECT number FROM {line} WHERE secrets_destroyed_at IS NULL "
             "AND (service_pin_encrypted = '' OR sip_password_encrypted = '')",
         ),
-        _count_and_examples(
+        check(
+            _count_and_examples,
             3,
             "every application has its service-start letter",
             applications,
@@ -151,65 +203,78 @@ def invariants_check() -> list[CheckResult]:
             "(SELECT 1 FROM {letter} t WHERE t.application_id = a.id)",
         ),
     ]
-    results.extend(_check_reissues())
-    results.append(_check_pool_tally())
-    return results
 
 
-def _check_pool_tally() -> CheckResult:
+ORDER = [
+    "no number has two holders not cancelled",
+    "every assigned number has exactly its holder's line",
+    "no free number has a holder not cancelled",
+    "no customer has added more than its limit, and its counter matches its applications",
+    "every application has exactly its count of lines, all of its customer",
+    "every line keeps both passwords until they are destroyed",
+    "every application has its service-start letter",
+    "no number was issued again before its quarantine ended",
+    "every cancelled number in the pool waits until its quarantine ends",
+    "the pool tally counts what the numbers table holds",
+]
+"""The order the checks are reported in: by invariant (they run slowest first)."""
+
+
+def _check_pool_tally(numbers: int) -> CheckResult:
     """Invariant 9: the pool tally's sums (held; free from each day) are the numbers table's counts."""
     started = time.monotonic()
-    counted: dict[object, int] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT CASE WHEN status = 'assigned' THEN NULL ELSE available_from END, COUNT(*) FROM {number} "
-            "GROUP BY CASE WHEN status = 'assigned' THEN NULL ELSE available_from END".format(**_tables())
+    # One statement: the tally and the numbers read in one snapshot, however busy the pool is meanwhile.
+    rows = list(
+        _stream(
+            "SELECT day, SUM(tallied), SUM(counted) FROM (SELECT available_from AS day, numbers AS tallied, "
+            "0 AS counted FROM {tally} UNION ALL SELECT CASE WHEN status = 'assigned' THEN NULL "
+            "ELSE available_from END, 0, 1 FROM {number}) x GROUP BY day HAVING SUM(tallied) <> SUM(counted)"
         )
-        for day, n in cursor.fetchall():
-            counted[None if day is None else _as_date(day)] = n
-    tallied = pool_tally()
-    days = sorted(set(counted) | set(tallied), key=lambda day: (day is not None, day or dt.date.min))
-    wrong = [day for day in days if counted.get(day, 0) != tallied.get(day, 0)]
-    result = CheckResult(9, "the pool tally counts what the numbers table holds", sum(counted.values()))
-    result.violations = len(wrong)
+    )
+    result = CheckResult(9, "the pool tally counts what the numbers table holds", numbers)
+    result.violations = len(rows)
     result.examples = [
-        f"{'held' if day is None else day}: tally {tallied.get(day, 0)}, numbers {counted.get(day, 0)}"
-        for day in wrong[:EXAMPLES]
+        f"{'held' if day is None else _as_date(day)}: tally {tallied}, numbers {counted}"
+        for day, tallied, counted in sorted(rows, key=lambda row: (row[0] is not None, str(row[0])))[:EXAMPLES]
     ]
     result.seconds = time.monotonic() - started
     return result
 
 
-def _check_reissues() -> list[CheckResult]:
+def _reissue_checks() -> list[Callable[[], CheckResult]]:
     """Invariant 5 (and 1 over time): a number's holders never overlap, quarantine included."""
     months = settings.SELFCARE_QUARANTINE_MONTHS
-    if connection.vendor == "postgresql":
-        # PostgreSQL adds calendar months the way clock.add_months does (clamped to the month's end).
-        return [
-            _count_and_examples(
-                5,
-                "no number was issued again before its quarantine ended",
-                _scalar("SELECT COUNT(*) FROM (SELECT number FROM {line} GROUP BY number HAVING COUNT(*) > 1) r"),
-                "SELECT number, issued_at, previous_cancelled_on FROM (SELECT number, issued_at, "
-                "LAG(cancelled_on) OVER w AS previous_cancelled_on, LAG(id) OVER w AS previous_id FROM {line} "
-                "WHERE number IN (SELECT number FROM {line} GROUP BY number HAVING COUNT(*) > 1) "
-                "WINDOW w AS (PARTITION BY number ORDER BY issued_at, id)) s WHERE previous_id IS NOT NULL AND "
-                "(previous_cancelled_on IS NULL OR (issued_at AT TIME ZONE %s)::date < "
-                "(previous_cancelled_on + make_interval(months => %s))::date)",
-                [settings.TIME_ZONE, months],
-            ),
-            _count_and_examples(
-                5,
-                "every cancelled number in the pool waits until its quarantine ends",
-                _scalar("SELECT COUNT(*) FROM {number} WHERE status = 'free'"),
-                "SELECT p.number, p.available_from, MAX(l.cancelled_on) FROM {number} p JOIN {line} l "
-                "ON l.number = p.number WHERE p.status = 'free' GROUP BY p.number, p.available_from "
-                "HAVING MAX(l.cancelled_on) IS NULL OR p.available_from < "
-                "(MAX(l.cancelled_on) + make_interval(months => %s))::date",
-                [months],
-            ),
-        ]
-    return [_check_reissues_streamed(), _check_pool_streamed()]
+    if connection.vendor != "postgresql":
+        return [_check_reissues_streamed, _check_pool_streamed]
+    # PostgreSQL adds calendar months the way clock.add_months does (clamped to the month's end).
+    return [
+        partial(
+            _count_and_examples,
+            5,
+            "every cancelled number in the pool waits until its quarantine ends",
+            _scalar("SELECT COUNT(*) FROM {number} WHERE status = 'free'"),
+            # Each cancelled line of a free number, not the latest per number: the same answer (a day after
+            # every cancellation's quarantine is after the latest's) without grouping millions of lines.
+            # A free number with a line not cancelled is the invariant 1 check's.
+            "SELECT p.number, p.available_from, l.cancelled_on FROM {line} l JOIN {number} p "
+            "ON p.number = l.number WHERE l.cancelled_on IS NOT NULL AND p.status = 'free' "
+            "AND p.available_from < (l.cancelled_on + make_interval(months => %s))::date",
+            [months],
+        ),
+        partial(
+            _count_and_examples,
+            5,
+            "no number was issued again before its quarantine ended",
+            _scalar("SELECT COUNT(*) FROM (SELECT number FROM {line} GROUP BY number HAVING COUNT(*) > 1) r"),
+            "SELECT number, issued_at, previous_cancelled_on FROM (SELECT number, issued_at, "
+            "LAG(cancelled_on) OVER w AS previous_cancelled_on, LAG(id) OVER w AS previous_id FROM {line} "
+            "WHERE number IN (SELECT number FROM {line} GROUP BY number HAVING COUNT(*) > 1) "
+            "WINDOW w AS (PARTITION BY number ORDER BY issued_at, id)) s WHERE previous_id IS NOT NULL AND "
+            "(previous_cancelled_on IS NULL OR (issued_at AT TIME ZONE %s)::date < "
+            "(previous_cancelled_on + make_interval(months => %s))::date)",
+            [settings.TIME_ZONE, months],
+        ),
+    ]
 
 
 def _check_reissues_streamed() -> CheckResult:

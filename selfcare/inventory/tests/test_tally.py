@@ -101,3 +101,17 @@ def test_on_postgresql_parallel_applications_and_compactions_keep_the_tally_true
     assert pool_tally() == counted()
     assert pool_tally()[HELD] == 8 * 3 * 5
     assert tally_check().ok
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_the_checks_in_sessions_of_their_own_see_committed_corruption():
+    """Outside a transaction the checks run in sessions of their own: they must still find what is wrong."""
+    pool_add("05000000000", 5)
+    assert tally_check().ok
+    PhoneNumber.objects.filter(number="05000000004").update(status=PhoneNumber.Status.ASSIGNED)
+    results = invariants_check()
+    assert [r.description for r in results if not r.ok] == [
+        "every assigned number has exactly its holder's line",
+        "the pool tally counts what the numbers table holds",
+    ]
