@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -10,7 +11,7 @@ from selfcare.accounts.selectors import customers_locked_count
 from selfcare.core import clock
 from selfcare.inventory import selectors
 from selfcare.letters.selectors import letters_waiting
-from selfcare.orders.selectors import additions_by_week, applications_since
+from selfcare.orders.selectors import additions_by_week, applications_since, cancellations_pending_count
 
 
 def _bars(series: list[tuple[Any, int]], label_format: str) -> dict[str, Any]:
@@ -45,6 +46,12 @@ def dashboard_context() -> dict[str, Any]:
     applications, numbers issuable now and month by month. Each figure is one indexed query or a read of the
     pool tally: none reads a big table whole (10 million numbers: about 70 ms in all)."""
     summary = selectors.pool_summary()
+    # A number whose cancellation takes effect later is still held (docs/rules.md, "Names on the screens"),
+    # though the pool counts it free from the end of its quarantine already.
+    pending = cancellations_pending_count(today=clock.today())
+    summary = dataclasses.replace(
+        summary, assigned=summary.assigned + pending, in_quarantine=summary.in_quarantine - pending
+    )
     threshold = settings.SELFCARE_LOW_POOL_WARNING
     now = clock.now()
     today = clock.today()

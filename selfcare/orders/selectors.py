@@ -79,6 +79,13 @@ def applications_since(*, since: dt.datetime) -> ApplicationCount:
     return ApplicationCount(applications=totals["applications"], numbers=totals["numbers"] or 0)
 
 
+def cancellations_pending_count(*, today: dt.date) -> int:
+    """Numbers whose paper cancellation is recorded but not yet in effect: still held (and registered) until
+    that day, though the pool already counts them free from the end of their quarantine. Their lines keep
+    the registrar's digests until then, so the partial index of such lines serves this count."""
+    return IssuedLine.objects.filter(cancelled_on__gt=today, sip_ha1__isnull=False).count()
+
+
 def additions_by_week(*, weeks: int = 12) -> list[tuple[dt.date, int]]:
     """Numbers issued in each of the last ``weeks`` ISO weeks, the current one last, keyed by their Monday.
 

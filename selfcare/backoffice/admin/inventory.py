@@ -7,7 +7,7 @@ from typing import Any, cast
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -66,10 +66,16 @@ class NumberStateFilter(admin.SimpleListFilter):
         if self.value() == "free":
             return numbers.issuable()
         if self.value() == "quarantine":
-            return numbers.in_quarantine()
+            return numbers.in_quarantine().exclude(Exists(_cancellation_pending()))
         if self.value() == "held":
-            return queryset.filter(status=PhoneNumber.Status.ASSIGNED)
+            return queryset.filter(Q(status=PhoneNumber.Status.ASSIGNED) | Exists(_cancellation_pending()))
         return queryset
+
+
+def _cancellation_pending() -> QuerySet:
+    """The line of a number whose cancellation is recorded but not yet in effect: the number is free in the
+    pool (waiting for the end of its quarantine) but still held until that day (docs/rules.md)."""
+    return IssuedLine.objects.filter(number=OuterRef("pk"), cancelled_on__gt=clock.today())
 
 
 @admin.register(PhoneNumber)
@@ -91,11 +97,18 @@ class PhoneNumberAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin
     def number_display(self, obj: PhoneNumber) -> str:
         return obj.display
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        pending = _cancellation_pending().values("cancelled_on")[:1]
+        return super().get_queryset(request).annotate(cancelled_from=Subquery(pending))
+
     @admin.display(description=_("state"))
     def state(self, obj: PhoneNumber) -> str:
-        """From the row's own columns: held, free, or waiting (a cancellation's quarantine, a future import)."""
+        """Held (until a cancellation takes effect), free, or waiting (a cancellation's quarantine, a future import)."""
         if obj.status == PhoneNumber.Status.ASSIGNED:
             return str(pgettext_lazy("number state", "held"))
+        cancelled_from = getattr(obj, "cancelled_from", None)
+        if cancelled_from is not None:
+            return str(_("held, cancelled from %(day)s") % {"day": cancelled_from.isoformat()})
         if obj.available_from > clock.today():
             return str(_("in quarantine, issuable from %(day)s") % {"day": obj.available_from.isoformat()})
         return str(pgettext_lazy("number state", "free"))

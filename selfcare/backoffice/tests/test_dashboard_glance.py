@@ -34,3 +34,24 @@ def test_the_dashboard_shows_letters_locks_applications_and_issuable_numbers(cus
 def test_the_dashboard_costs_a_fixed_number_of_queries(customer_centre, world, django_assert_max_num_queries):
     with django_assert_max_num_queries(20):
         customer_centre.get("/staff/")
+
+
+def test_a_number_whose_cancellation_takes_effect_later_is_counted_held_not_waiting(customer_centre, world):
+    from selfcare.core import clock
+    from selfcare.orders.services import numbers_cancel
+    from selfcare.testing import TEST_ACTOR
+
+    before = customer_centre.get("/staff/").context["pool"]
+    numbers_cancel(
+        customer_id=world.beta.pk,
+        numbers=["05000000003"],
+        received_on=clock.today(),
+        effective_on=clock.today() + dt.timedelta(days=20),
+        actor=TEST_ACTOR,
+    )
+    after = customer_centre.get("/staff/").context["pool"]
+    assert (after.assigned, after.in_quarantine, after.free_now) == (
+        before.assigned,
+        before.in_quarantine,
+        before.free_now,
+    )

@@ -59,3 +59,25 @@ def test_the_list_costs_the_same_queries_however_many_numbers_it_shows(
     with django_assert_max_num_queries(12):
         response = inventory_manager.get(LIST_URL, {"state": "quarantine"})
     assert len(rows(response)) == 81
+
+
+def test_a_number_whose_cancellation_takes_effect_later_is_held_until_then(inventory_manager, world):
+    from selfcare.orders.services import numbers_cancel
+    from selfcare.testing import TEST_ACTOR
+
+    effective = clock.today() + dt.timedelta(days=20)
+    numbers_cancel(
+        customer_id=world.beta.pk,
+        numbers=["05000000003"],
+        received_on=clock.today(),
+        effective_on=effective,
+        actor=TEST_ACTOR,
+    )
+
+    assert rows(inventory_manager.get(LIST_URL))["050-0000-0003"] == ja(
+        "held, cancelled from %(day)s", day=effective.isoformat()
+    )
+    held = rows(inventory_manager.get(LIST_URL, {"state": "held"}))
+    waiting = rows(inventory_manager.get(LIST_URL, {"state": "quarantine"}))
+    assert "050-0000-0003" in held and "050-0000-0003" not in waiting
+    assert "050-0000-0002" in waiting and "050-0000-0002" not in held  # cancelled with effect today
