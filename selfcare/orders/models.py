@@ -70,6 +70,7 @@ class Cancellation(models.Model):
         verbose_name = _("paper cancellation")
         verbose_name_plural = _("paper cancellations")
         ordering = ["-recorded_at", "-id"]
+        indexes = [models.Index(fields=["recorded_at", "id"], name="cancellation_recorded_idx")]  # the list's order
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(effective_on__gte=models.F("received_on")),
