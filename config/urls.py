@@ -19,3 +19,5 @@ urlpatterns = [
 ]
 
 handler400 = "selfcare.portal.error_views.bad_request"
+handler403 = "selfcare.portal.error_views.permission_denied"
+handler404 = "selfcare.portal.error_views.page_not_found"

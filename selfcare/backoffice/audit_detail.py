@@ -139,7 +139,7 @@ def is_secret_key(key: str) -> bool:
 
 
 def _value(key: str, value: Any, *, coded: str | None = None) -> str:
-    if value is None or value == "":
+    if value is None or value == "" or value == [] or value == ():
         return "—"
     if isinstance(value, bool):
         return str(_label("yes") if value else _label("no"))

@@ -6,7 +6,40 @@ from django.contrib.sessions.exceptions import SessionInterrupted
 from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import requires_csrf_token
+
+
+@requires_csrf_token
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """403: on the staff site a staff page (what the role may not do, back to the dashboard), not the
+    customer portal's page with its customer-centre number and menu."""
+    if _on_staff_site(request):
+        return _staff_error(
+            request,
+            403,
+            _("Not allowed"),
+            _("Your role does not allow this page. Ask an administrator if your work needs it."),
+        )
+    return render(request, "403.html", status=403)
+
+
+@requires_csrf_token
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _on_staff_site(request):
+        return _staff_error(request, 404, _("Page not found"), _("There is no such page or record on the staff site."))
+    return render(request, "404.html", status=404)
+
+
+def _on_staff_site(request: HttpRequest) -> bool:
+    return request.path.startswith("/staff/")
+
+
+def _staff_error(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
+    from django.contrib import admin
+
+    context = {**admin.site.each_context(request), "title": title, "message": message}
+    return render(request, "backoffice/error.html", context, status=status)
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:

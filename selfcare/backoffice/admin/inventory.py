@@ -84,6 +84,7 @@ class PhoneNumberAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin
 
     list_display = ["number_display", "state", "available_from", "imported_at"]
     list_filter = [NumberStateFilter]
+    ordering = ["number"]  # ascending, as numbers are issued and imported (the primary key, read forwards)
     search_fields = ["^number"]
     inlines = [NumberHistoryInline]
     change_list_template = "backoffice/phonenumber_changelist.html"

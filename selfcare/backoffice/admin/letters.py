@@ -45,11 +45,17 @@ class UnpostedFilter(admin.SimpleListFilter):
     parameter_name = "posted"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
-        return [("no", _("not yet posted")), ("yes", pgettext_lazy("letter state", "posted"))]
+        return [
+            ("no", _("not yet posted")),
+            ("printed", _("printed, not yet posted")),
+            ("yes", pgettext_lazy("letter state", "posted")),
+        ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if self.value() == "no":
             return queryset.filter(posted_at__isnull=True)
+        if self.value() == "printed":
+            return queryset.filter(posted_at__isnull=True, print_count__gt=0)
         if self.value() == "yes":
             return queryset.filter(posted_at__isnull=False)
         return queryset

@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -29,6 +30,10 @@ class RoleAdmin(StaffAdminMixin, AuditedAdminMixin, GroupAdmin):
 class StaffUserAdmin(StaffAdminMixin, AuditedAdminMixin, UserAdmin):
     list_display = ["username", "email", "is_staff", "is_superuser", "is_active", "locked_until"]
     list_filter = ["is_staff", "is_superuser", "is_active", "groups"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        """Staff accounts only: a customer's login is the customer's, changed on the customer's page."""
+        return super().get_queryset(request).filter(customer__isnull=True)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

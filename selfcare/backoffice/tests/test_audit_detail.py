@@ -57,3 +57,9 @@ def test_given_every_action_code_recorded_by_the_test_world_then_no_detail_key_i
 
     keys = {key for detail in AuditEntry.objects.values_list("detail", flat=True) for key in detail}
     assert keys <= set(KEY_LABELS), keys - set(KEY_LABELS)
+
+
+def test_an_empty_list_reads_as_a_dash_not_a_blank():
+    from selfcare.backoffice.audit_detail import detail_pairs
+
+    assert [value for _label, value in detail_pairs({"letters_blanked": [], "letters_withdrawn": [6]})] == ["—", "6"]

@@ -55,3 +55,17 @@ def test_a_number_whose_cancellation_takes_effect_later_is_counted_held_not_wait
         before.in_quarantine,
         before.free_now,
     )
+
+
+def test_the_printed_not_posted_figure_opens_the_list_of_just_those(customer_centre, world):
+    from selfcare.letters.services import letters_print
+    from selfcare.testing import TEST_ACTOR
+
+    letters_print(letter_ids=[world.beta_letter.pk], actor=TEST_ACTOR)
+    response = customer_centre.get("/staff/")
+    assert response.context["letters_unposted"] == 1
+    page = html(response)
+    assert "?posted=printed" in page
+    assert ja("Recent actions") not in page  # Django's empty "recent actions" box is gone
+    listed = customer_centre.get("/staff/letters/letter/", {"posted": "printed"})
+    assert [letter.pk for letter in listed.context["cl"].result_list] == [world.beta_letter.pk]

@@ -298,13 +298,14 @@ def form_pages(world) -> list[str]:
     # Another staff member's authenticator: changing the superuser's own would end this session's second factor.
     other = User.objects.create_user(username="fuzz-other", password=STAFF_PASSWORD, is_staff=True)
     device = TOTPDevice.objects.create(user=other, name="authenticator", confirmed=True)
+    clerk = User.objects.create_user(username="fuzz-clerk", password=STAFF_PASSWORD, is_staff=True)
     return [
         f"/staff/accounts/customer/{world.acme.pk}/change/",
         "/staff/accounts/plan/add/",
         f"/staff/accounts/plan/{world.premium.pk}/change/",
         "/staff/accounts/user/add/",
-        f"/staff/accounts/user/{world.acme.user.pk}/change/",
-        f"/staff/accounts/user/{world.beta.user.pk}/password/",
+        f"/staff/accounts/user/{clerk.pk}/change/",  # staff accounts only: a customer's login is on its page
+        f"/staff/accounts/user/{other.pk}/password/",
         "/staff/auth/group/add/",
         "/staff/otp_totp/totpdevice/add/",
         f"/staff/otp_totp/totpdevice/{device.pk}/change/",

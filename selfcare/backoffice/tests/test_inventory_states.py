@@ -81,3 +81,8 @@ def test_a_number_whose_cancellation_takes_effect_later_is_held_until_then(inven
     waiting = rows(inventory_manager.get(LIST_URL, {"state": "quarantine"}))
     assert "050-0000-0003" in held and "050-0000-0003" not in waiting
     assert "050-0000-0002" in waiting and "050-0000-0002" not in held  # cancelled with effect today
+
+
+def test_the_list_opens_at_the_lowest_number(inventory_manager, world):
+    shown = list(rows(inventory_manager.get(LIST_URL)))
+    assert shown[0] == "050-0000-0000" and shown == sorted(shown)

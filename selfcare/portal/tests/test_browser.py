@@ -376,7 +376,7 @@ def test_every_screen_passes_axe_fits_and_is_photographed(site, tabs, phone):
     visit("add-complete")
     nav_link(page, "番号一覧").click()
     expect(page.get_by_role("heading", name="番号一覧", level=1)).to_be_visible()
-    numbers = page.get_by_role("table", name="ご利用中のIP電話番号(050番号)")
+    numbers = page.get_by_role("table", name="お客様のIP電話番号(050番号)")
     expect(numbers.locator("tbody").get_by_role("row")).to_have_count(3)
     visit("numbers")
     nav_link(page, "申込履歴").click()
@@ -503,7 +503,7 @@ def test_a_cancelled_number_is_marked_on_the_completion_page_and_the_numbers_lis
     screenshot(page, "add-complete-cancelled-desktop")
 
     nav_link(page, "番号一覧").click()
-    numbers = page.get_by_role("table", name="ご利用中のIP電話番号(050番号)")
+    numbers = page.get_by_role("table", name="お客様のIP電話番号(050番号)")
     expect(numbers.get_by_role("row").filter(has_text=str(gone.number)).get_by_role("cell").nth(1)).to_have_text(
         f"解約済み ({today:%Y-%m-%d})"
     )
