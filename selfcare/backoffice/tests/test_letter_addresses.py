@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from selfcare.accounts.models import Customer
-from selfcare.backoffice.tests.conftest import error_list_text, form_data, html, ja
+from selfcare.backoffice.tests.conftest import error_list_text, form_data, html, ja, ja_html
 from selfcare.letters.models import Letter
 from selfcare.testing import CustomerFactory
 
@@ -69,3 +69,8 @@ def test_given_an_unaddressed_letter_then_the_print_page_names_it_and_prints_the
 
     assert "住所なし株式会社" in html(page)
     assert 'max="1"' in html(page)  # Beta's letter only
+    # The customer centre cannot change a customer: the page says who can, not "enter the address".
+    assert ja_html(
+        "Your role cannot change a customer's details: ask sales to enter the postal code and contract address, "
+        "then print again."
+    ) in html(page)
