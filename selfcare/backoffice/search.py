@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from selfcare.accounts.models import Customer, User
 from selfcare.backoffice.audit_labels import ACTION_LABELS
+from selfcare.letters.models import Letter
 from selfcare.orders.models import Application, IssuedLine
 
 # The customers (and staff users) a word can stand for on a list keyed by them, such as the audit log: more
@@ -176,18 +177,40 @@ def _line_link(queryset: QuerySet) -> str:
     raise LookupError(queryset.model)
 
 
+def _audit_targets(term: Term) -> list[str]:
+    """What the audit log names as the target of what happened to a number or an application: the number
+    itself (a reissued password), the applications it was added by, the cancellations that ended it, and
+    the letters that carried its passwords."""
+    if term.kind is Kind.NUMBER:
+        lines = IssuedLine.objects.filter(number_id=term.text)
+    else:
+        lines = IssuedLine.objects.filter(application__application_number__startswith=term.text)
+    rows = list(lines.values_list("pk", "application_id", "application__application_number", "cancellation_id")[:500])
+    targets = {term.text} if term.kind is Kind.NUMBER else set()
+    targets |= {application_number for _pk, _app, application_number, _c in rows}
+    targets |= {f"cancellation:{cancellation}" for _pk, _app, _n, cancellation in rows if cancellation}
+    letters = Letter.objects.filter(
+        Q(application_id__in={app for _pk, app, _n, _c in rows}) | Q(line_id__in={pk for pk, _a, _n, _c in rows})
+    )
+    targets |= {f"letter:{pk}" for pk in letters.values_list("pk", flat=True)[:500]}
+    return sorted(targets) or [term.text]
+
+
 def audit_found(queryset: QuerySet, term: Term) -> Found:
-    """The audit log: entries about the customers meant, by the users meant, with the term as their target
-    (a number, an application number, an ID) or of the actions whose code or label holds the term.
+    """The audit log: what happened to a number or an application (its own entries, those of the
+    applications, cancellations and letters it was part of); for anything else, entries about the customers
+    meant, by the users meant, with the term as their target or of the actions whose code or label holds it.
 
     The customers and staff users are looked up first (at most ``MAX_CUSTOMERS`` each), so that every part
     of the search is one index of the entries and the newest come first without reading all of them.
     """
     if term.kind is Kind.NOTHING:
         return Found(queryset)
+    if term.kind in (Kind.NUMBER, Kind.APPLICATION):
+        return Found(queryset.filter(target__in=_audit_targets(term)))
     customers, note = customers_meant(term)
     wanted = Q(customer_id__in=customers) | Q(target=term.text)
-    if term.kind in (Kind.NUMBER_PREFIX, Kind.APPLICATION):
+    if term.kind is Kind.NUMBER_PREFIX:
         wanted |= Q(target__startswith=term.text)
     if term.kind in (Kind.WORD, Kind.EMAIL):
         users = list(users_matching(term).filter(is_staff=True).order_by().values_list("pk", flat=True)[:MAX_CUSTOMERS])

@@ -240,3 +240,21 @@ def test_on_postgresql_every_search_is_served_by_indexes(superuser, world, liste
         with transaction.atomic():
             reads = _whole_table_reads(response.context["cl"].queryset)
             assert not reads, f"{listed}, {kind} ({term}): {reads}"
+
+
+def test_the_audit_log_by_number_shows_what_happened_to_that_number_not_the_whole_customer(superuser, world):
+    login = AuditEntry.objects.create(
+        at=world.audit_entry.at,
+        actor_kind="customer",
+        actor_label="acme-tokyo",
+        action="login.succeeded",
+        customer=world.acme,
+        target="acme-tokyo",
+    )
+    found = AuditEntry.objects.filter(pk__in=_found(superuser, LISTS["audit"], "050-0000-0002"))
+    actions = {entry.action for entry in found}
+    assert {"application.placed", "numbers.cancelled", "letter.printed", "letter.posted"} <= actions
+    assert login not in found
+    by_application = _found(superuser, LISTS["audit"], world.beta_application.application_number)
+    assert {entry.action for entry in AuditEntry.objects.filter(pk__in=by_application)} == {"application.placed"}
+    assert login.pk not in by_application
