@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from django import forms
 from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import ValidationError
@@ -59,6 +62,14 @@ class CodeForm(PortalForm):
         max_length=12,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
     )
+
+    def clean_code(self) -> str:
+        """Six digits (full-width and spaces allowed); anything else is a typing slip, refused here without
+        counting as a wrong code."""
+        typed = re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", self.cleaned_data["code"]))
+        if not re.fullmatch(r"[0-9]{6}", typed, flags=re.ASCII):
+            raise forms.ValidationError(_("Enter the 6 digits of the code from the e-mail."))
+        return typed
 
 
 class CountForm(PortalForm):

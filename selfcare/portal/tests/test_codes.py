@@ -114,12 +114,21 @@ def test_given_four_wrong_codes_when_the_right_one_follows_then_it_still_works(c
     assert verify(client, code).url == "/menu/"
 
 
-def test_given_a_non_numeric_code_when_typed_then_it_counts_as_wrong(client, login_customer, mailoutbox):
+@pytest.mark.parametrize("typed", ["abcdef", "１２３", "12345", "1234567", "12-34"])
+def test_given_something_not_six_digits_when_typed_then_a_typing_slip_not_a_wrong_code(
+    client, login_customer, mailoutbox, typed
+):
     password_step(client, login_customer.selfcare_id)
+    code = login_code(mailoutbox[-1])
 
-    response = verify(client, "abcdef")
+    response = verify(client, typed)
 
-    assert response.status_code == 200 and error_text(response) == ja(CodeWrong(remaining=4))
+    with translation.override("ja"):
+        assert response.status_code == 200 and "メールでお知らせした6桁の認証コードを入力してください。" in html(
+            response
+        )
+    assert error_text(verify(client, other_code(code))) == ja(CodeWrong(remaining=4))  # no attempt was used
+    assert verify(client, code).url == "/menu/"
 
 
 def test_given_a_full_width_code_when_typed_then_it_is_accepted(client, login_customer, mailoutbox):
