@@ -33,6 +33,7 @@ NUMBER_LENGTH = 11  # inventory.models.NUMBER_PATTERN: 050 and eight digits
 _SEPARATORS = re.compile(r"[\s\-‐‑‒–—―ー－−]+")
 _DIGITS = re.compile(r"[0-9]+", flags=re.ASCII)
 _APPLICATION = re.compile(r"[0-9]{6}-[0-9A-Z]{0,8}", flags=re.ASCII)
+_APPLICATION_UNHYPHENATED = re.compile(r"([0-9]{6})\s?([0-9A-Z]{0,7}[A-Z][0-9A-Z]{0,7})", flags=re.ASCII)
 
 
 class Kind(enum.Enum):
@@ -48,6 +49,8 @@ class Kind(enum.Enum):
 class Term:
     kind: Kind
     text: str
+    typed: str = ""
+    """What was typed (NFKC, trimmed): a self-care ID can look like the start of a number (``0501-2345``)."""
 
     @property
     def number_range(self) -> tuple[str, str]:
@@ -62,9 +65,11 @@ def recognise(typed: str) -> Term:
         return Term(Kind.NOTHING, "")
     compact = _SEPARATORS.sub("", text)
     if _DIGITS.fullmatch(compact) and len(compact) <= NUMBER_LENGTH and "050".startswith(compact[:3]):
-        return Term(Kind.NUMBER if len(compact) == NUMBER_LENGTH else Kind.NUMBER_PREFIX, compact)
+        return Term(Kind.NUMBER if len(compact) == NUMBER_LENGTH else Kind.NUMBER_PREFIX, compact, text)
     if _APPLICATION.fullmatch(text.upper()):
-        return Term(Kind.APPLICATION, text.upper())
+        return Term(Kind.APPLICATION, text.upper(), text)
+    if unhyphenated := _APPLICATION_UNHYPHENATED.fullmatch(text.upper()):  # 261124 7KQ3M9XA, 2611247KQ3M9XA
+        return Term(Kind.APPLICATION, f"{unhyphenated[1]}-{unhyphenated[2]}", text)
     if "@" in text:
         return Term(Kind.EMAIL, text)
     return Term(Kind.WORD, text)
@@ -81,22 +86,28 @@ def lines_of_number(term: Term) -> QuerySet:
     return IssuedLine.objects.filter(number_id__gte=first, number_id__lte=last)
 
 
-def users_matching(term: Term) -> QuerySet:
-    """Logins whose self-care ID (user name) or e-mail address contains the term, whatever its case."""
+def users_matching(term: Term, *, emails: bool = True) -> QuerySet:
+    """Logins whose self-care ID (user name) or e-mail address contains the term, whatever its case. Without
+    ``emails`` (staff whose role may not see customers) addresses are not searched: one could read them out
+    a character at a time from what a search finds."""
     if term.kind is Kind.EMAIL:
-        return User.objects.filter(email__icontains=term.text)
+        return User.objects.filter(email__icontains=term.text) if emails else User.objects.none()
+    if not emails:
+        return User.objects.filter(username__icontains=term.text)
     return User.objects.filter(Q(username__icontains=term.text) | Q(email__icontains=term.text))
 
 
-def customer_ids(term: Term) -> QuerySet:
-    """The ids of the customers a term stands for (a flat ``values_list``): one query an index serves, for
-    use as a subquery."""
+def customer_ids(term: Term, *, emails: bool = True) -> QuerySet:
+    """The ids of the customers a term stands for (a flat ``values_list``, each once): one query an index
+    serves, for use as a subquery."""
     if term.kind in (Kind.NUMBER, Kind.NUMBER_PREFIX):
-        return lines_of_number(term).order_by().values_list("customer_id", flat=True)
+        holders = lines_of_number(term).order_by().values_list("customer_id", flat=True)
+        by_id = Customer.objects.filter(user__username__istartswith=term.typed).order_by()
+        return holders.union(by_id.values_list("pk", flat=True))  # a self-care ID may look like a number
     if term.kind is Kind.APPLICATION:
         applications = Application.objects.filter(application_number__startswith=term.text).order_by()
-        return applications.values_list("customer_id", flat=True)
-    logins = users_matching(term).values("pk")
+        return applications.values_list("customer_id", flat=True).distinct()
+    logins = users_matching(term, emails=emails).values("pk")
     by_login = Customer.objects.filter(user__in=logins).order_by().values_list("pk", flat=True)
     if term.kind is Kind.EMAIL:
         return by_login
@@ -114,11 +125,11 @@ class Found:
     note: str = ""
 
 
-def customers_found(queryset: QuerySet, term: Term) -> Found:
+def customers_found(queryset: QuerySet, term: Term, *, emails: bool = True) -> Found:
     """The customers list."""
     if term.kind is Kind.NOTHING:
         return Found(queryset)
-    return Found(queryset.filter(pk__in=customer_ids(term)))
+    return Found(queryset.filter(pk__in=customer_ids(term, emails=emails)))
 
 
 def numbers_found(queryset: QuerySet, term: Term) -> Found:
@@ -132,7 +143,7 @@ def numbers_found(queryset: QuerySet, term: Term) -> Found:
     return Found(queryset.none())
 
 
-def by_customer_found(queryset: QuerySet, term: Term, *, number_field: str | None = None) -> Found:
+def by_customer_found(queryset: QuerySet, term: Term, *, number_field: str | None = None, emails: bool = True) -> Found:
     """A list of a customer's rows (lines, applications, cancellations, letters): by number on its own number
     column when it has one, by application number on its own application, else by the customers meant."""
     if term.kind is Kind.NOTHING:
@@ -145,21 +156,30 @@ def by_customer_found(queryset: QuerySet, term: Term, *, number_field: str | Non
             return Found(queryset.filter(**{f"{number_field}__gte": first, f"{number_field}__lte": last}))
         if queryset.model is not IssuedLine and hasattr(queryset.model, "lines"):
             return Found(queryset.filter(pk__in=lines_of_number(term).values(_line_link(queryset))))
+        if queryset.model is Letter:  # the letters of its applications, and those reissuing its password
+            lines = lines_of_number(term).order_by()
+            of_applications = Letter.objects.filter(application_id__in=lines.values("application_id"))
+            of_lines = Letter.objects.filter(line_id__in=lines.values("pk"))
+            of_applications, of_lines = (letters.order_by().values("pk") for letters in (of_applications, of_lines))
+            return Found(queryset.filter(pk__in=of_applications.union(of_lines)))
     if term.kind is Kind.APPLICATION:
         model = queryset.model
         if model is Application:
             return Found(queryset.filter(application_number__startswith=term.text))
         if any(field.name == "application" for field in model._meta.get_fields()):
             return Found(queryset.filter(application__application_number__startswith=term.text))
-    customers, note = customers_meant(term)
+    customers, note = customers_meant(term, emails=emails)
     return Found(queryset.filter(customer_id__in=customers), note)
 
 
-def customers_meant(term: Term) -> tuple[list[int], str]:
+def customers_meant(term: Term, *, emails: bool = True) -> tuple[list[int], str]:
     """The ids of the customers a term stands for, at most ``MAX_CUSTOMERS`` of them, and the warning to show
     when there were more. Looked up first, the list's own query is then one index of its customer column:
     a subquery there let PostgreSQL walk the list's whole ordering index comparing each row with them."""
-    customers = list(customer_ids(term)[: MAX_CUSTOMERS + 1])
+    # The lowest ids first: the same customers on every page of the list and for any action on it.
+    ids = customer_ids(term, emails=emails)
+    key = "pk" if ids.model is Customer else "customer_id"  # the lines' or applications' customer column
+    customers = list(ids.order_by(key)[: MAX_CUSTOMERS + 1])
     if len(customers) <= MAX_CUSTOMERS:
         return customers, ""
     note = _(
@@ -196,7 +216,7 @@ def _audit_targets(term: Term) -> list[str]:
     return sorted(targets) or [term.text]
 
 
-def audit_found(queryset: QuerySet, term: Term) -> Found:
+def audit_found(queryset: QuerySet, term: Term, *, emails: bool = True) -> Found:
     """The audit log: what happened to a number or an application (its own entries, those of the
     applications, cancellations and letters it was part of); for anything else, entries about the customers
     meant, by the users meant, with the term as their target or of the actions whose code or label holds it.
@@ -208,12 +228,17 @@ def audit_found(queryset: QuerySet, term: Term) -> Found:
         return Found(queryset)
     if term.kind in (Kind.NUMBER, Kind.APPLICATION):
         return Found(queryset.filter(target__in=_audit_targets(term)))
-    customers, note = customers_meant(term)
+    customers, note = customers_meant(term, emails=emails)
     wanted = Q(customer_id__in=customers) | Q(target=term.text)
     if term.kind is Kind.NUMBER_PREFIX:
         wanted |= Q(target__startswith=term.text)
     if term.kind in (Kind.WORD, Kind.EMAIL):
-        users = list(users_matching(term).filter(is_staff=True).order_by().values_list("pk", flat=True)[:MAX_CUSTOMERS])
+        users = list(
+            users_matching(term, emails=emails)
+            .filter(is_staff=True)
+            .order_by()
+            .values_list("pk", flat=True)[:MAX_CUSTOMERS]
+        )
         wanted |= Q(actor_user_id__in=users) | Q(target__startswith=term.text)
         folded = term.text.casefold()
         actions = [code for code, label in ACTION_LABELS.items() if folded in code or folded in str(label).casefold()]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from typing import Any
 
 from django.contrib import admin
@@ -48,8 +49,8 @@ class AuditEntryAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin.
         "a staff user or an action."
     )
 
-    def find(self, queryset: QuerySet, term: Term) -> Found:
-        return audit_found(queryset, term)
+    def find(self, queryset: QuerySet, term: Term, *, emails: bool) -> Found:
+        return audit_found(queryset, term, emails=emails)
 
     @admin.action(description=_("Export the selected entries as CSV"), permissions=["view"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
@@ -66,7 +67,7 @@ class AuditEntryAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin.
                     entry.action,
                     entry.customer.selfcare_id if entry.customer else "",
                     entry.target,
-                    entry.detail,
+                    json.dumps(entry.detail, ensure_ascii=False, sort_keys=True),  # as stored, a text cell
                 ]
             )
         response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")

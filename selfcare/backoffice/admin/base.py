@@ -161,6 +161,17 @@ class StaffAdminMixin:
                 _("Items must be selected in order to perform actions on them. No items have been changed."),
             )
             return None
+        # "All of them" is not offered on a list counted only up to its cap; a form that asks anyway is refused.
+        if request.POST.get("select_across") == "1" and CappedPaginator(queryset, 1).count > CappedPaginator.CAP:
+            messages.warning(
+                request,
+                _(
+                    "This list has more than %(cap)s rows: select rows on a page, or narrow the list with a search "
+                    "or a filter first. Nothing has been changed."
+                )
+                % {"cap": f"{CappedPaginator.CAP:,}"},
+            )
+            return None
         return super().response_action(request, queryset)  # type: ignore[misc]
 
 
@@ -174,11 +185,13 @@ class IndexedSearchMixin:
         "or a contract name (or part of one)."
     )
 
-    def find(self, queryset: QuerySet, term: Term) -> Found:
+    def find(self, queryset: QuerySet, term: Term, *, emails: bool) -> Found:
         raise NotImplementedError
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
-        found = self.find(queryset, recognise(search_term))
+        # Registered e-mail addresses are searched only for staff who may see customers (and so the addresses).
+        emails = request.user.has_perm("accounts.view_customer")  # type: ignore[union-attr]
+        found = self.find(queryset, recognise(search_term), emails=emails)
         if found.note:
             messages.warning(request, found.note)
         return found.queryset, False

@@ -153,8 +153,8 @@ class CustomerAdmin(IndexedSearchMixin, StaffAdminMixin, admin.ModelAdmin):
     ]
     password_change = staticmethod(customer_page.password_change)
 
-    def find(self, queryset: QuerySet, term: Term) -> Found:
-        return customers_found(queryset, term)
+    def find(self, queryset: QuerySet, term: Term, *, emails: bool) -> Found:
+        return customers_found(queryset, term, emails=emails)
 
     @admin.display(description=_("Self-care ID"), ordering="user__username")
     def selfcare_id(self, obj: Customer) -> str:

@@ -91,7 +91,7 @@ class PhoneNumberAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin
 
     search_help_text = _("A 050 number, or its first digits (hyphens and full-width digits are fine).")
 
-    def find(self, queryset: QuerySet, term: Term) -> Found:
+    def find(self, queryset: QuerySet, term: Term, *, emails: bool) -> Found:
         return numbers_found(queryset, term)
 
     @admin.display(description=_("050 number"), ordering="number")

@@ -72,8 +72,8 @@ class LetterAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin.Mode
     actions = ["print_letters", "mark_posted"]
     change_list_template = "backoffice/letter_changelist.html"
 
-    def find(self, queryset: QuerySet, term: Term) -> Found:
-        return by_customer_found(queryset, term)
+    def find(self, queryset: QuerySet, term: Term, *, emails: bool) -> Found:
+        return by_customer_found(queryset, term, emails=emails)
 
     @admin.action(description=_("Print the selected letters as one PDF"), permissions=["print"])
     def print_letters(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:

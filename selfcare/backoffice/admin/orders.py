@@ -56,8 +56,8 @@ class CancellationAdmin(IndexedSearchMixin, StaffAdminMixin, admin.ModelAdmin):
     readonly_fields = ["customer", "received_on", "effective_on", "recorded_at", "recorded_by", "note"]
     inlines = [CancellationLineInline]
 
-    def find(self, queryset: QuerySet, term: Term) -> Found:
-        return by_customer_found(queryset, term)
+    def find(self, queryset: QuerySet, term: Term, *, emails: bool) -> Found:
+        return by_customer_found(queryset, term, emails=emails)
 
     list_select_related = ["customer__user", "recorded_by"]
 
@@ -170,8 +170,8 @@ class ApplicationAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin
     exclude = ["idempotency_key"]
     change_list_template = "backoffice/application_changelist.html"
 
-    def find(self, queryset: QuerySet, term: Term) -> Found:
-        return by_customer_found(queryset, term)
+    def find(self, queryset: QuerySet, term: Term, *, emails: bool) -> Found:
+        return by_customer_found(queryset, term, emails=emails)
 
     def get_urls(self) -> list:
         return [
@@ -222,8 +222,8 @@ class IssuedLineAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin.
     exclude = ["service_pin_encrypted", "sip_password_encrypted", "sip_ha1", "sip_ha1b"]
     actions = ["reissue_sip_password"]
 
-    def find(self, queryset: QuerySet, term: Term) -> Found:
-        return by_customer_found(queryset, term, number_field="number_id")
+    def find(self, queryset: QuerySet, term: Term, *, emails: bool) -> Found:
+        return by_customer_found(queryset, term, number_field="number_id", emails=emails)
 
     @admin.action(description=_("Reissue the IP phone password"), permissions=["reissue"])
     def reissue_sip_password(self, request: HttpRequest, queryset: QuerySet) -> None:

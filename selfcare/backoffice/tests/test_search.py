@@ -258,3 +258,70 @@ def test_the_audit_log_by_number_shows_what_happened_to_that_number_not_the_whol
     by_application = _found(superuser, LISTS["audit"], world.beta_application.application_number)
     assert {entry.action for entry in AuditEntry.objects.filter(pk__in=by_application)} == {"application.placed"}
     assert login.pk not in by_application
+
+
+# --- found from outside: each of these failed before its fix ------------------------------------------------
+
+
+def test_a_customer_holding_many_numbers_counts_once_against_the_cap(superuser, world, monkeypatch):
+    monkeypatch.setattr("selfcare.backoffice.search.MAX_CUSTOMERS", 2)
+    # Acme's three lines and Beta's two: two customers, within a cap of two (five lines were counted).
+    for listed in ("audit", "letters"):
+        response = superuser.get(LISTS[listed], {"q": "050-0000-000"})
+        assert not messages_of(response), listed
+    assert _found(superuser, LISTS["letters"], "050-0000-000") == {world.acme_letter.pk, world.beta_letter.pk}
+    monkeypatch.setattr("selfcare.backoffice.search.MAX_CUSTOMERS", 1)
+    assert len(messages_of(superuser.get(LISTS["audit"], {"q": "株式会社"}))) == 1
+
+
+def test_staff_who_may_not_see_customers_cannot_find_them_by_e_mail(inventory_manager, customer_centre, world):
+    for term in ("info@acme-tokyo.example", "acme-tokyo.ex", "info@"):
+        assert _found(inventory_manager, LISTS["lines"], term) == set(), term
+    assert _found(customer_centre, LISTS["lines"], "info@acme-tokyo.example")  # this role sees the address
+
+
+def test_a_self_care_id_that_looks_like_a_number_is_found(superuser, world, plan):
+    from selfcare.testing import CustomerFactory, UserFactory
+
+    digits = CustomerFactory(plan=plan, user=UserFactory(username="0501-2345"), contract_name="数字株式会社")
+    assert digits.pk in _found(superuser, LISTS["customers"], "0501-2345")
+    assert digits.pk in _found(superuser, LISTS["customers"], "0501")
+
+
+def test_an_application_number_typed_without_its_hyphen_is_recognised(superuser, world):
+    number = world.acme_application.application_number
+    assert _found(superuser, LISTS["applications"], number.replace("-", "")) == {world.acme_application.pk}
+    assert _found(superuser, LISTS["applications"], number.replace("-", " ").lower()) == {world.acme_application.pk}
+
+
+def test_an_action_on_all_of_a_capped_list_is_refused(superuser, world, monkeypatch):
+    monkeypatch.setattr(CappedPaginator, "CAP", 2)
+    entry = AuditEntry.objects.order_by("pk").first()
+    response = superuser.post(
+        LISTS["audit"],
+        {"action": "export_csv", "select_across": "1", "index": "0", "_selected_action": [entry.pk]},
+    )
+    assert response.status_code == 302 and "attachment" not in response.get("Content-Disposition", "")
+    monkeypatch.setattr(CappedPaginator, "CAP", 10_000)
+    allowed = superuser.post(
+        LISTS["audit"],
+        {"action": "export_csv", "select_across": "1", "index": "0", "_selected_action": [entry.pk]},
+    )
+    assert "attachment" in allowed.get("Content-Disposition", "")
+
+
+def test_the_audit_csv_writes_the_detail_as_json_with_formulas_defused(superuser, world):
+    import csv
+    import io
+
+    entry = AuditEntry.objects.create(
+        at=world.audit_entry.at,
+        actor_kind="staff",
+        actor_label="x",
+        action="customer.changed",
+        customer=world.acme,
+        detail={"address": ["", '1-2-3;=HYPERLINK("http://evil.example/","x")']},
+    )
+    response = superuser.post(LISTS["audit"], {"action": "export_csv", "index": "0", "_selected_action": [entry.pk]})
+    [row] = [row for row in csv.reader(io.StringIO(response.content.decode())) if row and row[-1].startswith("{")]
+    assert row[-1].startswith('{"address"') and ";=" not in row[-1] and ";'=" in row[-1]

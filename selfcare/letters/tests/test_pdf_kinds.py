@@ -123,7 +123,13 @@ def test_given_each_kind_of_letter_then_its_one_page_reads_as_its_golden_copy(go
     if os.environ.get("SELFCARE_WRITE_GOLDEN") == "1":
         golden.parent.mkdir(exist_ok=True)
         golden.write_text(text)
-    assert text == golden.read_text()
+    assert _words(text) == _words(golden.read_text())
+
+
+def _words(text: str) -> list[str]:
+    """The page's lines with runs of spaces as one: pdftotext lays text out by position, and a longer letter id
+    (databases whose ids never restart, such as PostgreSQL's between tests) shifts the spacing of its line."""
+    return [re.sub(r"[ \t]+", " ", line).strip() for line in text.splitlines()]
 
 
 def test_every_kind_of_letter_has_its_page():
