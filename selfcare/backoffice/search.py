@@ -158,9 +158,9 @@ def by_customer_found(queryset: QuerySet, term: Term, *, number_field: str | Non
             return Found(queryset.filter(pk__in=lines_of_number(term).values(_line_link(queryset))))
         if queryset.model is Letter:  # the letters of its applications, and those reissuing its password
             lines = lines_of_number(term).order_by()
-            of_applications = Letter.objects.filter(application_id__in=lines.values("application_id"))
-            of_lines = Letter.objects.filter(line_id__in=lines.values("pk"))
-            of_applications, of_lines = (letters.order_by().values("pk") for letters in (of_applications, of_lines))
+            letters = Letter.objects.order_by()  # no ORDER BY inside a UNION
+            of_applications = letters.filter(application_id__in=lines.values("application_id")).values("pk")
+            of_lines = letters.filter(line_id__in=lines.values("pk")).values("pk")
             return Found(queryset.filter(pk__in=of_applications.union(of_lines)))
     if term.kind is Kind.APPLICATION:
         model = queryset.model
