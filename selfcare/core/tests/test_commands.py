@@ -11,7 +11,7 @@ from cryptography.fernet import Fernet
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db.models import F
-from django.utils import translation
+from django.utils import timezone, translation
 
 from selfcare.accounts.models import Customer, User
 from selfcare.core import clock
@@ -477,6 +477,9 @@ def test_given_an_empty_database_when_seeding_then_demo_data_is_ready_and_the_pa
     assert Customer.objects.count() == 2
     assert IssuedLine.objects.filter(cancellation__isnull=False).count() == 40
     assert Cancellation.objects.count() == 2
+    # The former customer's application of two years ago is numbered by the day it was placed.
+    history = Application.objects.get(customer__user__username="former0001")
+    assert history.application_number.startswith(f"{timezone.localtime(history.placed_at):%y%m%d}-")
 
 
 def test_given_seeded_data_when_checking_invariants_then_all_pass(demo):

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from selfcare.accounts.models import Customer, Plan, User
@@ -111,7 +112,11 @@ class Command(BaseCommand):
         issued = dt.datetime.combine(clock.add_months(today, -24), dt.time(10), tzinfo=dt.UTC)
         with transaction.atomic():
             # Demo history only: these lines were issued two years ago.
-            Application.objects.filter(pk=placement.application.pk).update(placed_at=issued)
+            # Its number tells the day it was placed, as every application number does.
+            suffix = placement.application.application_number.partition("-")[2]
+            Application.objects.filter(pk=placement.application.pk).update(
+                placed_at=issued, application_number=f"{timezone.localtime(issued):%y%m%d}-{suffix}"
+            )
             IssuedLine.objects.filter(application=placement.application).update(issued_at=issued)
         numbers = list(iter_range(RECYCLED_FIRST, RECYCLED_LAST))
         for chunk, months_ago in ((numbers[:20], 8), (numbers[20:], 2)):
