@@ -9,6 +9,7 @@ from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -42,6 +43,109 @@ class StaffUserAdmin(StaffAdminMixin, AuditedAdminMixin, UserAdmin):
 admin.site.unregister(TOTPDevice)
 
 
+def _titled(filter_class: type, title: Any) -> type:
+    """A date or boolean filter of a django-otp field under a title in the staff member's language (the
+    field's own name is English and not translatable)."""
+
+    class Titled(filter_class):  # type: ignore[valid-type,misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.title = title
+
+    return Titled
+
+
+# django-otp's fields and sections have English names only; the staff site shows them in its own words.
+_DEVICE_LABELS = {
+    "user": _("staff user"),
+    "name": _("name of the authenticator"),
+    "confirmed": _("confirmed"),
+    "created_at": _("registered"),
+    "last_used_at": _("last used"),
+    "key": _("secret key"),
+    "step": _("time step (seconds)"),
+    "t0": _("start of the time steps"),
+    "digits": _("digits"),
+    "tolerance": _("steps allowed either side"),
+    "drift": _("clock drift (steps)"),
+    "throttling_failure_timestamp": _("last wrong code"),
+    "throttling_failure_count": _("wrong codes in a row"),
+    "qrcode_link": _("QR code"),
+}
+_DEVICE_SECTIONS = {
+    "Identity": _("Authenticator"),
+    "Timestamps": _("Dates"),
+    "Configuration": _("Settings"),
+    "State": _("State"),
+    "Throttling": _("Wrong codes"),
+}
+
+
 @admin.register(TOTPDevice)
 class StaffTOTPDeviceAdmin(StaffAdminMixin, TOTPDeviceAdmin):
-    """django-otp's own page of the authenticators, its date filters handled as on every other list."""
+    """django-otp's own page of the authenticators, its date filters handled as on every other list, its
+    columns, filters, sections and fields named in the staff member's language."""
+
+    list_display = ["device_user", "device_name", "registered", "last_used", "is_confirmed"]
+    list_filter = [
+        ("created_at", _titled(admin.DateFieldListFilter, _("registered"))),
+        ("last_used_at", _titled(admin.DateFieldListFilter, _("last used"))),
+        ("confirmed", _titled(admin.BooleanFieldListFilter, _("confirmed"))),
+    ]
+    search_help_text = _("Search by the staff user's ID or e-mail address.")
+    change_list_template = "backoffice/totpdevice_changelist.html"
+
+    @admin.display(description=_("staff user"), ordering="user__username")
+    def device_user(self, device: TOTPDevice) -> str:
+        return str(device.user)
+
+    @admin.display(description=_("name of the authenticator"), ordering="name")
+    def device_name(self, device: TOTPDevice) -> str:
+        return device.name
+
+    @admin.display(description=_("registered"), ordering="created_at")
+    def registered(self, device: TOTPDevice) -> Any:
+        return device.created_at or "-"
+
+    @admin.display(description=_("last used"), ordering="last_used_at")
+    def last_used(self, device: TOTPDevice) -> Any:
+        return device.last_used_at or "-"
+
+    @admin.display(description=_("confirmed"), boolean=True, ordering="confirmed")
+    def is_confirmed(self, device: TOTPDevice) -> bool:
+        return bool(device.confirmed)
+
+    @admin.display(description=_("QR code"))
+    def qr_code(self, device: TOTPDevice) -> Any:
+        return self.qrcode_link(device)
+
+    readonly_fields = ["registered", "last_used", "qr_code"]
+    _RENAMED = {"created_at": "registered", "last_used_at": "last_used", "qrcode_link": "qr_code"}
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        return [self._RENAMED.get(name, name) for name in super().get_list_display(request)]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [
+            (
+                _DEVICE_SECTIONS.get(title, title) if title else title,
+                {**options, "fields": [self._RENAMED.get(name, name) for name in options["fields"]]},
+            )
+            for title, options in super().get_fieldsets(request, obj)
+        ]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> Any:
+        return super().changelist_view(request, {"title": _("Authenticator apps"), **(extra_context or {})})
+
+    def changeform_view(
+        self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context: dict | None = None
+    ) -> Any:
+        title = _("Add an authenticator app") if object_id is None else _("Authenticator app")
+        return super().changeform_view(request, object_id, form_url, {"title": title, **(extra_context or {})})
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        for name, field in form.base_fields.items():
+            if name in _DEVICE_LABELS:
+                field.label = _DEVICE_LABELS[name]
+        return form
