@@ -9,12 +9,14 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from selfcare.backoffice.admin.base import IndexedSearchMixin, ReadOnlyMixin, StaffAdminMixin, StaffMedia, audit_action
 from selfcare.backoffice.audit_detail import detail_html
-from selfcare.backoffice.audit_labels import ACTION_LABELS
+from selfcare.backoffice.audit_labels import ACTION_LABELS, action_label
 from selfcare.backoffice.search import Found, Term, audit_found
 from selfcare.core.csv_cells import csv_writer
 from selfcare.core.models import AuditEntry
@@ -48,6 +50,21 @@ class AuditEntryAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin.
         "A 050 number, an application number, a self-care ID, an e-mail address, a contract name, "
         "a staff user or an action."
     )
+
+    change_form_template = "backoffice/auditentry_change_form.html"
+
+    def changeform_view(
+        self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context: dict | None = None
+    ) -> HttpResponse:
+        """An entry's page is titled by its time (the carrier's), who and what in words, not the stored code."""
+        entry = self.get_object(request, object_id) if object_id else None
+        if entry is not None:
+            when = date_format(timezone.localtime(entry.at), "Y-m-d H:i:s")
+            title = " ".join(
+                part for part in (when, entry.actor_label, action_label(entry.action), entry.target) if part
+            )
+            extra_context = {"title": title, "subtitle": "", **(extra_context or {})}
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
     def find(self, queryset: QuerySet, term: Term, *, emails: bool) -> Found:
         return audit_found(queryset, term, emails=emails)

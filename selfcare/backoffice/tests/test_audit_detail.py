@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from selfcare.backoffice.audit_detail import detail_pairs
-from selfcare.backoffice.tests.conftest import html
+from selfcare.backoffice.tests.conftest import html, ja
 from selfcare.core.audit import audit_record
 from selfcare.core.models import AuditEntry
 from selfcare.testing import TEST_ACTOR
@@ -63,3 +63,12 @@ def test_an_empty_list_reads_as_a_dash_not_a_blank():
     from selfcare.backoffice.audit_detail import detail_pairs
 
     assert [value for _label, value in detail_pairs({"letters_blanked": [], "letters_withdrawn": [6]})] == ["—", "6"]
+
+
+def test_an_entry_page_is_titled_in_words_not_by_its_stored_code(auditor, world):
+    from selfcare.core.models import AuditEntry
+
+    entry = AuditEntry.objects.filter(action="numbers.cancelled").get()
+    page = html(auditor.get(f"/staff/core/auditentry/{entry.pk}/change/"))
+    assert ja("Paper cancellation recorded") in page.split("</title>")[0]
+    assert "numbers.cancelled" not in page.split('<div id="content"')[0]  # neither title nor breadcrumbs
