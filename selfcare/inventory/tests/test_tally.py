@@ -115,3 +115,19 @@ def test_on_postgresql_the_checks_in_sessions_of_their_own_see_committed_corrupt
         "every assigned number has exactly its holder's line",
         "the pool tally counts what the numbers table holds",
     ]
+
+
+def test_an_assigned_number_without_its_line_is_caught_even_when_the_counts_balance(customer):
+    """The count-based check of "every assigned number has its line" stands on the checks beside it; when a
+    freed-while-held number and an assigned-without-line number balance the counts, it still fails."""
+    with at_tokyo(D(2026, 3, 1)):
+        pool_add("05000000000", 5)
+    held = issue_at_tokyo(customer, D(2026, 3, 2), count=1)[0]
+    PhoneNumber.objects.filter(number=held).update(status=PhoneNumber.Status.FREE)
+    PhoneNumber.objects.filter(number="05000000004").update(status=PhoneNumber.Status.ASSIGNED)
+
+    failed = {r.description: r for r in invariants_check() if not r.ok}
+
+    assert "no free number has a holder not cancelled" in failed
+    assigned = failed["every assigned number has exactly its holder's line"]
+    assert assigned.examples == ["05000000004"]
