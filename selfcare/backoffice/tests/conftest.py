@@ -47,21 +47,6 @@ AUDITOR = "auditor"
 # Speed and isolation --------------------------------------------------------------------------
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Argon2 costs ~0.2 s a hash; these tests make many staff users. MD5 first, Argon2 still known."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *settings.PASSWORD_HASHERS]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
-
-
 @pytest.fixture
 def roles(db):
     """The four staff roles as groups, as ``migrate`` (and a flush) leaves them: nothing here makes them."""
