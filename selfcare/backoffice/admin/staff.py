@@ -33,8 +33,14 @@ class StaffUserAdmin(StaffAdminMixin, AuditedAdminMixin, UserAdmin):
     list_filter = ["is_staff", "is_superuser", "is_active", "groups"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        """Staff accounts only: a customer's login is the customer's, changed on the customer's page."""
-        return super().get_queryset(request).filter(customer__isnull=True)
+        """Staff accounts only (along their partial index): a customer's login is the customer's, changed on
+        the customer's page, and there are hundreds of thousands of them."""
+        return super().get_queryset(request).filter(is_staff=True)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if not change:  # an account added here is a staff account (customers are added on the customers' page)
+            obj.is_staff = True
+        super().save_model(request, obj, form, change)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -36,3 +36,21 @@ def test_the_staff_accounts_list_holds_no_customer_logins(superuser, world):
     listed = {user.username for user in response.context["cl"].result_list}
     assert superuser.user.username in listed
     assert world.acme.selfcare_id not in listed and world.beta.selfcare_id not in listed
+
+
+def test_an_account_added_on_the_staff_accounts_page_is_a_staff_account(superuser, world):
+    from selfcare.accounts.models import User
+
+    response = superuser.post(
+        "/staff/accounts/user/add/",
+        {
+            "username": "new-clerk",
+            "password1": "a long enough staff password 1",
+            "password2": "a long enough staff password 1",
+            "usable_password": "true",
+        },
+    )
+    assert response.status_code == 302, response.content[:500]
+    assert User.objects.get(username="new-clerk").is_staff
+    listed = {user.username for user in superuser.get("/staff/accounts/user/").context["cl"].result_list}
+    assert "new-clerk" in listed
