@@ -52,6 +52,8 @@ LISTS = {  # every staff list, and whether it searches
     "applications": "/staff/orders/application/",
     "letters": "/staff/letters/letter/",
     "audit log": "/staff/core/auditentry/",
+    "staff accounts": "/staff/accounts/user/",
+    "authenticators": "/staff/otp_totp/totpdevice/",
 }
 SEARCH_KINDS = [
     "050 number",
