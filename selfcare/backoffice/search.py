@@ -132,8 +132,9 @@ def customers_found(queryset: QuerySet, term: Term, *, emails: bool = True) -> F
     return Found(queryset.filter(pk__in=customer_ids(term, emails=emails)))
 
 
-def numbers_found(queryset: QuerySet, term: Term) -> Found:
-    """The number inventory: a number, or the numbers starting with a prefix. Nothing else is a number."""
+def numbers_found(queryset: QuerySet, term: Term, *, emails: bool = True) -> Found:
+    """The number inventory: a number, or the numbers starting with a prefix. Nothing else is a number
+    (``emails`` is the searches' common argument: no address is searched here)."""
     if term.kind is Kind.NOTHING:
         return Found(queryset)
     if term.kind is Kind.NUMBER:

@@ -21,6 +21,7 @@ right of it, outside the window.
 
 from __future__ import annotations
 
+import abc
 import datetime as dt
 import io
 import math
@@ -179,7 +180,7 @@ class _Row:
     note: str | None  # instead of the passwords
 
 
-class _LetterPage:
+class _LetterPage(abc.ABC):
     """What every letter has: fold marks, the address in the envelope's window, the sender, and its id at the foot.
 
     Each kind of letter is a subclass that draws its ``body`` below the sender (``PAGES``).
@@ -247,9 +248,9 @@ class _LetterPage:
         self.text(RIGHT, 292.0, f"L{self.letter.pk}", 6.5, align="right")
         self.c.setFillGray(0)
 
+    @abc.abstractmethod
     def body(self, y: float) -> None:
         """What this kind of letter says, from its title at ``y`` down to 以上."""
-        raise NotImplementedError
 
     def fold_marks(self) -> None:
         self.c.setStrokeGray(0.6)
@@ -359,15 +360,17 @@ class _LinesPage(_LetterPage):
     title: str
     table_heading: str
 
+    @abc.abstractmethod
     def greeting(self) -> str:
-        raise NotImplementedError
+        """The paragraph under the title."""
 
+    @abc.abstractmethod
     def summary(self) -> tuple[str, tuple[float, str], str]:
         """The bar above the table: its left text, (x from LEFT, text) in the middle, its right text."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def rows(self) -> list[_Row]:
-        raise NotImplementedError
+        """The table's rows, one per line of the letter."""
 
     def body(self, y: float) -> None:
         y = self.opening(y)

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from selfcare.backoffice.admin.base import IndexedSearchMixin, ReadOnlyMixin, StaffAdminMixin, StaffMedia, audit_action
 from selfcare.backoffice.audit_detail import detail_html
 from selfcare.backoffice.audit_labels import ACTION_LABELS, action_label
-from selfcare.backoffice.search import Found, Term, audit_found
+from selfcare.backoffice.search import audit_found
 from selfcare.core.csv_cells import csv_writer
 from selfcare.core.models import AuditEntry
 
@@ -66,8 +66,7 @@ class AuditEntryAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin.
             extra_context = {"title": title, "subtitle": "", **(extra_context or {})}
         return super().changeform_view(request, object_id, form_url, extra_context)
 
-    def find(self, queryset: QuerySet, term: Term, *, emails: bool) -> Found:
-        return audit_found(queryset, term, emails=emails)
+    search_with = staticmethod(audit_found)
 
     @admin.action(description=_("Export the selected entries as CSV"), permissions=["view"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:

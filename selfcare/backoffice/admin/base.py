@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django import forms
@@ -21,7 +22,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from selfcare.backoffice.audit_labels import action_label
-from selfcare.backoffice.search import Found, Term, recognise
+from selfcare.backoffice.search import Found, recognise
 from selfcare.core.audit import Actor, audit_record
 from selfcare.core.models import AuditEntry
 
@@ -185,13 +186,18 @@ class IndexedSearchMixin:
         "or a contract name (or part of one)."
     )
 
-    def find(self, queryset: QuerySet, term: Term, *, emails: bool) -> Found:
-        raise NotImplementedError
+    search_with: ClassVar[Callable[..., Found]]
+    """The list's search in selfcare.backoffice.search: ``(queryset, term, *, emails) -> Found``."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "search_with" not in dir(cls):
+            raise TypeError(f"{cls.__name__} searches with IndexedSearchMixin but names no search_with")
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
         # Registered e-mail addresses are searched only for staff who may see customers (and so the addresses).
         emails = request.user.has_perm("accounts.view_customer")  # type: ignore[union-attr]
-        found = self.find(queryset, recognise(search_term), emails=emails)
+        found = type(self).search_with(queryset, recognise(search_term), emails=emails)
         if found.note:
             messages.warning(request, found.note)
         return found.queryset, False

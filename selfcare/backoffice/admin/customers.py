@@ -27,7 +27,7 @@ from selfcare.backoffice.admin.base import (
 )
 from selfcare.backoffice.audit_labels import action_label
 from selfcare.backoffice.forms import CustomerChangeForm, CustomerCreateForm
-from selfcare.backoffice.search import Found, Term, customers_found
+from selfcare.backoffice.search import customers_found
 from selfcare.core import clock
 from selfcare.core.errors import DomainError
 from selfcare.core.models import AuditEntry
@@ -153,8 +153,7 @@ class CustomerAdmin(IndexedSearchMixin, StaffAdminMixin, admin.ModelAdmin):
     ]
     password_change = staticmethod(customer_page.password_change)
 
-    def find(self, queryset: QuerySet, term: Term, *, emails: bool) -> Found:
-        return customers_found(queryset, term, emails=emails)
+    search_with = staticmethod(customers_found)
 
     @admin.display(description=_("Self-care ID"), ordering="user__username")
     def selfcare_id(self, obj: Customer) -> str:

@@ -16,7 +16,7 @@ from django.utils.translation import pgettext_lazy
 
 from selfcare.backoffice.admin.base import IndexedSearchMixin, ReadOnlyMixin, StaffAdminMixin, StaffMedia, staff_actor
 from selfcare.backoffice.forms import ImportForm
-from selfcare.backoffice.search import Found, Term, numbers_found
+from selfcare.backoffice.search import numbers_found
 from selfcare.core import clock
 from selfcare.core.errors import DomainError
 from selfcare.inventory.models import PhoneNumber, PhoneNumberQuerySet
@@ -91,8 +91,7 @@ class PhoneNumberAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin
 
     search_help_text = _("A 050 number, or its first digits (hyphens and full-width digits are fine).")
 
-    def find(self, queryset: QuerySet, term: Term, *, emails: bool) -> Found:
-        return numbers_found(queryset, term)
+    search_with = staticmethod(numbers_found)
 
     @admin.display(description=_("050 number"), ordering="number")
     def number_display(self, obj: PhoneNumber) -> str:

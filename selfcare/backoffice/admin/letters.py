@@ -30,7 +30,7 @@ from selfcare.backoffice.admin.base import (
     staff_actor,
 )
 from selfcare.backoffice.forms import ReprintForm
-from selfcare.backoffice.search import Found, Term, by_customer_found
+from selfcare.backoffice.search import by_customer_found
 from selfcare.core.audit import Actor
 from selfcare.core.errors import DomainError
 from selfcare.letters.models import Letter
@@ -72,8 +72,7 @@ class LetterAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin.Mode
     actions = ["print_letters", "mark_posted"]
     change_list_template = "backoffice/letter_changelist.html"
 
-    def find(self, queryset: QuerySet, term: Term, *, emails: bool) -> Found:
-        return by_customer_found(queryset, term, emails=emails)
+    search_with = staticmethod(by_customer_found)
 
     @admin.action(description=_("Print the selected letters as one PDF"), permissions=["print"])
     def print_letters(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -24,7 +25,7 @@ from selfcare.backoffice.admin.base import (
     staff_actor,
 )
 from selfcare.backoffice.forms import BillingForm, CancellationForm
-from selfcare.backoffice.search import Found, Term, by_customer_found
+from selfcare.backoffice.search import by_customer_found
 from selfcare.core.errors import DomainError
 from selfcare.orders.models import Application, Cancellation, IssuedLine
 from selfcare.orders.selectors import cancellation_lines
@@ -56,8 +57,7 @@ class CancellationAdmin(IndexedSearchMixin, StaffAdminMixin, admin.ModelAdmin):
     readonly_fields = ["customer", "received_on", "effective_on", "recorded_at", "recorded_by", "note"]
     inlines = [CancellationLineInline]
 
-    def find(self, queryset: QuerySet, term: Term, *, emails: bool) -> Found:
-        return by_customer_found(queryset, term, emails=emails)
+    search_with = staticmethod(by_customer_found)
 
     list_select_related = ["customer__user", "recorded_by"]
 
@@ -170,8 +170,7 @@ class ApplicationAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin
     exclude = ["idempotency_key"]
     change_list_template = "backoffice/application_changelist.html"
 
-    def find(self, queryset: QuerySet, term: Term, *, emails: bool) -> Found:
-        return by_customer_found(queryset, term, emails=emails)
+    search_with = staticmethod(by_customer_found)
 
     def get_urls(self) -> list:
         return [
@@ -222,8 +221,7 @@ class IssuedLineAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin.
     exclude = ["service_pin_encrypted", "sip_password_encrypted", "sip_ha1", "sip_ha1b"]
     actions = ["reissue_sip_password"]
 
-    def find(self, queryset: QuerySet, term: Term, *, emails: bool) -> Found:
-        return by_customer_found(queryset, term, number_field="number_id", emails=emails)
+    search_with = staticmethod(partial(by_customer_found, number_field="number_id"))
 
     @admin.action(description=_("Reissue the IP phone password"), permissions=["reissue"])
     def reissue_sip_password(self, request: HttpRequest, queryset: QuerySet) -> None:

@@ -325,3 +325,10 @@ def test_the_audit_csv_writes_the_detail_as_json_with_formulas_defused(superuser
     response = superuser.post(LISTS["audit"], {"action": "export_csv", "index": "0", "_selected_action": [entry.pk]})
     [row] = [row for row in csv.reader(io.StringIO(response.content.decode())) if row and row[-1].startswith("{")]
     assert row[-1].startswith('{"address"') and ";=" not in row[-1] and ";'=" in row[-1]
+
+
+def test_a_list_that_searches_must_name_its_search():
+    from selfcare.backoffice.admin.base import IndexedSearchMixin
+
+    with pytest.raises(TypeError, match="search_with"):
+        type("Unsearched", (IndexedSearchMixin,), {})

@@ -136,3 +136,12 @@ def test_every_kind_of_letter_has_its_page():
     assert set(letter_pdf.PAGES) == set(Letter.Kind)
     for case in CASES:
         assert any(case.startswith(kind) for kind in Letter.Kind), case
+
+
+def test_a_page_class_without_its_body_cannot_be_made():
+    class Unfinished(letter_pdf._LinesPage):
+        title = "x"
+        table_heading = "x"
+
+    with pytest.raises(TypeError, match="abstract"):
+        Unfinished(None, "font", None, TODAY)
