@@ -15,6 +15,7 @@ from django.views.decorators.debug import sensitive_variables
 from selfcare.accounts.login import staff_login_blocked, staff_password_accepted, staff_password_refused
 from selfcare.accounts.models import Customer, Plan
 from selfcare.accounts.selectors import customers_find
+from selfcare.backoffice.search import Kind, recognise
 from selfcare.core import clock
 from selfcare.inventory.errors import BadNumber
 from selfcare.inventory.services import parse_number
@@ -99,17 +100,6 @@ def _last_effective_day() -> dt.date:
     return clock.add_months(dt.date.max, -settings.SELFCARE_QUARANTINE_MONTHS)
 
 
-_NUMBER_LIKE = re.compile(r"[0-9\s\-‐‑‒–—―ー－−]+")
-
-
-def number_or_text(term: str) -> str:
-    """A search typed as a phone number (full-width, hyphens) becomes its digits; anything else stays as typed."""
-    normalised = unicodedata.normalize("NFKC", term).strip()
-    if _NUMBER_LIKE.fullmatch(normalised):
-        return "".join(ch for ch in normalised if ch.isdigit())
-    return term
-
-
 class CancellationForm(forms.Form):
     customer = forms.CharField(
         label=_("customer"),
@@ -137,13 +127,8 @@ class CancellationForm(forms.Form):
 
     def clean_customer(self) -> Customer:
         typed = self.cleaned_data["customer"].replace("\x00", "")
-        digits = number_or_text(typed)
-        number = None
-        if digits != typed or typed.strip().isdigit():
-            try:
-                number = parse_number(digits)
-            except BadNumber:
-                number = None
+        term = recognise(typed)  # as the lists' search boxes read it
+        number = term.text if term.kind is Kind.NUMBER else None
         found = customers_find(term=typed, number=number)
         if not found and number is not None:  # digits that are no held number may still be a self-care ID
             found = customers_find(term=typed)

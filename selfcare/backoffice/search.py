@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from selfcare.accounts.models import Customer, User
 from selfcare.backoffice.audit_labels import ACTION_LABELS
+from selfcare.inventory.services import NUMBER_SEPARATORS
 from selfcare.letters.models import Letter
 from selfcare.orders.models import Application, IssuedLine
 
@@ -30,7 +31,6 @@ from selfcare.orders.models import Application, IssuedLine
 MAX_CUSTOMERS = 1000
 NUMBER_LENGTH = 11  # inventory.models.NUMBER_PATTERN: 050 and eight digits
 
-_SEPARATORS = re.compile(r"[\s\-‐‑‒–—―ー－−]+")
 _DIGITS = re.compile(r"[0-9]+", flags=re.ASCII)
 _APPLICATION = re.compile(r"[0-9]{6}-[0-9A-Z]{0,8}", flags=re.ASCII)
 _APPLICATION_UNHYPHENATED = re.compile(r"([0-9]{6})\s?([0-9A-Z]{0,7}[A-Z][0-9A-Z]{0,7})", flags=re.ASCII)
@@ -63,7 +63,7 @@ def recognise(typed: str) -> Term:
     text = unicodedata.normalize("NFKC", typed).replace("\x00", "").strip()
     if not text:
         return Term(Kind.NOTHING, "")
-    compact = _SEPARATORS.sub("", text)
+    compact = NUMBER_SEPARATORS.sub("", text)
     if _DIGITS.fullmatch(compact) and len(compact) <= NUMBER_LENGTH and "050".startswith(compact[:3]):
         return Term(Kind.NUMBER if len(compact) == NUMBER_LENGTH else Kind.NUMBER_PREFIX, compact, text)
     if _APPLICATION.fullmatch(text.upper()):

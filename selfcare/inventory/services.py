@@ -20,12 +20,13 @@ from selfcare.inventory.tally import pool_changed
 MAX_RANGE = 10_000_000
 IMPORT_CHUNK = 50_000
 _NUMBER_RE = re.compile(r"050[0-9]{8}")
-_SEPARATORS = re.compile(r"[\s\-‐‑‒–—―ー－−]")
+NUMBER_SEPARATORS = re.compile(r"[\s\-‐‑‒–—―ー－−]")
+"""What people type between the digits of a number (after NFKC): spaces and every kind of hyphen."""
 
 
 def parse_number(raw: str) -> str:
     """'050-1234-5678', '０５０ １２３４ ５６７８' -> '05012345678'; anything else is BadNumber."""
-    text = _SEPARATORS.sub("", unicodedata.normalize("NFKC", raw))
+    text = NUMBER_SEPARATORS.sub("", unicodedata.normalize("NFKC", raw))
     if not _NUMBER_RE.fullmatch(text):
         raise BadNumber(value=raw[:40])
     return text
