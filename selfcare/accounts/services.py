@@ -230,20 +230,34 @@ def customer_reset_password(*, customer_id: int, actor: Actor) -> str:
     """Give a customer a new generated password, to be changed at the next login; returns it for showing once."""
     password = generate_password()
     with transaction.atomic(durable=True):
-        customer = customer_lock(customer_id=customer_id)
-        pending_voided = _pending_password_void(customer.user)
-        customer.user.set_password(password)
-        customer.user.password_change_required = True
-        customer.user.save(update_fields=["password", "password_change_required", "pending_password"])
-        _credentials_letters_supersede(customer=customer, actor=actor)
-        audit_record(
-            actor=actor,
+        _password_replace(
+            customer_id=customer_id,
+            password=password,
+            change_required=True,
             action="customer.password_reset",
-            customer=customer,
-            target=customer.selfcare_id,
-            detail={"pending_letter_voided": True} if pending_voided else None,
+            actor=actor,
         )
     return password
+
+
+@sensitive_variables()
+def _password_replace(*, customer_id: int, password: str, change_required: bool, action: str, actor: Actor) -> Customer:
+    """A new password for the customer's login, in the caller's transaction: a forgotten-password letter's
+    waiting password is voided, credentials letters with the old one are withdrawn or blanked, audited."""
+    customer = customer_lock(customer_id=customer_id)
+    pending_voided = _pending_password_void(customer.user)
+    customer.user.set_password(password)
+    customer.user.password_change_required = change_required
+    customer.user.save(update_fields=["password", "password_change_required", "pending_password"])
+    _credentials_letters_supersede(customer=customer, actor=actor)
+    audit_record(
+        actor=actor,
+        action=action,
+        customer=customer,
+        target=customer.selfcare_id,
+        detail={"pending_letter_voided": True} if pending_voided else None,
+    )
+    return customer
 
 
 @sensitive_variables()
@@ -254,18 +268,12 @@ def customer_password_change(*, customer_id: int, new_password: str, actor: Acto
     after the commit, and a failing mail server changes nothing.
     """
     with transaction.atomic(durable=True):
-        customer = customer_lock(customer_id=customer_id)
-        pending_voided = _pending_password_void(customer.user)
-        customer.user.set_password(new_password)
-        customer.user.password_change_required = False
-        customer.user.save(update_fields=["password", "password_change_required", "pending_password"])
-        _credentials_letters_supersede(customer=customer, actor=actor)
-        audit_record(
-            actor=actor,
+        customer = _password_replace(
+            customer_id=customer_id,
+            password=new_password,
+            change_required=False,
             action="customer.password_changed",
-            customer=customer,
-            target=customer.selfcare_id,
-            detail={"pending_letter_voided": True} if pending_voided else None,
+            actor=actor,
         )
         body = render_to_string(
             "accounts/email/password_changed.txt",
