@@ -50,7 +50,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_tasks",
+    "django_tasks_db",
     "selfcare.core",
+    "selfcare.jobs",
     "selfcare.accounts",
     "selfcare.inventory",
     "selfcare.orders",
@@ -225,6 +228,12 @@ SELFCARE_REGISTRAR_DB_ROLE = os.environ.get("SELFCARE_REGISTRAR_DB_ROLE", "selfc
 # Kamailio's control socket for kamcmd (e.g. unixs:/run/kamailio/kamailio_ctl); empty: no live control.
 SELFCARE_REGISTRAR_CTL = os.environ.get("SELFCARE_REGISTRAR_CTL", "")
 SELFCARE_KAMCMD = os.environ.get("SELFCARE_KAMCMD", "/usr/sbin/kamcmd")
+
+# Background jobs (docs/operations.md, *Jobs*): stored in the database, in the same transaction as
+# the change that asks for them, and run by `manage.py jobs_worker`.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# A running job whose worker has not been seen for this long is given to another worker.
+SELFCARE_JOBS_WORKER_LOST_SECONDS = env_int("SELFCARE_JOBS_WORKER_LOST_SECONDS", 60)
 
 # Passwords and codes marked sensitive stay hidden on error reports, the debug page included.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "selfcare.core.debug.ReporterFilter"

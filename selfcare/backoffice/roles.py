@@ -41,6 +41,10 @@ ROLES: dict[str, list[str]] = {
     "auditor": [
         "core.view_auditentry",
     ],
+    "operations": [
+        "jobs.view_job",
+        "jobs.retry_job",
+    ],
 }
 
 
