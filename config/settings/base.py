@@ -106,9 +106,14 @@ TEMPLATES = [
 def database_from_url(url: str) -> dict:
     # Kept connections are checked before each request's first query, so a restarted database
     # costs no request an error once it is back.
+    single_url, hosts, ports = _split_hosts(url)
     config: dict = dict(
-        dj_database_url.parse(url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0), conn_health_checks=True)
+        dj_database_url.parse(single_url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0), conn_health_checks=True)
     )
+    if len(hosts) > 1:
+        # libpq tries the hosts in turn; with ?target_session_attrs=read-write it keeps the one
+        # that takes writes, so a promoted standby is found without changing any setting.
+        config["HOST"], config["PORT"] = ",".join(hosts), ",".join(ports)
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets readers run beside the one writer; IMMEDIATE takes the write
         # lock at BEGIN, so two allocations never interleave their reads.
@@ -118,6 +123,24 @@ def database_from_url(url: str) -> dict:
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     return config
+
+
+def _split_hosts(url: str) -> tuple[str, list[str], list[str]]:
+    """libpq's several-host form, ``postgres://user@db1:5432,db2:5432/selfcare``, which dj-database-url
+    refuses: the URL with only its first host, and every host and port (an empty port: the default)."""
+    scheme, sep, rest = url.partition("://")
+    authority, slash, tail = rest.partition("/")
+    userinfo, at, hostlist = authority.rpartition("@")
+    if not sep or "," not in hostlist:
+        return url, [], []
+    hosts, ports = [], []
+    for entry in hostlist.split(","):
+        host, colon, port = entry.rpartition(":")
+        if not colon or not port.isdigit():  # no port: "db2", "[2001:db8::2]"
+            host, port = entry, ""
+        hosts.append(host.strip("[]"))
+        ports.append(port)
+    return f"{scheme}://{userinfo}{at}{hostlist.split(',')[0]}{slash}{tail}", hosts, ports
 
 
 DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'selfcare.sqlite3'}")
