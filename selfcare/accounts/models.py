@@ -85,7 +85,7 @@ class Customer(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
-        permissions = [("unlock_customer", "Can unlock a locked login")]
+        permissions = [("unlock_customer", _("Can unlock a locked login"))]
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         constraints = [
@@ -179,5 +179,5 @@ class StaffEnrolmentCode(OneTimeCode):
         verbose_name = _("staff enrolment code")
         verbose_name_plural = _("staff enrolment codes")
         default_permissions = ()
-        permissions = [("issue_enrolment_code", "Can issue an authenticator enrolment code to staff")]
+        permissions = [("issue_enrolment_code", _("Can issue an authenticator enrolment code to staff"))]
         indexes = [models.Index(fields=["user", "created_at"], name="enrolcode_user_created_idx")]

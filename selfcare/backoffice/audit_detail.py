@@ -22,6 +22,7 @@ from django.utils.translation import pgettext_lazy
 
 from selfcare.accounts.models import Customer
 from selfcare.backoffice.customer_page import plan_label
+from selfcare.backoffice.names import role_name
 from selfcare.inventory.models import format_number
 from selfcare.letters.models import Letter
 
@@ -154,6 +155,8 @@ def _value(key: str, value: Any, *, coded: str | None = None) -> str:
         return format_number(text)
     if key == "plan":
         return plan_label(text)
+    if key == "groups":  # a staff account's roles, recorded by their stored names
+        return role_name(text)
     labels = VALUE_LABELS.get(coded or key)
     if labels is not None and text in labels:
         return str(labels[text])

@@ -8,6 +8,7 @@ from django.apps import AppConfig
 from django.apps import apps as global_apps
 from django.contrib.auth.models import Group, Permission
 from django.db import DEFAULT_DB_ALIAS
+from django.utils.translation import pgettext_lazy
 
 ROLES: dict[str, list[str]] = {
     "customer centre": [
@@ -45,6 +46,15 @@ ROLES: dict[str, list[str]] = {
         "jobs.view_job",
         "jobs.retry_job",
     ],
+}
+
+# What staff see: the keys above stay the groups' names in the database (and the roles' identifiers).
+ROLE_NAMES: dict[str, Any] = {
+    "customer centre": pgettext_lazy("staff role", "customer centre"),
+    "sales": pgettext_lazy("staff role", "sales"),
+    "inventory manager": pgettext_lazy("staff role", "inventory manager"),
+    "auditor": pgettext_lazy("staff role", "auditor"),
+    "operations": pgettext_lazy("staff role", "operations"),
 }
 
 

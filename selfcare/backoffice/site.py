@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 
@@ -41,9 +41,8 @@ class StaffSite(admin.AdminSite):
     def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[dict[str, Any]]:
         apps = super().get_app_list(request, app_label)
         for app in apps:
-            if app["app_label"] == "otp_totp":
-                for model in app["models"]:
-                    model["name"] = _("Authenticator apps")
+            for model in app["models"]:
+                model["name"] = _MODEL_NAMES.get((app["app_label"], model["object_name"].lower()), model["name"])
         return apps if app_label is not None else _staff_section_apart(apps)
 
     def has_permission(self, request: HttpRequest) -> bool:
@@ -79,6 +78,22 @@ class StaffSite(admin.AdminSite):
 
 # Staff accounts (accounts.User) and roles (auth.Group) have a section of their own, not among customers.
 _STAFF_MODELS = {("accounts", "user"), ("auth", "group")}
+# Models named on the staff site in its own words: django-otp's are English only; "users" here are staff.
+_MODEL_NAMES = {
+    ("otp_totp", "totpdevice"): _("Authenticator apps"),
+    ("accounts", "user"): _("Staff users"),
+    ("auth", "group"): _("Roles"),
+}
+
+
+def staff_crumbs(opts: Any) -> tuple[str, str, str]:
+    """(section, its URL or "" for the app's own page, the model's plural) as the menu shows a model's pages:
+    the breadcrumbs of Django's admin would put staff users under customers and name django-otp's in English."""
+    key = (opts.app_label, opts.model_name)
+    plural = str(_MODEL_NAMES.get(key, opts.verbose_name_plural))
+    if key in _STAFF_MODELS:
+        return str(_("Staff and roles")), reverse("admin:accounts_user_changelist"), plural
+    return str(opts.app_config.verbose_name), "", plural
 
 
 def _staff_section_apart(apps: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -86,10 +101,7 @@ def _staff_section_apart(apps: list[dict[str, Any]]) -> list[dict[str, Any]]:
     others = []
     for app in apps:
         mine = [m for m in app["models"] if (app["app_label"], m["object_name"].lower()) in _STAFF_MODELS]
-        for model in mine:
-            if model["object_name"] == "Group":
-                model["name"] = _("Roles")
-            staff_models.append(model)
+        staff_models.extend(mine)
         app["models"] = [m for m in app["models"] if m not in mine]
         if app["models"]:
             others.append(app)

@@ -43,7 +43,7 @@ class PhoneNumber(models.Model):
     objects = PhoneNumberQuerySet.as_manager()
 
     class Meta:
-        permissions = [("import_numbers", "Can import numbers")]
+        permissions = [("import_numbers", _("Can import numbers"))]
         verbose_name = _("050 number")
         verbose_name_plural = _("050 numbers")
         indexes = [

@@ -63,7 +63,7 @@ class Letter(models.Model):
     )
 
     class Meta:
-        permissions = [("print_letter", "Can print letters"), ("post_letter", "Can mark letters as posted")]
+        permissions = [("print_letter", _("Can print letters")), ("post_letter", _("Can mark letters as posted"))]
         verbose_name = _("letter")
         verbose_name_plural = _("letters")
         ordering = ["queued_at", "id"]

@@ -23,7 +23,7 @@ class Application(models.Model):
     placed_at = models.DateTimeField(_("placed"))
 
     class Meta:
-        permissions = [("export_billing", "Can export billing data")]
+        permissions = [("export_billing", _("Can export billing data"))]
         verbose_name = _("application")
         verbose_name_plural = _("applications")
         ordering = ["-placed_at", "-id"]
@@ -131,7 +131,7 @@ class IssuedLine(models.Model):
     objects = IssuedLineQuerySet.as_manager()
 
     class Meta:
-        permissions = [("reissue_sip_password", "Can reissue the IP phone password")]
+        permissions = [("reissue_sip_password", _("Can reissue the IP phone password"))]
         verbose_name = _("issued line")
         verbose_name_plural = _("issued lines")
         ordering = ["number_id"]

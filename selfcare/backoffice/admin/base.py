@@ -10,6 +10,8 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.paginator import Paginator
 from django.db import DataError, connection, models
@@ -22,6 +24,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from selfcare.backoffice.audit_labels import action_label
+from selfcare.backoffice.names import permission_label, role_name
 from selfcare.backoffice.search import Found, recognise
 from selfcare.core.audit import Actor, audit_record
 from selfcare.core.models import AuditEntry
@@ -134,6 +137,20 @@ class StaffMultipleChoiceField(forms.ModelMultipleChoiceField):
         return super()._check_values(value)  # type: ignore[misc]
 
 
+class RoleChoiceField(StaffMultipleChoiceField):
+    """Roles by their names in the staff member's language (the groups keep their English names)."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return role_name(obj.name)
+
+
+class PermissionChoiceField(StaffMultipleChoiceField):
+    """Permissions in words ("契約者: 閲覧"), not the English names ``migrate`` stored ("Can view customer")."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return permission_label(obj)
+
+
 class StaffAdminMixin:
     """Every model page of the back office: junk in the list's query string, an object's URL, an action's
     selection or a choice of several rows is refused with a message or "not found", never a 500."""
@@ -145,7 +162,12 @@ class StaffAdminMixin:
         return StaffChangeList
 
     def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        kwargs.setdefault("form_class", StaffMultipleChoiceField)
+        choices = {Group: RoleChoiceField, Permission: PermissionChoiceField}
+        kwargs.setdefault("form_class", choices.get(db_field.related_model, StaffMultipleChoiceField))
+        if db_field.related_model is Permission and "queryset" not in kwargs:
+            # What the staff site has pages for: no permissions of sessions, content types or the admin's log.
+            registered = ContentType.objects.get_for_models(*self.admin_site._registry).values()  # type: ignore[attr-defined]
+            kwargs["queryset"] = Permission.objects.filter(content_type__in=registered)
         return super().formfield_for_manytomany(db_field, request, **kwargs)  # type: ignore[misc]
 
     def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Any:

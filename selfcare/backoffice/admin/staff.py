@@ -9,20 +9,63 @@ from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from selfcare.accounts.models import User
 from selfcare.backoffice.admin.base import AuditedAdminMixin, StaffAdminMixin
+from selfcare.backoffice.names import role_name
+from selfcare.backoffice.roles import ROLES
 
 # Staff accounts and roles ---------------------------------------------------------------------
 
 admin.site.unregister(Group)
 
 
+class RoleFilter(admin.RelatedFieldListFilter):
+    """The staff accounts' filter by role, the roles named in the staff member's language."""
+
+    def field_choices(self, field: Any, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return sorted(((str(group.pk), role_name(group.name)) for group in Group.objects.all()), key=lambda c: c[1])
+
+
 @admin.register(Group)
 class RoleAdmin(StaffAdminMixin, AuditedAdminMixin, GroupAdmin):
+    list_display = ["role"]
+
+    @admin.display(description=_("role"), ordering="name")
+    def role(self, group: Group) -> str:
+        return role_name(group.name)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # A role's group is found by its name after every migrate: renamed, it would come back as a new group.
+        if obj is not None and obj.name in ROLES:
+            return ["role"]
+        return super().get_readonly_fields(request, obj)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is not None and obj.name in ROLES:
+            return ["role", "permissions"]
+        return super().get_fields(request, obj)
+
+    def changeform_view(
+        self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context: dict | None = None
+    ) -> Any:
+        group = self.get_object(request, object_id) if object_id else None
+        if group is not None:
+            extra_context = {"subtitle": role_name(group.name), **(extra_context or {})}
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: dict | None = None) -> Any:
+        group = self.get_object(request, object_id)
+        if group is not None:
+            title = _("Change history: %s") % role_name(group.name)
+            extra_context = {"title": title, "subtitle": None, **(extra_context or {})}
+        return super().history_view(request, object_id, extra_context)
+
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
@@ -30,7 +73,7 @@ class RoleAdmin(StaffAdminMixin, AuditedAdminMixin, GroupAdmin):
 @admin.register(User)
 class StaffUserAdmin(StaffAdminMixin, AuditedAdminMixin, UserAdmin):
     list_display = ["username", "email", "is_staff", "is_superuser", "is_active", "locked_until"]
-    list_filter = ["is_staff", "is_superuser", "is_active", "groups"]
+    list_filter = ["is_staff", "is_superuser", "is_active", ("groups", RoleFilter)]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         """Staff accounts only (along their partial index): a customer's login is the customer's, changed on
@@ -78,6 +121,19 @@ _DEVICE_LABELS = {
     "throttling_failure_count": _("wrong codes in a row"),
     "qrcode_link": _("QR code"),
 }
+_DEVICE_HELP = {
+    "user": _("The staff user who signs in with this app."),
+    "name": _("A name to tell this app from others, e.g. the phone it is on."),
+    "confirmed": _("Only a confirmed app's codes are accepted."),
+    "key": _("The secret the app shares with the site, in hexadecimal: never to be shown to anyone."),
+    "step": _("How long each code is valid, in seconds."),
+    "t0": _("The Unix time the steps are counted from."),
+    "digits": _("How many digits a code has."),
+    "tolerance": _("How many codes before and after the current one are accepted."),
+    "drift": _("How many steps the app's clock is known to be off."),
+    "throttling_failure_timestamp": _("When a wrong code was last entered; empty after a right one."),
+    "throttling_failure_count": _("Wrong codes entered in a row."),
+}
 _DEVICE_SECTIONS = {
     "Identity": _("Authenticator"),
     "Timestamps": _("Dates"),
@@ -111,11 +167,11 @@ class StaffTOTPDeviceAdmin(StaffAdminMixin, TOTPDeviceAdmin):
 
     @admin.display(description=_("registered"), ordering="created_at")
     def registered(self, device: TOTPDevice) -> Any:
-        return device.created_at or "-"
+        return _local(device.created_at)
 
     @admin.display(description=_("last used"), ordering="last_used_at")
     def last_used(self, device: TOTPDevice) -> Any:
-        return device.last_used_at or "-"
+        return _local(device.last_used_at)
 
     @admin.display(description=_("confirmed"), boolean=True, ordering="confirmed")
     def is_confirmed(self, device: TOTPDevice) -> bool:
@@ -154,4 +210,10 @@ class StaffTOTPDeviceAdmin(StaffAdminMixin, TOTPDeviceAdmin):
         for name, field in form.base_fields.items():
             if name in _DEVICE_LABELS:
                 field.label = _DEVICE_LABELS[name]
+            field.help_text = _DEVICE_HELP.get(name, "")
         return form
+
+
+def _local(moment: Any) -> str:
+    """A time in the carrier's zone: a read-only field would show the stored UTC value as it is."""
+    return date_format(timezone.localtime(moment), "Y-m-d H:i:s") if moment else "-"

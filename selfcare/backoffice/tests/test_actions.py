@@ -578,9 +578,9 @@ def test_auditor_exports_the_selected_entries_as_csv(auditor, world):
     response = changelist_action(auditor, "/staff/core/auditentry/", "export_csv", ids)
     assert response.status_code == 200 and response["Content-Type"] == "text/csv; charset=utf-8"
     rows = list(csv.reader(io.StringIO(response.content.decode())))
-    assert rows[0][:5] == ["at", "actor_kind", "actor", "ip", "action"]
-    assert sorted(row[4] for row in rows[1:]) == ["application.placed"] * len(ids)
-    assert {row[5] for row in rows[1:]} == {"acme-tokyo", world.beta.selfcare_id}
+    assert rows[0][:6] == [ja("when"), ja("actor kind"), ja("actor name"), ja("from"), ja("action"), ja("action code")]
+    assert sorted(row[5] for row in rows[1:]) == ["application.placed"] * len(ids)
+    assert {row[6] for row in rows[1:]} == {"acme-tokyo", world.beta.selfcare_id}
 
 
 def test_given_a_typed_id_a_spreadsheet_would_run_when_the_audit_log_is_exported_then_no_cell_is_a_formula(
