@@ -4,6 +4,8 @@ from django.urls import include, path
 from django.views.decorators.cache import never_cache
 from django.views.i18n import set_language
 
+from selfcare.ops.views import metrics_view, readyz
+
 
 @never_cache
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -13,6 +15,8 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 urlpatterns = [
     path("healthz/", healthz, name="healthz"),
+    path("readyz/", readyz, name="readyz"),  # the database and the cache answer (docs/metrics-and-logs.md)
+    path("metrics", metrics_view, name="metrics"),  # Prometheus' default path, from SELFCARE_METRICS_ALLOWED only
     path("staff/", admin.site.urls),
     path("i18n/setlang/", set_language, name="set_language"),
     path("", include("selfcare.portal.urls")),

@@ -12,6 +12,8 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
+from selfcare.ops.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("SELFCARE_VAR_DIR", BASE_DIR / "var"))
 
@@ -54,6 +56,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "selfcare.core",
     "selfcare.jobs",
+    "selfcare.ops",
     "selfcare.accounts",
     "selfcare.inventory",
     "selfcare.orders",
@@ -65,6 +68,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request id binds everything below it, and the latency covers the whole stack.
+    "selfcare.ops.middleware.RequestIdMiddleware",
+    "selfcare.ops.middleware.RequestMetricsMiddleware",
     "selfcare.core.middleware.ForwardedForMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -261,9 +267,12 @@ SELFCARE_JOBS_WORKER_LOST_SECONDS = env_int("SELFCARE_JOBS_WORKER_LOST_SECONDS",
 # Passwords and codes marked sensitive stay hidden on error reports, the debug page included.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "selfcare.core.debug.ReporterFilter"
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-}
+# Logs (docs/metrics-and-logs.md): "json", one object a line with the request id (production's default),
+# or "text" for a person reading a console.
+SELFCARE_LOG_FORMAT = os.environ.get("SELFCARE_LOG_FORMAT", "text")
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+LOGGING = logging_config(log_format=SELFCARE_LOG_FORMAT, level=LOG_LEVEL)
+
+# Who may read /metrics: the Prometheus servers' addresses or networks, judged on the address that connected
+# (never on X-Forwarded-For); everyone else is answered 404.
+SELFCARE_METRICS_ALLOWED = env_list("SELFCARE_METRICS_ALLOWED", ["127.0.0.1", "::1"])

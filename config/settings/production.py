@@ -1,11 +1,19 @@
 """Production: every secret from the environment, TLS-only cookies, no debug."""
 
+import os
+
 from django.core.exceptions import ImproperlyConfigured
 
+from selfcare.ops.logs import logging_config
+
 from .base import *  # noqa: F403
-from .base import SECRET_KEY, SELFCARE_ENCRYPTION_KEYS, env_bool, env_int
+from .base import LOG_LEVEL, SECRET_KEY, SELFCARE_ENCRYPTION_KEYS, env_bool, env_int
 
 DEBUG = False
+
+# One JSON object a line, with the request id, for the log collector (SELFCARE_LOG_FORMAT=text to read by eye).
+SELFCARE_LOG_FORMAT = os.environ.get("SELFCARE_LOG_FORMAT", "json")
+LOGGING = logging_config(log_format=SELFCARE_LOG_FORMAT, level=LOG_LEVEL)
 
 if not SECRET_KEY:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set in production.")
@@ -14,7 +22,8 @@ if not SELFCARE_ENCRYPTION_KEYS:
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
-SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]  # the load balancer checks the app servers over plain HTTP
+# The load balancer checks the app servers, and Prometheus scrapes each of them, over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$", r"^readyz/$", r"^metrics$"]
 SESSION_COOKIE_SECURE = True
 LANGUAGE_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True

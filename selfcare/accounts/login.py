@@ -45,6 +45,7 @@ from selfcare.core import clock
 from selfcare.core.audit import Actor, audit_record
 from selfcare.core.cache import count_in_window
 from selfcare.core.errors import DomainError
+from selfcare.ops import metrics
 
 CODE_DIGITS = 6
 CODE_VALID = dt.timedelta(minutes=10)
@@ -104,6 +105,7 @@ def ip_attempt(ip: str | None) -> None:
     back (``ip_attempt_succeeded``): what is left counted are the failures of the window.
     """
     if count_in_window(_ip_key(ip), seconds=IP_WINDOW_SECONDS) > IP_FAILURES_ALLOWED:
+        metrics.login_failed(step="throttle", reason="too_many_attempts")
         raise TooManyAttempts(minutes=IP_WINDOW_SECONDS // 60)
 
 
@@ -260,6 +262,7 @@ def _record_failure(*, user: User | None, **audit: Any) -> None:
     Whatever goes wrong while recording, the caller still gives its usual refusal: an error here
     must never answer a wrong password differently from a right one on a locked account.
     """
+    metrics.login_refused(action=audit["action"], detail=audit["detail"])
     try:
         with transaction.atomic():
             if user is not None:
@@ -361,6 +364,7 @@ def login_code_verify(*, user_id: int, code: str, ip: str | None) -> User:
         user = user_lock(user_id=user_id)
         outcome = _verify_locked(user=user, typed=typed, now=now, ip=ip)
     if outcome.error is not None:
+        metrics.login_failed(step="code", reason=outcome.error.code)
         raise outcome.error
     ip_attempt_succeeded(ip)
     assert outcome.user is not None

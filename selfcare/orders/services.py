@@ -17,6 +17,7 @@ from selfcare.core.errors import DomainError
 from selfcare.inventory.models import PhoneNumber
 from selfcare.inventory.tally import HELD, numbers_taken, pool_changed
 from selfcare.letters.models import Letter
+from selfcare.ops import metrics
 from selfcare.orders import credentials, notices
 from selfcare.orders.credentials import sip_digests
 from selfcare.orders.errors import (
@@ -81,7 +82,9 @@ def numbers_add(*, customer_id: int, count: int | str, idempotency_key: str, act
             customer_id=customer_id,
             detail={"reason": refusal.code, "requested": _requested(count), **_safe_params(refusal)},
         )
+        metrics.application_refused(reason=refusal.code)
         raise
+    metrics.application_placed(count=count)
     return Placement(application=application, created=True)
 
 

@@ -8,9 +8,12 @@ from __future__ import annotations
 import logging
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 from django.conf import settings
+
+from selfcare.ops import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -28,10 +31,24 @@ def control_configured() -> bool:
 
 
 def kamcmd(*args: str) -> str:
-    """Run one kamcmd command on the configured control socket; returns what it printed."""
+    """Run one kamcmd command on the configured control socket; returns what it printed.
+
+    Each command sent is counted (selfcare_registrar_calls_total) as ``ok``, ``refused`` (Kamailio answered
+    with an error other than "no such registration") or ``unreachable`` (no answer, or kamcmd failed).
+    """
     address = settings.SELFCARE_REGISTRAR_CTL
     if not address:
         raise RegistrarUnreachable("SELFCARE_REGISTRAR_CTL is not set: there is no registrar to talk to.")
+    started, outcome = time.monotonic(), "unreachable"
+    try:
+        output = _kamcmd(address, *args)
+        outcome = "refused" if output.startswith("error:") and NO_REGISTRATION not in output else "ok"
+        return output
+    finally:
+        metrics.registrar_called(command=args[0], outcome=outcome, seconds=time.monotonic() - started)
+
+
+def _kamcmd(address: str, *args: str) -> str:
     program = settings.SELFCARE_KAMCMD
     if not Path(program).is_file():
         program = shutil.which("kamcmd") or program
