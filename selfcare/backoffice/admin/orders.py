@@ -152,7 +152,7 @@ class PlanAtTheTimeFilter(admin.SimpleListFilter):
     parameter_name = "plan_code__exact"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
-        return [(plan.code, str(plan)) for plan in Plan.objects.order_by("code")]
+        return [(plan.code, plan.name) for plan in Plan.objects.order_by("code")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         return queryset.filter(plan_code=self.value()) if self.value() else queryset
