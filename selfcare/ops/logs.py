@@ -70,6 +70,7 @@ def logging_config(*, log_format: str, level: str) -> dict[str, Any]:
 
     ``django.db.backends`` stays at INFO whatever ``level`` says: at DEBUG (with DEBUG on) it logs every
     query with its parameters, and those include the registrar's digests and encrypted passwords.
+    ``django.template`` too: at DEBUG it writes whole template contexts.
     """
     if log_format not in {"json", "text"}:
         raise ValueError(f"SELFCARE_LOG_FORMAT must be json or text, not {log_format!r}")
@@ -91,5 +92,8 @@ def logging_config(*, log_format: str, level: str) -> dict[str, Any]:
             "django": {"handlers": [], "level": level, "propagate": True},
             "django.server": {"handlers": [], "level": level, "propagate": True},
             "django.db.backends": {"level": "INFO"},
+            # At DEBUG it logs every variable a template could not resolve with the whole context's repr:
+            # the CSRF token, the form, and on the completion page the lines with their passwords.
+            "django.template": {"level": "INFO"},
         },
     }
