@@ -19,6 +19,7 @@ urlpatterns = [
     path("metrics", metrics_view, name="metrics"),  # Prometheus' default path, from SELFCARE_METRICS_ALLOWED only
     path("staff/", admin.site.urls),
     path("i18n/setlang/", set_language, name="set_language"),
+    path("api/v1/", include("selfcare.api.urls")),  # the business API (docs/api.md)
     path("", include("selfcare.portal.urls")),
 ]
 

@@ -62,6 +62,10 @@ INSTALLED_APPS = [
     "selfcare.orders",
     "selfcare.letters",
     "selfcare.registrar",
+    "selfcare.idempotency",
+    "selfcare.integrations",
+    "ninja",
+    "selfcare.api",
     "selfcare.portal",
     "selfcare.backoffice",
     "selfcare.demo",
@@ -263,6 +267,23 @@ SELFCARE_KAMCMD = os.environ.get("SELFCARE_KAMCMD", "/usr/sbin/kamcmd")
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 # A running job whose worker has not been seen for this long is given to another worker.
 SELFCARE_JOBS_WORKER_LOST_SECONDS = env_int("SELFCARE_JOBS_WORKER_LOST_SECONDS", 60)
+
+# The business API (docs/api.md): keys, idempotent requests, rate limits, signed webhooks.
+# The API keys' stored hashes are HMAC-SHA256 under this key (default: derived from DJANGO_SECRET_KEY;
+# set it apart in production, so that changing the secret key does not void every API key).
+SELFCARE_API_KEY_SECRET = os.environ.get("SELFCARE_API_KEY_SECRET", "")
+SELFCARE_API_RATE_PER_MINUTE = env_int("SELFCARE_API_RATE_PER_MINUTE", 120)
+SELFCARE_API_AUTH_FAILURES_PER_15_MINUTES = env_int("SELFCARE_API_AUTH_FAILURES_PER_15_MINUTES", 30)
+SELFCARE_API_KEYS_PER_CUSTOMER = env_int("SELFCARE_API_KEYS_PER_CUSTOMER", 20)
+# An idempotency key is kept this long; a request waits this long for another still running with its
+# key, and a request that has not finished within the lease (a crashed worker) may be taken over.
+SELFCARE_IDEMPOTENCY_KEEP_HOURS = env_int("SELFCARE_IDEMPOTENCY_KEEP_HOURS", 24)
+SELFCARE_IDEMPOTENCY_WAIT_MS = env_int("SELFCARE_IDEMPOTENCY_WAIT_MS", 8000)
+SELFCARE_IDEMPOTENCY_LEASE_SECONDS = env_int("SELFCARE_IDEMPOTENCY_LEASE_SECONDS", 60)
+SELFCARE_WEBHOOK_ENDPOINTS_PER_CUSTOMER = env_int("SELFCARE_WEBHOOK_ENDPOINTS_PER_CUSTOMER", 5)
+SELFCARE_WEBHOOK_TIMEOUT_SECONDS = env_int("SELFCARE_WEBHOOK_TIMEOUT_SECONDS", 10)
+# Only for tests and demos: webhook endpoints over plain http and on loopback or private addresses.
+SELFCARE_WEBHOOK_ALLOW_PRIVATE = env_bool("SELFCARE_WEBHOOK_ALLOW_PRIVATE", False)
 
 # Passwords and codes marked sensitive stay hidden on error reports, the debug page included.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "selfcare.core.debug.ReporterFilter"

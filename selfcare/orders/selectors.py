@@ -241,3 +241,36 @@ def application_of_customer(*, customer_id: int, application_number: str) -> App
         passwords_shown=shown,
         window_minutes=settings.SELFCARE_SHOW_PASSWORDS_MINUTES,
     )
+
+
+# The business API and the portal's self-service reissue ------------------------------------------
+
+
+def line_of_customer(*, customer_id: int, number: str) -> IssuedLine | None:
+    """The customer's latest line of ``number`` (held now, or held before), or None."""
+    return (
+        IssuedLine.objects.filter(customer_id=customer_id, number_id=number)
+        .select_related("application")
+        .order_by("-issued_at")
+        .first()
+    )
+
+
+def reissued_password_shown(*, customer_id: int, number: str, reissued_at: dt.datetime) -> str | None:
+    """The IP phone password a reissue at ``reissued_at`` gave, while its display window lasts.
+
+    None once SELFCARE_SHOW_PASSWORDS_MINUTES have passed, when the password was reissued again since,
+    or when the number's cancellation has taken effect: a repeat of the reissue's request then answers
+    without it.
+    """
+    line = line_of_customer(customer_id=customer_id, number=number)
+    if line is None or line.sip_password_reissued_at != reissued_at or not passwords_shown(placed_at=reissued_at):
+        return None
+    if LineStatus(cancelled_on=line.cancelled_on, today=clock.today()).cancelled:
+        return None
+    return line.sip_password()
+
+
+def password_window_end(*, since: dt.datetime) -> dt.datetime:
+    """When passwords shown from ``since`` on are masked (SELFCARE_SHOW_PASSWORDS_MINUTES later)."""
+    return since + dt.timedelta(minutes=settings.SELFCARE_SHOW_PASSWORDS_MINUTES)

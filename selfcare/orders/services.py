@@ -18,7 +18,7 @@ from selfcare.inventory.models import PhoneNumber
 from selfcare.inventory.tally import HELD, numbers_taken, pool_changed
 from selfcare.letters.models import Letter
 from selfcare.ops import metrics
-from selfcare.orders import credentials, notices
+from selfcare.orders import credentials, notices, webhook_events
 from selfcare.orders.credentials import sip_digests
 from selfcare.orders.errors import (
     BadCancellationDates,
@@ -146,6 +146,7 @@ def _place(*, customer: Customer, count: int, idempotency_key: str, actor: Actor
             "monthly_fee_per_number": application.monthly_fee_per_number,
         },
     )
+    webhook_events.application_completed(application=application, numbers=numbers)
     return application
 
 
@@ -273,6 +274,20 @@ def numbers_cancel(
 
 
 def sip_password_reissue(*, line_id: int, actor: Actor) -> Letter:
+    """The staff's reissue of a line's IP phone password (``sip_password_reissue_shown``); the letter it queued."""
+    return sip_password_reissue_shown(line_id=line_id, actor=actor).letter
+
+
+@dataclass(frozen=True)
+class Reissued:
+    letter: Letter
+    number: str
+    password: str
+    """The new IP phone password in clear, for the one page or API answer that shows it (stored only encrypted)."""
+    reissued_at: dt.datetime
+
+
+def sip_password_reissue_shown(*, line_id: int, actor: Actor, customer_id: int | None = None) -> Reissued:
     """Give a line a new IP phone password (IP加入電話パスワード) and queue the letter that carries it.
 
     One durable transaction: lock the line's customer (as a cancellation does, so the two never
@@ -281,11 +296,16 @@ def sip_password_reissue(*, line_id: int, actor: Actor) -> Letter:
     IP加入電話パスワード再発行のご案内 letter for this line, and record the reissue in the audit
     log (never the password). From the commit the registrar refuses the old password; after it,
     the phones registered with the old password are dropped (when SELFCARE_REGISTRAR_CTL is set).
-    The additional service password (PIN) is not changed.
+    The additional service password (PIN) is not changed. The customer's webhook endpoints are told
+    (``sip_password.reissued``, without the password). With ``customer_id`` (the portal and the API)
+    the line must be that customer's.
 
     Raises LineNotFound or LineNotLive.
     """
-    customer_id = IssuedLine.objects.filter(pk=line_id).values_list("customer_id", flat=True).first()
+    lines = IssuedLine.objects.filter(pk=line_id)
+    if customer_id is not None:
+        lines = lines.filter(customer_id=customer_id)
+    customer_id = lines.values_list("customer_id", flat=True).first()
     if customer_id is None:
         raise LineNotFound(line_id=line_id)
     with transaction.atomic(durable=True):
@@ -318,6 +338,7 @@ def sip_password_reissue(*, line_id: int, actor: Actor) -> Letter:
             target=line.number_id,
             detail={"line": line.pk, "application": line.application.application_number, "letter": letter.pk},
         )
+        webhook_events.sip_password_reissued(line=line, reissued_at=now)
         number = line.number_id
         transaction.on_commit(lambda: registrar_services.registrations_drop_after_commit(number=number), robust=True)
-    return letter
+    return Reissued(letter=letter, number=line.number_id, password=password, reissued_at=now)

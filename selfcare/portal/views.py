@@ -31,6 +31,8 @@ from selfcare.accounts.services import customer_password_change, customer_passwo
 from selfcare.core import clock
 from selfcare.core.audit import Actor, audit_record
 from selfcare.core.errors import Busy, DomainError
+from selfcare.idempotency.errors import IdempotencyKeyReused, RequestInFlight
+from selfcare.idempotency.services import fingerprint, request_once
 from selfcare.orders import selectors as order_selectors
 from selfcare.orders.services import numbers_add
 from selfcare.portal import session as portal_session
@@ -38,6 +40,7 @@ from selfcare.portal.code_status import code_status
 from selfcare.portal.forms import CodeForm, CountForm, LoginForm, PasswordForgottenForm, PasswordForm, TokenForm
 
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+ADD_OPERATION = "portal 050番号追加申込"
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -304,12 +307,31 @@ def add_execute_view(request: HttpRequest) -> HttpResponse:
     count = portal_session.draft_count(request, token)
     if count is None:
         return _replayed_or_expired(request, customer, token)
+    actor = Actor.customer(customer, client_ip(request))
+
+    def place() -> tuple[int, dict[str, str]]:
+        placement = numbers_add(customer_id=customer.pk, count=count, idempotency_key=token, actor=actor)
+        return 201, {"application_number": placement.application.application_number}
+
     try:
-        placement = numbers_add(
+        # The same mechanism as the business API's Idempotency-Key: the token is the key (invariant 4).
+        answer = request_once(
             customer_id=customer.pk,
-            count=count,
-            idempotency_key=token,
-            actor=Actor.customer(customer, client_ip(request)),
+            key=token,
+            fingerprint=fingerprint(ADD_OPERATION, count=count),
+            work=place,
+        )
+    except IdempotencyKeyReused:
+        return _replayed_or_expired(request, customer, token)
+    except RequestInFlight:
+        # The first 実行 of this confirmation is still running after the bounded wait: it will not be
+        # placed twice, and My applications shows it when it is done.
+        message = _(
+            "Your application is still being processed. Open My applications in a moment to see it; "
+            "it will not be placed twice."
+        )
+        return render(
+            request, "portal/add_refused.html", {"customer": customer, "message": message, "count": count}, status=409
         )
     except (LimitReached, CustomerSuspended) as refusal:
         # The limit was lowered or the contract suspended since the confirm page: back on the input
@@ -326,7 +348,7 @@ def add_execute_view(request: HttpRequest) -> HttpResponse:
         context = {"customer": customer, "message": str(refusal), "count": count}
         return render(request, "portal/add_refused.html", context)
     portal_session.draft_discard(request, token)
-    return redirect("portal:application", application_number=placement.application.application_number)
+    return redirect("portal:application", application_number=answer.body["application_number"])
 
 
 def _replayed_or_expired(request: HttpRequest, customer: Customer, token: str) -> HttpResponse:
