@@ -63,6 +63,10 @@ REGISTRAR_CALLS = Counter(
     "Commands sent to the SIP registrar's control socket (kamcmd), by command and outcome (ok, error, unreachable).",
     ["command", "outcome"],
 )
+# Every command's outcomes exist from the start at 0: increase() misses the first failure of a series born after it.
+for _command in ("ul.rm", "ul.lookup"):
+    for _outcome in ("ok", "refused", "unreachable"):
+        REGISTRAR_CALLS.labels(command=_command, outcome=_outcome)
 REGISTRAR_SECONDS = Histogram(
     "selfcare_registrar_call_duration_seconds",
     "Time a kamcmd command took, answered or not.",
