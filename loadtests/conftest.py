@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from loadtests.client import Browser
+from loadtests.client import Browser, Outcome
 from loadtests.stack import ROOT, Stack
 
 ARTIFACTS = ROOT / "test-artifacts" / "loadtests"
@@ -49,6 +49,19 @@ def logged_in(stack: Stack, index: int) -> Browser:
     customer = browser(stack)
     customer.login(index, stack.password)
     return customer
+
+
+def seen_pages(customers: list[Browser]) -> list:
+    return [response for customer in customers for response in customer.history]
+
+
+def assert_no_trace(customers: list[Browser]) -> None:
+    """Every page a customer saw was a page of ours: never a trace, never nginx's own page."""
+    for response in seen_pages(customers):
+        outcome = Outcome(response.status_code, response.url, response.text)
+        assert not outcome.shows_trace, f"{response.status_code} {response.url}: {response.text[:500]}"
+        if response.status_code >= 400:
+            assert outcome.is_our_error_page, f"{response.status_code} {response.url}: {response.text[:500]}"
 
 
 def run_threads(targets: list, *, start_together: bool = True) -> list:

@@ -2,19 +2,19 @@
 several workers each -> one PostgreSQL, with Redis as the shared cache and a local SMTP sink.
 
 PostgreSQL is a private cluster made with initdb on a free port, so a test can kill and restart
-it without touching any other database on the machine. Everything is started as real processes;
-nothing is mocked. Used by the fault and load tests (loadtests/) and the HTTP benchmark (bench/).
+it without touching any other database on the machine; with ``standby=True`` it is a primary and a
+synchronous standby (loadtests/pgcluster.py) and the app servers reach whichever takes writes.
+Everything is started as real processes; nothing is mocked. Used by the fault and load tests
+(loadtests/) and the HTTP benchmark (bench/).
 """
 
 from __future__ import annotations
 
 import contextlib
-import glob
 import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,101 +27,14 @@ import psycopg
 import requests
 from cryptography.fernet import Fernet
 
+from loadtests import pgcluster
+from loadtests.pgcluster import PostgresNode, free_port
+from loadtests.pgcluster import run as _run
+from loadtests.pgcluster import wait_for as _wait_for
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_for(check, what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    last: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except Exception as error:  # not up yet
-            last = error
-        time.sleep(0.1)
-    raise RuntimeError(f"{what} did not come up in {timeout:.0f} s ({last})")
-
-
-def _run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
-    result = subprocess.run(cmd, capture_output=True, text=True, check=False, **kwargs)
-    if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(map(str, cmd))} failed ({result.returncode}):\n{result.stdout}{result.stderr}")
-    return result
-
-
-class PrivatePostgres:
-    """A PostgreSQL cluster of its own (run as the postgres user when started as root)."""
-
-    def __init__(self, base: Path) -> None:
-        versions = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
-        if not versions:
-            raise RuntimeError("PostgreSQL server binaries not found under /usr/lib/postgresql")
-        self.bindir = Path(versions[-1]).parent
-        self.dir = base / "pg"
-        self.data = self.dir / "data"
-        self.port = free_port()
-
-    def _as_owner(self, cmd: list[str]) -> list[str]:
-        return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
-
-    def init(self) -> None:
-        self.dir.mkdir(parents=True)
-        if os.geteuid() == 0:
-            shutil.chown(self.dir, "postgres", "postgres")
-        _run(
-            self._as_owner(
-                [
-                    str(self.bindir / "initdb"),
-                    "-D",
-                    str(self.data),
-                    "-U",
-                    "postgres",
-                    "--auth=trust",
-                    "-E",
-                    "UTF8",
-                    "--locale=C.UTF-8",
-                    "--no-sync",
-                ]
-            )
-        )
-
-    def start(self) -> None:
-        options = (
-            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c max_connections=200 "
-            "-c fsync=off -c full_page_writes=off -c shared_buffers=256MB"
-        )
-        _run(
-            self._as_owner(
-                [
-                    str(self.bindir / "pg_ctl"),
-                    "-D",
-                    str(self.data),
-                    "-l",
-                    str(self.dir / "server.log"),
-                    "-o",
-                    options,
-                    "-w",
-                    "-t",
-                    "60",
-                    "start",
-                ]
-            )
-        )
-
-    def stop(self, mode: str = "fast") -> None:
-        _run(self._as_owner([str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"]))
-
-    def url(self, database: str) -> str:
-        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
 
 
 @dataclass
@@ -135,10 +48,16 @@ class Stack:
     base: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="selfcare-stack-")))
     password: str = field(default_factory=lambda: secrets.token_urlsafe(18))
     extra_env: dict[str, str] = field(default_factory=dict)
+    # A synchronous standby beside the primary (WAL archiving on); archive: archiving without one.
+    standby: bool = False
+    archive: bool = False
 
     def __post_init__(self) -> None:
         self.base.chmod(0o755)  # the postgres user walks into it
-        self.pg = PrivatePostgres(self.base)
+        self.archive_dir = self.base / "wal-archive" if self.standby or self.archive else None
+        self.pg = PostgresNode(self.base, "pg1", archive=self.archive_dir)
+        self.pg_standby = PostgresNode(self.base, "pg2", archive=self.archive_dir) if self.standby else None
+        self.other_nodes: list[PostgresNode] = []  # restored copies, stopped with the stack
         self.port = free_port()
         self.smtp_port = free_port()
         self.mail_dir = self.base / "mail"
@@ -161,7 +80,21 @@ class Stack:
 
     @property
     def database_url(self) -> str:
-        return self.pg.url("selfcare")
+        if self.pg_standby is None:
+            return self.pg.url("selfcare")
+        # Both servers, in a fixed order; libpq keeps the one that takes writes, whichever it is now.
+        hosts = f"127.0.0.1:{self.pg.port},127.0.0.1:{self.pg_standby.port}"
+        return f"postgres://postgres@{hosts}/selfcare?target_session_attrs=read-write&connect_timeout=5"
+
+    @property
+    def nodes(self) -> list[PostgresNode]:
+        return [node for node in (self.pg, self.pg_standby, *self.other_nodes) if node is not None]
+
+    def new_node(self, name: str) -> PostgresNode:
+        """Another server beside the stack's (a restore's fresh cluster), stopped with the stack."""
+        node = PostgresNode(self.base, name, archive=self.archive_dir)
+        self.other_nodes.append(node)
+        return node
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SELFCARE_", "DATABASE_"))}
@@ -185,14 +118,16 @@ class Stack:
         env.update(self.extra_env)
         return env
 
-    def manage(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    def manage(self, *args: str, check: bool = True, database_url: str | None = None) -> subprocess.CompletedProcess:
+        """A management command with the app servers' settings (or against another database)."""
         cmd = [str(BIN / "python"), str(ROOT / "manage.py"), *args]
+        env = self.env() | ({"DATABASE_URL": database_url} if database_url else {})
         if check:
-            return _run(cmd, env=self.env(), cwd=ROOT)
-        return subprocess.run(cmd, env=self.env(), cwd=ROOT, capture_output=True, text=True, check=False)
+            return _run(cmd, env=env, cwd=ROOT)
+        return subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
 
-    def sql(self, query: str, params: tuple = ()) -> list[tuple]:
-        with psycopg.connect(self.database_url, connect_timeout=5) as conn:
+    def sql(self, query: str, params: tuple = (), database_url: str | None = None) -> list[tuple]:
+        with psycopg.connect(database_url or self.database_url, connect_timeout=5) as conn:
             return conn.execute(query, params).fetchall()
 
     # -- start and stop ------------------------------------------------------------------------
@@ -207,6 +142,9 @@ class Stack:
         self.manage("migrate", "--noinput")
         self.manage("collectstatic", "--noinput")
         self.seed(customers=self.customers, limit=self.limit, pool=self.pool)
+        if self.pg_standby is not None:
+            pgcluster.make_standby(self.pg, self.pg_standby)
+            pgcluster.require_synchronous_standby(self.pg, self.pg_standby)
         self._certificate()
         self.sink = self._spawn(
             "smtp",
@@ -241,8 +179,9 @@ class Stack:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
-        with contextlib.suppress(Exception):
-            self.pg.stop("immediate")
+        for node in self.nodes:
+            with contextlib.suppress(Exception):
+                node.stop("immediate")
         shutil.rmtree(self.base, ignore_errors=True)
 
     def _flush_cache(self) -> None:

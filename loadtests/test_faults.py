@@ -17,23 +17,17 @@ import pytest
 from django.utils import translation
 
 from loadtests.client import Browser, FlowError, Outcome, numbers_on
-from loadtests.conftest import assert_consistent, logged_in, run_threads, write_artifact
+from loadtests.conftest import (
+    assert_consistent,
+    assert_no_trace,
+    logged_in,
+    run_threads,
+    seen_pages,
+    write_artifact,
+)
 from selfcare.orders.errors import PoolShort
 
 pytestmark = [pytest.mark.stack, pytest.mark.postgres]
-
-
-def _seen_pages(customers: list[Browser]) -> list:
-    return [response for customer in customers for response in customer.history]
-
-
-def assert_no_trace(customers: list[Browser]) -> None:
-    """Every page a customer saw was a page of ours: never a trace, never nginx's own page."""
-    for response in _seen_pages(customers):
-        outcome = Outcome(response.status_code, response.url, response.text)
-        assert not outcome.shows_trace, f"{response.status_code} {response.url}: {response.text[:500]}"
-        if response.status_code >= 400:
-            assert outcome.is_our_error_page, f"{response.status_code} {response.url}: {response.text[:500]}"
 
 
 def until_it_works(attempt, seconds: float = 30.0):
@@ -159,7 +153,7 @@ def test_worker_killed_and_database_restarted_while_applications_are_in_flight(m
     assert strange == []
     assert_no_trace(customers)
     # The request of the worker killed mid-transaction got nginx's 502, shown as our page.
-    assert 502 in {response.status_code for response in _seen_pages(customers)}
+    assert 502 in {response.status_code for response in seen_pages(customers)}
 
     # The service recovers by itself: the killed workers are replaced, every customer can apply again.
     stack.wait_for_workers()
