@@ -125,19 +125,34 @@ class CancellationForm(forms.Form):
     )
     note = forms.CharField(label=_("note"), max_length=300, required=False)
 
+    MATCHES_SHOWN = 10
+    matches: tuple[Customer, ...] = ()  # set when what was typed matches several customers
+    more_matches = False
+    chosen: Customer | None = None
+
     def clean_customer(self) -> Customer:
         typed = self.cleaned_data["customer"].replace("\x00", "")
         term = recognise(typed)  # as the lists' search boxes read it
         number = term.text if term.kind is Kind.NUMBER else None
-        found = customers_find(term=typed, number=number)
+        limit = self.MATCHES_SHOWN + 1  # one more than shown: to say that there are more
+        found = customers_find(term=typed, number=number, limit=limit)
         if not found and number is not None:  # digits that are no held number may still be a self-care ID
-            found = customers_find(term=typed)
+            found = customers_find(term=typed, limit=limit)
         if not found:
             raise forms.ValidationError(_("No customer matches %(term)s."), params={"term": typed.strip()[:50]})
         if len(found) > 1:
+            # Listed under the field to be picked (the rest of the form kept), not named in a message to retype.
+            self.matches = tuple(
+                found[: self.MATCHES_SHOWN]
+            )  # still listed, the pick checked, if another field is wrong
+            self.more_matches = len(found) > self.MATCHES_SHOWN
+            chosen = [customer for customer in self.matches if str(customer.pk) == self.data.get("customer_choice")]
+            if chosen:
+                self.chosen = chosen[0]
+                return chosen[0]
             raise forms.ValidationError(
-                _("Several customers match: %(customers)s. Enter the self-care ID of the one you mean."),
-                params={"customers": ", ".join(f"{c.selfcare_id} ({c.contract_name})" for c in found)},
+                _("Several customers match “%(term)s”: choose the one on the paper form below, then check again."),
+                params={"term": typed.strip()[:50]},
             )
         return found[0]
 

@@ -125,7 +125,7 @@ class CancellationAdmin(IndexedSearchMixin, StaffAdminMixin, admin.ModelAdmin):
                 return TemplateResponse(request, "backoffice/cancellation_confirm.html", context)
         # This step records nothing: its button says where it leads.
         context["submit_label"] = _("Check before recording")
-        return TemplateResponse(request, "backoffice/form.html", {**context, "form": form})
+        return TemplateResponse(request, "backoffice/cancellation_form.html", {**context, "form": form})
 
 
 # Applications ---------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -78,15 +79,47 @@ def test_given_back_on_the_confirmation_then_the_form_keeps_the_values_and_nothi
     assert nothing_recorded(world)
 
 
-def test_given_a_name_several_customers_share_then_the_form_lists_them(customer_centre, world, plan):
-    CustomerFactory(plan=plan, contract_name="アクメ東京サービス株式会社")
-    response = customer_centre.post(
-        URL, {"customer": "アクメ東京", "numbers": "05000000000", "received_on": clock.today().isoformat()}
-    )
+def test_given_a_name_several_customers_share_then_the_form_lists_them_to_pick_with_the_rest_kept(
+    customer_centre, world, plan
+):
+    other = CustomerFactory(plan=plan, contract_name="アクメ東京サービス株式会社", address="大阪府大阪市北区1-1")
+    typed = {"customer": "アクメ東京", "numbers": "05000000000", "received_on": clock.today().isoformat()}
+
+    response = customer_centre.post(URL, typed)
+
     assert response.status_code == 200
-    errors = error_list_text(response)
-    assert "acme-tokyo (アクメ東京株式会社)" in errors and "アクメ東京サービス株式会社" in errors
+    page = html(response)
+    choices = dict(
+        re.findall(r'name="customer_choice" value="(\d+)"[^>]*>\s*<span class="nowrap">([^<]+)</span>', page)
+    )
+    assert choices == {str(world.acme.pk): "acme-tokyo", str(other.pk): other.selfcare_id}
+    assert f"/staff/accounts/customer/{other.pk}/change/" in page and "大阪府大阪市北区1-1" in page
+    assert 'value="05000000000"' in page or "05000000000</textarea>" in page  # what was typed is kept
     assert nothing_recorded(world)
+
+    picked = customer_centre.post(URL, {**typed, "customer_choice": str(world.acme.pk)})
+
+    assert ja("Confirm the paper cancellation") in html(picked), error_list_text(picked)
+    assert picked.context["customer"] == world.acme
+    assert nothing_recorded(world)
+
+
+def test_given_a_pick_outside_what_was_typed_then_the_choice_is_asked_again(customer_centre, world, plan):
+    CustomerFactory(plan=plan, contract_name="アクメ東京サービス株式会社")
+    stranger = CustomerFactory(plan=plan, contract_name="ベータ商事株式会社")
+
+    response = customer_centre.post(
+        URL,
+        {
+            "customer": "アクメ東京",
+            "customer_choice": str(stranger.pk),
+            "numbers": "05000000000",
+            "received_on": clock.today().isoformat(),
+        },
+    )
+
+    assert ja("Confirm the paper cancellation") not in html(response)
+    assert 'name="customer_choice"' in html(response)
 
 
 def test_given_numbers_the_customer_does_not_hold_then_refused_before_the_confirmation(customer_centre, world):
@@ -102,3 +135,34 @@ def test_the_form_no_longer_asks_for_an_internal_id(customer_centre, world):
     page = html(customer_centre.get(URL))
     assert ja("The customer's internal number, shown on the customer's page.") not in page
     assert 'type="number" name="customer"' not in page
+
+
+def test_given_a_name_more_customers_share_than_are_listed_then_the_form_says_so(customer_centre, world, plan):
+    for n in range(11):
+        CustomerFactory(plan=plan, contract_name=f"アクメ東京支店{n}")
+
+    response = customer_centre.post(
+        URL, {"customer": "アクメ東京", "numbers": "05000000000", "received_on": clock.today().isoformat()}
+    )
+
+    assert html(response).count('name="customer_choice"') == 10
+    assert ja(
+        "More customers match: only the first %(n)s are listed. Type more of the name, or the self-care ID.", n=10
+    ) in html(response)
+
+
+def test_given_a_pick_and_a_wrong_number_then_the_pick_stays_checked(customer_centre, world, plan):
+    CustomerFactory(plan=plan, contract_name="アクメ東京サービス株式会社")
+
+    response = customer_centre.post(
+        URL,
+        {
+            "customer": "アクメ東京",
+            "customer_choice": str(world.acme.pk),
+            "numbers": "05000000003",
+            "received_on": clock.today().isoformat(),
+        },
+    )
+
+    assert "05000000003" in error_list_text(response)
+    assert re.search(rf'name="customer_choice" value="{world.acme.pk}" checked', html(response))
