@@ -170,3 +170,17 @@ def test_given_a_scraper_asking_for_openmetrics_then_it_gets_openmetrics(client,
 
     assert response["Content-Type"].startswith("application/openmetrics-text")
     assert response.content.rstrip().endswith(b"# EOF")
+
+
+@pytest.mark.postgres
+def test_given_postgresql_then_the_job_gauges_read_the_jobs_not_done_along_their_index(db):
+    from django.db import connection, transaction
+
+    from selfcare.ops.collectors import NOT_DONE
+
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = DBTaskResult.objects.filter(status__in=NOT_DONE).explain()
+
+    assert "selfcare_jobs_not_done" in plan
