@@ -1,8 +1,7 @@
 from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
 
 
 class OpsConfig(AppConfig):
+    # No models and no page of its own: its name is never shown, so it has no translation.
     name = "selfcare.ops"
     label = "ops"
-    verbose_name = _("Operations")
