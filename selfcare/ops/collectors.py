@@ -2,8 +2,9 @@
 
 Two cheap queries per scrape, whatever the size of the pool: the pool tally (a grouped read of a small
 table, the dashboard's own figures) and one aggregate over the jobs that are not done, along their own
-partial index (migrations/0001: the done jobs, which pile up, are never read). Both run under a statement timeout on PostgreSQL, so a slow
-database makes the scrape say so (``selfcare_scrape_database_up 0``) instead of hanging it.
+partial index (migrations/0001: the done jobs, which pile up, are never read). Both run under a statement
+timeout on PostgreSQL, so a slow database makes the scrape say so (``selfcare_scrape_database_up 0``)
+instead of hanging it.
 """
 
 from __future__ import annotations
