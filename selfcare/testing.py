@@ -82,3 +82,10 @@ def issue_at_tokyo(customer: Customer, on: dt.date, count: int = 1, hour: int = 
             customer_id=customer.pk, count=count, idempotency_key=f"{on}-{hour}-{minute}", actor=TEST_ACTOR
         )
     return sorted(placement.application.lines.values_list("number_id", flat=True))
+
+
+def jobs_run() -> int:
+    """Run every background job due now, as ``jobs_worker --until-empty`` does (the periodic ones left out)."""
+    from selfcare.jobs.worker import Worker
+
+    return Worker(until_empty=True, schedules=False).run()

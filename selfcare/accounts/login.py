@@ -27,9 +27,11 @@ from django.db import transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Least
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.views.decorators.debug import sensitive_variables
 
+from selfcare.accounts import jobs as account_jobs
 from selfcare.accounts.lock_objects import user_lock
 from selfcare.accounts.login_errors import (
     CodeLimitReached,
@@ -45,6 +47,7 @@ from selfcare.core import clock
 from selfcare.core.audit import Actor, audit_record
 from selfcare.core.cache import count_in_window
 from selfcare.core.errors import DomainError
+from selfcare.jobs import enqueue
 from selfcare.ops import metrics
 
 CODE_DIGITS = 6
@@ -152,8 +155,8 @@ def lock_duration(failures: int) -> dt.timedelta:
 def _account_failure(user_id: int) -> None:
     """Count one more consecutive failure and lock the account from the 10th on. Nothing here can overflow.
 
-    When the account goes from unlocked to locked, its owner is e-mailed once, after commit
-    (``_lock_notice_send``); a failure while it is locked only makes the lock longer.
+    When the account goes from unlocked to locked, its owner is e-mailed once (a job in this
+    transaction); a failure while it is locked only makes the lock longer.
     """
     User.objects.filter(pk=user_id).update(
         consecutive_failures=Least(F("consecutive_failures") + 1, Value(_FAILURES_MAX))
@@ -169,29 +172,14 @@ def _account_failure(user_id: int) -> None:
             .update(locked_until=until)
         )
         if newly_locked:
-            transaction.on_commit(lambda: _lock_notice_send(user_id, until), robust=True)
+            enqueue(
+                account_jobs.account_locked_notice_send,
+                user_id=user_id,
+                until=until.isoformat(),
+                language=translation.get_language(),
+            )
         else:
             User.objects.filter(pk=user_id).update(locked_until=until)
-
-
-def _lock_notice_send(user_id: int, until: dt.datetime) -> None:
-    """Tell a customer their logins are paused: no password, no code, and no error ever reaches the login."""
-    try:
-        user = User.objects.select_related("customer").get(pk=user_id)
-        customer = getattr(user, "customer", None)
-        if customer is None or user.is_staff or not user.email:
-            return
-        context = {
-            "name": customer.contract_name,
-            "until": until,
-            "carrier": settings.SELFCARE_CARRIER_NAME,
-            "support_phone": settings.SELFCARE_SUPPORT_PHONE,
-        }
-        subject = render_to_string("accounts/email/account_locked_subject.txt", context).strip()
-        body = render_to_string("accounts/email/account_locked.txt", context)
-        send_mail(subject, body, None, [user.email])
-    except Exception:
-        logger.exception("the lock notice to user %s could not be sent", user_id)
 
 
 def _is_locked(user: User) -> bool:

@@ -9,17 +9,15 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.crypto import constant_time_compare, salted_hmac
-from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from selfcare.accounts import jobs as account_jobs
 from selfcare.accounts.errors import (
     BadLimit,
     EnrolmentCodeExpired,
@@ -44,6 +42,7 @@ from selfcare.core import clock, crypto
 from selfcare.core.audit import Actor, audit_record
 from selfcare.core.cache import count_in_window
 from selfcare.core.errors import DomainError
+from selfcare.jobs import enqueue
 
 # Letters and digits without look-alikes, for passwords the carrier hands out on paper.
 UNAMBIGUOUS_ALPHABET = "".join(c for c in string.ascii_letters + string.digits if c not in "0Oo1lI")
@@ -275,16 +274,7 @@ def customer_password_change(*, customer_id: int, new_password: str, actor: Acto
             action="customer.password_changed",
             actor=actor,
         )
-        body = render_to_string(
-            "accounts/email/password_changed.txt",
-            {"customer": customer, "support_phone": settings.SELFCARE_SUPPORT_PHONE},
-        )
-        subject, email = str(_("Your self-care password was changed")), customer.user.email
-
-        def send_notice() -> None:
-            send_mail(subject, body, None, [email])
-
-        transaction.on_commit(send_notice, robust=True)
+        enqueue(account_jobs.password_changed_notice_send, customer_id=customer.pk, language=translation.get_language())
     return customer
 
 
@@ -374,22 +364,9 @@ def customer_password_forgotten(*, selfcare_id: str, email: str, ip: str | None)
             target=user.username,
             detail={"current_login": "kept", "replaces_pending": replaces_pending},
         )
-        context = {
-            "name": customer.contract_name,
-            "carrier": settings.SELFCARE_CARRIER_NAME,
-            "support_phone": settings.SELFCARE_SUPPORT_PHONE,
-        }
-        subject = render_to_string("accounts/email/password_forgotten_subject.txt", context).strip()
-        body = render_to_string("accounts/email/password_forgotten.txt", context)
-        address = user.email
-        transaction.on_commit(lambda: _forgotten_notice_send(subject, body, address), robust=True)
-
-
-def _forgotten_notice_send(subject: str, body: str, address: str) -> None:
-    try:
-        send_mail(subject, body, None, [address])
-    except Exception:
-        logger.exception("the forgotten-password notice could not be sent")
+        enqueue(
+            account_jobs.password_forgotten_notice_send, customer_id=customer.pk, language=translation.get_language()
+        )
 
 
 CUSTOMER_EDITABLE = ("contract_name", "postal_code", "address")

@@ -6,6 +6,13 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 ACTION_LABELS: dict[str, Promise] = {
+    "api_key.created": _("API key made"),
+    "api_key.revoked": _("API key revoked"),
+    "fresh_code.sent": _("Confirmation code e-mailed"),
+    "fresh_code.failed": _("Confirmation code entered wrongly"),
+    "webhook.registered": _("Webhook endpoint registered"),
+    "webhook.removed": _("Webhook endpoint removed"),
+    "webhook.secret_rotated": _("Webhook signing secret replaced"),
     "application.placed": _("Numbers added (application placed)"),
     "application.refused": _("Application refused"),
     "billing.exported": _("Billing exported"),
@@ -21,6 +28,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "customer.status_changed": _("Contract suspended or reactivated"),
     "customer.unlocked": _("Customer login unlocked"),
     "inventory.imported": _("Numbers imported"),
+    "job.retried": _("Failed background job run again"),
     "letter.posted": _("Letter posted"),
     "letter.pdf_made": _("Letter PDF made (not yet recorded as printed)"),
     "letter.printed": _("Letter printed"),

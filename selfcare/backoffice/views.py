@@ -11,7 +11,7 @@ from django.contrib import admin
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.views import shortcut
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -248,10 +248,14 @@ def enrolment_code_view(request: HttpRequest) -> HttpResponse:
 
 
 def view_on_site(request: HttpRequest, content_type_id: int, object_id: str) -> HttpResponse:
-    """The admin's "view on site" redirect; an id holding NUL is no object's (PostgreSQL cannot compare it)."""
+    """The admin's "view on site" redirect; an id holding NUL is no object's (PostgreSQL cannot compare it),
+    nor is one its model's key cannot hold (a job's id that is no UUID)."""
     if "\x00" in object_id:
         raise Http404
-    return shortcut(request, content_type_id, object_id)
+    try:
+        return shortcut(request, content_type_id, object_id)
+    except ValidationError:
+        raise Http404 from None
 
 
 class StaffAutocompleteJsonView(AutocompleteJsonView):

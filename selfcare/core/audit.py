@@ -39,6 +39,20 @@ class Actor:
         )
 
 
+def actor_to_json(actor: Actor) -> dict[str, Any]:
+    """The actor as a job's argument (a JSON object), so the job's audit entries name who asked for it."""
+    return {"kind": actor.kind, "label": actor.label, "user_id": actor.user_id, "ip_address": actor.ip_address}
+
+
+def actor_from_json(value: dict[str, Any]) -> Actor:
+    return Actor(
+        kind=str(value["kind"]),
+        label=str(value["label"]),
+        user_id=value.get("user_id"),
+        ip_address=value.get("ip_address"),
+    )
+
+
 def audit_record(
     *,
     actor: Actor,

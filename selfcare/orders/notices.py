@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from selfcare.inventory.models import format_number
 
 
-def application_notice_send(
-    *, email: str, contract_name: str, application_number: str, count: int, numbers: list[str]
-) -> None:
-    """Tell the customer which numbers were added and that the letter is on its way.
-
-    Takes what the application already knew, so sending reads nothing back from the database.
-    """
+def application_notice(
+    *, contract_name: str, application_number: str, count: int, numbers: list[str]
+) -> tuple[str, str]:
+    """The subject and body telling the customer which numbers were added and that the letter is on its way."""
     body = render_to_string(
         "orders/email/application_placed.txt",
         {
@@ -27,4 +23,4 @@ def application_notice_send(
         },
     )
     subject = _("050 numbers added (application %(number)s)") % {"number": application_number}
-    send_mail(subject, body, None, [email])
+    return subject, body

@@ -7,18 +7,20 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from selfcare.accounts.lock_objects import customer_lock
 from selfcare.accounts.models import Customer
 from selfcare.core import clock, crypto
-from selfcare.core.audit import Actor, audit_record, audit_refusal
+from selfcare.core.audit import Actor, actor_to_json, audit_record, audit_refusal
 from selfcare.core.errors import DomainError
 from selfcare.inventory.models import PhoneNumber
 from selfcare.inventory.tally import HELD, numbers_taken, pool_changed
+from selfcare.jobs import enqueue
 from selfcare.letters.models import Letter
 from selfcare.ops import metrics
-from selfcare.orders import credentials, notices, webhook_events
+from selfcare.orders import credentials, webhook_events
+from selfcare.orders import jobs as order_jobs
 from selfcare.orders.credentials import sip_digests
 from selfcare.orders.errors import (
     BadCancellationDates,
@@ -34,7 +36,7 @@ from selfcare.orders.errors import (
 from selfcare.orders.lock_objects import issuable_numbers_lock, uncancelled_lines_lock
 from selfcare.orders.models import Application, Cancellation, IssuedLine
 from selfcare.orders.parsing import parse_count
-from selfcare.registrar import services as registrar_services
+from selfcare.registrar import jobs as registrar_jobs
 
 _APPLICATION_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 MAX_IDEMPOTENCY_KEY = 64
@@ -121,20 +123,8 @@ def _place(*, customer: Customer, count: int, idempotency_key: str, actor: Actor
     )
     Customer.objects.filter(pk=customer.pk).update(numbers_added=F("numbers_added") + count)
     Letter.to_contract_address(customer, kind=Letter.Kind.SERVICE_START, application=application, queued_at=now).save()
-    email, contract_name = customer.user.email, customer.contract_name
-    application_number, issued = application.application_number, sorted(numbers)
-
-    def send_notice() -> None:  # a function, not a partial: Django logs a robust hook's __qualname__
-        notices.application_notice_send(
-            email=email,
-            contract_name=contract_name,
-            application_number=application_number,
-            count=count,
-            numbers=issued,
-        )
-
-    # After commit, and a mail server's failure is logged, never undoing the application.
-    transaction.on_commit(send_notice, robust=True)
+    # The notice is a job in this transaction: it exists exactly when the application does.
+    enqueue(order_jobs.application_notice_send, application_id=application.pk, language=translation.get_language())
     audit_record(
         actor=actor,
         action="application.placed",
@@ -249,10 +239,7 @@ def numbers_cancel(
         )
         if effective_on <= clock.today():
             # In effect at once: the registrar already refuses the numbers; drop their phones too.
-            transaction.on_commit(
-                lambda: registrar_services.cancelled_registrations_drop_after_commit(numbers=numbers, actor=actor),
-                robust=True,
-            )
+            enqueue(registrar_jobs.cancelled_registrations_drop, numbers=numbers, actor=actor_to_json(actor))
         free_from = quarantine_end(effective_on)
         freed = PhoneNumber.objects.filter(number__in=numbers, status=PhoneNumber.Status.ASSIGNED).update(
             status=PhoneNumber.Status.FREE, available_from=free_from
@@ -339,6 +326,5 @@ def sip_password_reissue_shown(*, line_id: int, actor: Actor, customer_id: int |
             detail={"line": line.pk, "application": line.application.application_number, "letter": letter.pk},
         )
         webhook_events.sip_password_reissued(line=line, reissued_at=now)
-        number = line.number_id
-        transaction.on_commit(lambda: registrar_services.registrations_drop_after_commit(number=number), robust=True)
+        enqueue(registrar_jobs.registrations_drop, number=line.number_id)
     return Reissued(letter=letter, number=line.number_id, password=password, reissued_at=now)

@@ -79,31 +79,3 @@ def _forget_digests(*, lines: list[IssuedLine], today: dt.date, actor: Actor) ->
                 detail={"numbers": [line.number_id for line in cancelled]},
             )
     logger.info("Dropped the registrations and forgot the digests of %d cancelled lines", len(lines))
-
-
-def registrations_drop_after_commit(*, number: str) -> None:
-    """After a password reissue: drop what registered with the old password. Never raises.
-
-    A failure is logged as an error for the operators: the old registration then lasts until it
-    expires, while every new REGISTER with the old password is already refused.
-    """
-    if not control.control_configured():
-        logger.info("SELFCARE_REGISTRAR_CTL is not set: registrations of %s are left to expire", number)
-        return
-    try:
-        control.registrations_drop(number=number)
-    except RegistrarUnreachable:
-        logger.exception("Could not drop the registrations of %s after its password was reissued", number)
-
-
-def cancelled_registrations_drop_after_commit(*, numbers: list[str], actor: Actor) -> None:
-    """After a cancellation that takes effect today: drop its registrations now. Never raises.
-
-    On failure the daily ``registrar_drop_cancelled`` run picks the lines up again.
-    """
-    if not control.control_configured():
-        return
-    try:
-        cancelled_registrations_drop(actor=actor, numbers=numbers)
-    except RegistrarUnreachable:
-        logger.exception("Could not drop the registrations of cancelled numbers %s", ", ".join(numbers))

@@ -4,13 +4,14 @@ import pytest
 
 from selfcare.orders.errors import PoolShort
 from selfcare.orders.services import numbers_add
+from selfcare.testing import jobs_run
 
 
 def test_given_an_application_when_committed_then_the_customer_gets_a_notice_without_passwords(
-    customer, pool, actor, mailoutbox, django_capture_on_commit_callbacks
+    customer, pool, actor, mailoutbox
 ):
-    with django_capture_on_commit_callbacks(execute=True):
-        placement = numbers_add(customer_id=customer.pk, count=2, idempotency_key="notice", actor=actor)
+    placement = numbers_add(customer_id=customer.pk, count=2, idempotency_key="notice", actor=actor)
+    jobs_run()
 
     assert len(mailoutbox) == 1
     mail = mailoutbox[0]
@@ -23,21 +24,18 @@ def test_given_an_application_when_committed_then_the_customer_gets_a_notice_wit
         assert line.service_pin() not in words
 
 
-def test_given_a_refused_application_then_no_notice_is_sent(
-    customer, actor, mailoutbox, django_capture_on_commit_callbacks
-):
-    with django_capture_on_commit_callbacks(execute=True), pytest.raises(PoolShort):
+def test_given_a_refused_application_then_no_notice_is_sent(customer, actor, mailoutbox):
+    with pytest.raises(PoolShort):
         numbers_add(customer_id=customer.pk, count=5, idempotency_key="short", actor=actor)
+    jobs_run()
 
     assert mailoutbox == []
 
 
-def test_given_a_repeated_key_then_no_second_notice(
-    customer, pool, actor, mailoutbox, django_capture_on_commit_callbacks
-):
-    with django_capture_on_commit_callbacks(execute=True):
-        numbers_add(customer_id=customer.pk, count=1, idempotency_key="same", actor=actor)
-    with django_capture_on_commit_callbacks(execute=True):
-        numbers_add(customer_id=customer.pk, count=1, idempotency_key="same", actor=actor)
+def test_given_a_repeated_key_then_no_second_notice(customer, pool, actor, mailoutbox):
+    numbers_add(customer_id=customer.pk, count=1, idempotency_key="same", actor=actor)
+    jobs_run()
+    numbers_add(customer_id=customer.pk, count=1, idempotency_key="same", actor=actor)
+    jobs_run()
 
     assert len(mailoutbox) == 1

@@ -9,7 +9,7 @@ from django.test import Client
 
 from selfcare.accounts import login as login_steps
 from selfcare.portal.tests.conftest import PASSWORD, error_text, html, password_step
-from selfcare.testing import login_code
+from selfcare.testing import jobs_run, login_code
 
 WRONG = "not the right password at all"
 PAUSE = "ログインの失敗が続くと、しばらくの間ログインできなくなります"
@@ -21,14 +21,14 @@ def guidance(response) -> str:
 
 
 def test_given_any_refusal_when_the_login_page_answers_then_it_says_what_to_do_and_the_same_for_all(
-    client, login_customer, settings, django_capture_on_commit_callbacks
+    client, login_customer, settings
 ):
     settings.SELFCARE_SUPPORT_PHONE = "0120-987-123"
     unknown = password_step(client, "nobody-here", PASSWORD)
     wrong = password_step(client, login_customer.selfcare_id, WRONG)
-    with django_capture_on_commit_callbacks(execute=True):
-        for _ in range(login_steps.LOCK_AFTER_FAILURES):
-            password_step(Client(), login_customer.selfcare_id, WRONG)
+    for _ in range(login_steps.LOCK_AFTER_FAILURES):
+        password_step(Client(), login_customer.selfcare_id, WRONG)
+    jobs_run()
     locked = password_step(client, login_customer.selfcare_id, PASSWORD)
 
     assert error_text(unknown) == error_text(wrong) == error_text(locked)
@@ -38,15 +38,15 @@ def test_given_any_refusal_when_the_login_page_answers_then_it_says_what_to_do_a
 
 
 def test_given_ten_failures_when_the_account_locks_then_its_owner_is_e_mailed_once_without_secrets(
-    client, login_customer, mailoutbox, frozen, django_capture_on_commit_callbacks
+    client, login_customer, mailoutbox, frozen
 ):
-    with django_capture_on_commit_callbacks(execute=True):
-        for _ in range(login_steps.LOCK_AFTER_FAILURES - 1):
-            password_step(client, login_customer.selfcare_id, WRONG)
-        assert mailoutbox == []
-        password_step(client, login_customer.selfcare_id, WRONG)  # the 10th: locked for a minute
-        password_step(client, login_customer.selfcare_id, WRONG)  # while locked: the lock grows, no new mail
-        password_step(client, login_customer.selfcare_id, PASSWORD)
+    for _ in range(login_steps.LOCK_AFTER_FAILURES - 1):
+        password_step(client, login_customer.selfcare_id, WRONG)
+    assert mailoutbox == []
+    password_step(client, login_customer.selfcare_id, WRONG)  # the 10th: locked for a minute
+    password_step(client, login_customer.selfcare_id, WRONG)  # while locked: the lock grows, no new mail
+    password_step(client, login_customer.selfcare_id, PASSWORD)
+    jobs_run()
 
     (notice,) = mailoutbox
     assert notice.to == [login_customer.user.email]
@@ -55,22 +55,20 @@ def test_given_ten_failures_when_the_account_locks_then_its_owner_is_e_mailed_on
     assert WRONG not in notice.body and PASSWORD not in notice.body and login_customer.user.password not in notice.body
 
     frozen.shift(dt.timedelta(minutes=3))  # the lock has passed; the next failure starts a new one
-    with django_capture_on_commit_callbacks(execute=True):
-        password_step(client, login_customer.selfcare_id, WRONG)
+    password_step(client, login_customer.selfcare_id, WRONG)
+    jobs_run()
     assert len(mailoutbox) == 2
 
 
 def test_given_a_failing_mail_server_when_the_account_locks_then_the_answer_is_unchanged(
-    client, login_customer, mailoutbox, monkeypatch, django_capture_on_commit_callbacks
+    client, login_customer, mailoutbox, monkeypatch
 ):
     def refuse(*args, **kwargs):
         raise smtplib.SMTPServerDisconnected("gone")
 
     monkeypatch.setattr(login_steps, "send_mail", refuse)
-    with django_capture_on_commit_callbacks(execute=True):
-        answers = [
-            password_step(client, login_customer.selfcare_id, WRONG) for _ in range(login_steps.LOCK_AFTER_FAILURES)
-        ]
+    answers = [password_step(client, login_customer.selfcare_id, WRONG) for _ in range(login_steps.LOCK_AFTER_FAILURES)]
+    jobs_run()
 
     assert {answer.status_code for answer in answers} == {200}
     assert len({error_text(answer) for answer in answers}) == 1

@@ -18,6 +18,7 @@ from selfcare.core.models import AuditEntry
 from selfcare.letters import selectors as letter_selectors
 from selfcare.letters.models import Letter
 from selfcare.portal.tests.conftest import PASSWORD, error_text, html
+from selfcare.testing import jobs_run
 
 FORGOTTEN = "/login/forgotten/"
 SENT = "/login/forgotten/sent/"
@@ -45,14 +46,14 @@ def test_the_login_page_links_to_the_forgotten_password_page_in_the_manuals_word
 
 
 def test_given_a_matching_id_and_email_then_a_new_initial_password_is_queued_on_a_letter_to_the_contract_address(
-    client, login_customer, mailoutbox, frozen, django_capture_on_commit_callbacks, settings
+    client, login_customer, mailoutbox, frozen, settings
 ):
     settings.SELFCARE_SUPPORT_PHONE = "0120-987-123"
     user = login_customer.user
     User.objects.filter(pk=user.pk).update(consecutive_failures=12, locked_until=dt.datetime(2999, 1, 1, tzinfo=dt.UTC))
 
-    with django_capture_on_commit_callbacks(execute=True):
-        response = ask(client, login_customer.selfcare_id, login_customer.email.upper())
+    response = ask(client, login_customer.selfcare_id, login_customer.email.upper())
+    jobs_run()
 
     assert response.status_code == 302 and response.url == SENT
     (letter,) = credentials_letters(login_customer)
@@ -88,16 +89,16 @@ def test_given_a_matching_id_and_email_then_a_new_initial_password_is_queued_on_
 
 @pytest.mark.parametrize("case", ["unknown id", "wrong email"])
 def test_given_no_match_then_the_answer_is_the_same_and_nothing_is_queued_or_mailed(
-    client, login_customer, other_customer, mailoutbox, django_capture_on_commit_callbacks, case
+    client, login_customer, other_customer, mailoutbox, case
 ):
-    with django_capture_on_commit_callbacks(execute=True):
-        matching = ask(Client(), other_customer.selfcare_id, other_customer.email)
+    matching = ask(Client(), other_customer.selfcare_id, other_customer.email)
+    jobs_run()
     mailoutbox.clear()
     typed_id = "nobody-here" if case == "unknown id" else login_customer.selfcare_id
     email = login_customer.email if case == "unknown id" else "someone-else@example.com"
 
-    with django_capture_on_commit_callbacks(execute=True):
-        response = ask(client, typed_id, email)
+    response = ask(client, typed_id, email)
+    jobs_run()
 
     assert (response.status_code, response.url) == (matching.status_code, matching.url) == (302, SENT)
     assert answer(client.get(response.url)) == answer(Client().get(matching.url))
@@ -133,16 +134,16 @@ def test_the_answer_page_says_only_what_is_true_either_way(client, db, settings)
 
 
 def test_given_a_letter_waiting_or_sent_within_a_day_then_a_repeat_queues_nothing(
-    client, login_customer, frozen, django_capture_on_commit_callbacks, mailoutbox
+    client, login_customer, frozen, mailoutbox
 ):
-    with django_capture_on_commit_callbacks(execute=True):
-        ask(client, login_customer.selfcare_id, login_customer.email)
+    ask(client, login_customer.selfcare_id, login_customer.email)
+    jobs_run()
     (letter,) = credentials_letters(login_customer)
     password_hash = User.objects.get(pk=login_customer.user_id).password
 
     frozen.shift(dt.timedelta(days=3))  # unposted: still waiting, nothing more
-    with django_capture_on_commit_callbacks(execute=True):
-        response = ask(Client(), login_customer.selfcare_id, login_customer.email)
+    response = ask(Client(), login_customer.selfcare_id, login_customer.email)
+    jobs_run()
     assert response.url == SENT and len(credentials_letters(login_customer)) == 1
     assert User.objects.get(pk=login_customer.user_id).password == password_hash and len(mailoutbox) == 1
 
@@ -153,8 +154,8 @@ def test_given_a_letter_waiting_or_sent_within_a_day_then_a_repeat_queues_nothin
     assert len(credentials_letters(login_customer)) == 1
 
     frozen.shift(dt.timedelta(days=1))  # posted and more than a day ago: a new letter
-    with django_capture_on_commit_callbacks(execute=True):
-        ask(Client(), login_customer.selfcare_id, login_customer.email)
+    ask(Client(), login_customer.selfcare_id, login_customer.email)
+    jobs_run()
     assert len(credentials_letters(login_customer)) == 2 and len(mailoutbox) == 2
     outcomes = list(
         AuditEntry.objects.filter(action="customer.password_forgotten").order_by("pk").values_list("detail", flat=True)
@@ -195,25 +196,21 @@ def test_given_many_requests_from_one_address_then_they_are_refused_before_any_w
     assert other_address.status_code == 302 and len(credentials_letters(login_customer)) == 1
 
 
-def test_given_a_failing_mail_server_then_the_answer_and_the_letter_stand(
-    client, login_customer, django_capture_on_commit_callbacks
-):
-    with (
-        mock.patch.object(services, "send_mail", side_effect=OSError("down")),
-        django_capture_on_commit_callbacks(execute=True),
-    ):
+def test_given_a_failing_mail_server_then_the_answer_and_the_letter_stand(client, login_customer):
+    with mock.patch("django.core.mail.backends.locmem.EmailBackend.send_messages", side_effect=OSError("down")):
         response = ask(client, login_customer.selfcare_id, login_customer.email)
+        jobs_run()
 
     assert response.url == SENT and len(credentials_letters(login_customer)) == 1
 
 
 def test_given_the_new_password_from_the_letter_then_the_customer_logs_in_and_must_change_it(
-    client, login_customer, mailoutbox, django_capture_on_commit_callbacks
+    client, login_customer, mailoutbox
 ):
     from selfcare.portal.tests.conftest import log_in
 
-    with django_capture_on_commit_callbacks(execute=True):
-        ask(client, login_customer.selfcare_id, login_customer.email)
+    ask(client, login_customer.selfcare_id, login_customer.email)
+    jobs_run()
     (letter,) = credentials_letters(login_customer)
 
     log_in(client, login_customer, mailoutbox, password=crypto.decrypt(letter.secret_encrypted))

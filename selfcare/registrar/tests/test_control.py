@@ -7,6 +7,8 @@ import logging
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from selfcare.core import clock
 from selfcare.core.models import AuditEntry
@@ -16,6 +18,7 @@ from selfcare.registrar import control
 from selfcare.registrar.control import RegistrarUnreachable
 from selfcare.registrar.errors import RegistrarNotConfigured
 from selfcare.registrar.services import cancelled_registrations_drop
+from selfcare.testing import jobs_run
 
 
 @pytest.fixture
@@ -94,13 +97,13 @@ def test_given_no_control_socket_when_dropping_cancelled_then_refused_clearly(se
 
 
 def test_given_a_cancellation_in_effect_when_committed_then_dropped_audited_and_digests_forgotten(
-    kamcmd, customer, pool, actor, django_capture_on_commit_callbacks
+    kamcmd, customer, pool, actor
 ):
     placement = numbers_add(customer_id=customer.pk, count=2, idempotency_key="k", actor=actor)
     first, second = placement.application.lines.order_by("number_id")
 
-    with django_capture_on_commit_callbacks(execute=True):
-        cancellation = numbers_cancel(numbers=[first.number_id], received_on=clock.today(), actor=actor)
+    cancellation = numbers_cancel(numbers=[first.number_id], received_on=clock.today(), actor=actor)
+    jobs_run()
 
     assert kamcmd.called() == [f"-s unixs:/run/kamailio/kamailio_ctl ul.rm location s:{first.number_id}"]
     assert IssuedLine.objects.get(pk=first.pk).sip_ha1 is None
@@ -114,18 +117,21 @@ def test_given_a_cancellation_in_effect_when_committed_then_dropped_audited_and_
 
 
 def test_given_the_registrar_down_when_a_cancellation_commits_then_it_stands_and_the_digest_waits(
-    kamcmd, customer, pool, actor, django_capture_on_commit_callbacks, caplog
+    kamcmd, customer, pool, actor, caplog
 ):
     placement = numbers_add(customer_id=customer.pk, count=1, idempotency_key="k", actor=actor)
     (line,) = placement.application.lines.all()
     kamcmd.answer("ERROR: connect_unix_sock: connect(): No such file or directory", status=255)
 
-    with caplog.at_level(logging.ERROR), django_capture_on_commit_callbacks(execute=True):
+    with caplog.at_level(logging.WARNING):
         numbers_cancel(numbers=[line.number_id], received_on=clock.today(), actor=actor)
+        jobs_run()
 
     assert IssuedLine.objects.get(pk=line.pk).cancelled_on == clock.today()
-    assert IssuedLine.objects.get(pk=line.pk).sip_ha1 is not None  # kept for the daily run to retry
-    assert "Could not drop the registrations" in caplog.text
+    assert IssuedLine.objects.get(pk=line.pk).sip_ha1 is not None  # kept for the job's next attempt
+    assert "attempt 1 of 12 failed (RegistrarUnreachable)" in caplog.text
+    (waiting,) = DBTaskResult.objects.filter(task_path__endswith="cancelled_registrations_drop")
+    assert waiting.status == "READY" and waiting.run_after > timezone.now()
     with pytest.raises(CommandError, match="tried again"):
         call_command("registrar_drop_cancelled")
 
@@ -134,19 +140,15 @@ def test_given_the_registrar_down_when_a_cancellation_commits_then_it_stands_and
     assert IssuedLine.objects.get(pk=line.pk).sip_ha1 is None
 
 
-def test_given_a_future_cancellation_when_committed_then_nothing_is_dropped_yet(
-    kamcmd, customer, pool, actor, django_capture_on_commit_callbacks
-):
+def test_given_a_future_cancellation_when_committed_then_nothing_is_dropped_yet(kamcmd, customer, pool, actor):
     import datetime as dt
 
     placement = numbers_add(customer_id=customer.pk, count=1, idempotency_key="k", actor=actor)
     (line,) = placement.application.lines.all()
     today = clock.today()
 
-    with django_capture_on_commit_callbacks(execute=True):
-        numbers_cancel(
-            numbers=[line.number_id], received_on=today, effective_on=today + dt.timedelta(days=3), actor=actor
-        )
+    numbers_cancel(numbers=[line.number_id], received_on=today, effective_on=today + dt.timedelta(days=3), actor=actor)
+    jobs_run()
     call_command("registrar_drop_cancelled")
 
     assert kamcmd.called() == []

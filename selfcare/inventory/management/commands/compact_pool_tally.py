@@ -9,7 +9,8 @@ from selfcare.inventory.tally import pool_tally_compact
 
 class Command(BaseCommand):
     help = (
-        "Daily: sum the pool tally's change rows (one per import, application and cancellation) into one row "
+        "The jobs worker runs it daily at 03:30: sum the pool tally's change rows (one per import, application "
+        "and cancellation) into one row "
         "per state and day, so the staff dashboard's counts stay one small read."
     )
 

@@ -12,7 +12,8 @@ from selfcare.letters.services import posted_secrets_purge
 class Command(BaseCommand):
     help = (
         "Destroy the stored passwords of numbers whose service-start letter was posted "
-        "SELFCARE_SECRETS_RETENTION_DAYS days ago or more. Meant to run daily; running it again changes nothing."
+        "SELFCARE_SECRETS_RETENTION_DAYS days ago or more. The jobs worker runs it daily at 03:00; running it again "
+        "changes nothing."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:

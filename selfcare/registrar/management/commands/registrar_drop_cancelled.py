@@ -13,7 +13,7 @@ from selfcare.registrar.services import cancelled_registrations_drop
 class Command(BaseCommand):
     help = (
         "Drop from the registrar the phones of numbers whose cancellation has taken effect (kamcmd ul.rm), "
-        "then forget those numbers' digests. Run it daily just after midnight (carrier time); running it "
+        "then forget those numbers' digests. The jobs worker runs it daily at 00:05 (carrier time); running it "
         "again changes nothing. Needs SELFCARE_REGISTRAR_CTL."
     )
 
