@@ -26,3 +26,4 @@ urlpatterns = [
 handler400 = "selfcare.portal.error_views.bad_request"
 handler403 = "selfcare.portal.error_views.permission_denied"
 handler404 = "selfcare.portal.error_views.page_not_found"
+handler500 = "selfcare.portal.error_views.server_error"

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+
 from django.contrib.sessions.exceptions import SessionInterrupted
 from django.core.exceptions import BadRequest
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
+from django.template import loader
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import requires_csrf_token
 
@@ -40,6 +44,23 @@ def _staff_error(request: HttpRequest, status: int, title: str, message: str) ->
 
     context = {**admin.site.each_context(request), "title": title, "message": message}
     return render(request, "backoffice/error.html", context, status=status)
+
+
+# Long enough for a standby to be promoted (docs/operations.md, Failover).
+DATABASE_RETRY_AFTER_SECONDS = 10
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """500: our standalone page, which tells a customer in the middle of 050番号追加申込 to look at
+    申込履歴 before pressing again. A database out of reach (its primary lost, a standby being
+    promoted) is 503 with Retry-After on the same page: the request may simply be repeated, and an
+    app server's next request connects to whichever server then takes writes."""
+    page = loader.get_template("500.html").render()  # no context: nothing that could need the database
+    if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+        response = HttpResponse(page, status=503)
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+        return response
+    return HttpResponse(page, status=500)
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:

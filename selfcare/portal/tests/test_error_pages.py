@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.sessions.exceptions import SessionInterrupted
 from django.core.exceptions import BadRequest
+from django.db import OperationalError
 from django.test import RequestFactory, override_settings
 
 from selfcare.portal import error_views
@@ -39,6 +40,36 @@ def test_server_error_page_is_ours_and_standalone(client):
     body = response.content.decode()
     assert response.status_code == 500
     assert "ただいまご利用いただけません" in body and "Temporarily unavailable" in body
+
+
+@override_settings(DEBUG=False)
+def test_a_database_out_of_reach_is_503_with_retry_after_on_the_same_page():
+    request = RequestFactory().post("/numbers/add/execute/")
+    try:
+        raise OperationalError("connection failed: session is read-only")
+    except OperationalError:
+        response = error_views.server_error(request)
+
+    assert response.status_code == 503 and response["Retry-After"] == "10"
+    body = response.content.decode()
+    assert "ただいまご利用いただけません" in body and "申込履歴" in body
+
+
+@override_settings(DEBUG=False)
+def test_any_other_crash_is_500_on_that_page():
+    try:
+        raise RuntimeError("a bug")
+    except RuntimeError:
+        response = error_views.server_error(RequestFactory().get("/"))
+
+    assert response.status_code == 500 and "Retry-After" not in response
+    assert "ただいまご利用いただけません" in response.content.decode()
+
+
+def test_the_urls_send_every_crash_to_it():
+    from django.urls import get_resolver
+
+    assert get_resolver().resolve_error_handler(500) is error_views.server_error
 
 
 @pytest.mark.django_db
