@@ -63,6 +63,10 @@ SECRET_COLUMNS = [
     ("core.auditentry", "customer__lines__sip_ha1"),
     ("orders.cancellation", "customer__lines__sip_ha1"),
     ("inventory.phonenumber", "lines__sip_ha1"),
+    ("integrations.apikey", "key_hash"),
+    ("integrations.apikey", "customer__user__password"),
+    ("integrations.webhookendpoint", "secret_encrypted"),
+    ("integrations.webhookendpoint", "customer__lines__sip_ha1"),
 ]
 
 
