@@ -77,6 +77,41 @@ def test_given_a_valid_code_when_logging_in_again_within_a_minute_then_the_page_
     assert client.post("/login/verify/", {"code": login_code(mailoutbox[-1])}).url == "/menu/"
 
 
+def test_given_a_finished_login_when_logging_in_again_within_a_minute_then_the_page_says_why_and_what_to_do(
+    client, login_customer, mailoutbox, frozen
+):
+    """The code of the login just finished is used: no code field, the wait, and what to press when it ends."""
+    password_step(client, login_customer.selfcare_id)
+    sent_at = timezone.now()
+    assert client.post("/login/verify/", {"code": login_code(mailoutbox[-1])}).url == "/menu/"
+    client.post("/logout/")
+    frozen.shift(dt.timedelta(seconds=25))
+
+    again = password_step(client, login_customer.selfcare_id)
+    page = client.get("/login/verify/")
+
+    assert again.url == "/login/verify/" and len(mailoutbox) == 1
+    text = html(page)
+    assert 'name="code"' not in text and SENT not in text
+    assert (
+        notice_text(page)
+        == "セルフケアIDとセルフケアパスワードは確認できました。ログインを完了するには、新しい認証コードが必要です。"
+    )
+    assert error_text(page) == (
+        f"前回お送りした認証コードは、前回のログインで使用済みです。認証コードは1回しか使えません。\n  {NOTHING_SENT}"
+    )
+    send_at = hhmm(sent_at + login_steps.CODE_RESEND_AFTER, seconds=True)
+    assert f"新しい認証コードは{send_at}以降に送信できます" in text
+    assert "その時刻になったら、下の「新しい認証コードを送信」を押してください。" in text
+    assert 'data-wait-seconds="36"' in text
+
+    frozen.shift(dt.timedelta(seconds=36))
+    client.post("/login/resend/")
+
+    assert len(mailoutbox) == 2
+    assert client.post("/login/verify/", {"code": login_code(mailoutbox[-1])}).url == "/menu/"
+
+
 def test_given_the_mail_server_fails_when_the_code_is_sent_then_the_page_does_not_say_it_was_sent(
     client, login_customer, mailoutbox, monkeypatch, frozen
 ):
