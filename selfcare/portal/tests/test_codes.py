@@ -252,6 +252,7 @@ def test_given_a_whole_login_when_logging_at_debug_level_then_the_code_is_never_
 ):
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.DEBUG, logger="django")  # Django's own loggers stop at INFO by default
+    caplog.set_level(logging.DEBUG, logger="django.db.backends")  # held at INFO by the settings: let it through
     with CaptureQueriesContext(connection) as queries:  # SQL is logged at DEBUG too
         password_step(client, login_customer.selfcare_id)
         code = login_code(mailoutbox[-1])
