@@ -264,7 +264,7 @@ SELFCARE_KAMCMD = os.environ.get("SELFCARE_KAMCMD", "/usr/sbin/kamcmd")
 
 # Background jobs (docs/operations.md, *Jobs*): stored in the database, in the same transaction as
 # the change that asks for them, and run by `manage.py jobs_worker`.
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+TASKS = {"default": {"BACKEND": "selfcare.jobs.backend.RequestIdDatabaseBackend", "QUEUES": ["default"]}}
 # A running job whose worker has not been seen for this long is given to another worker.
 SELFCARE_JOBS_WORKER_LOST_SECONDS = env_int("SELFCARE_JOBS_WORKER_LOST_SECONDS", 60)
 

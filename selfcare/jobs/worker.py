@@ -15,6 +15,7 @@ import os
 import signal
 import socket
 import threading
+import time
 import traceback
 from types import FrameType
 
@@ -31,6 +32,8 @@ from selfcare.jobs.context import job_bound
 from selfcare.jobs.models import WorkerBeat
 from selfcare.jobs.registry import policy_of
 from selfcare.jobs.schedules import schedules_enqueue_due
+from selfcare.ops import metrics
+from selfcare.ops.request_id import request_id_bound
 
 logger = logging.getLogger("selfcare.jobs")
 
@@ -110,7 +113,8 @@ class Worker:
         logger.info("worker %s started", self.worker_id)
         try:
             while self.running:
-                close_old_connections()
+                if not connection.in_atomic_block:  # run inside a transaction (a test): keep its connection
+                    close_old_connections()
                 self.housekeeping()
                 job = self.claim_next()
                 if job is not None:
@@ -155,14 +159,17 @@ class Worker:
                 logger.error("job %s: %s cannot be loaded", job.id, job.task_path)
                 job.set_failed(exc)
                 return
-            with job_bound(str(job.id)):
+            started = time.monotonic()
+            with job_bound(str(job.id)), request_id_bound(job.args_kwargs.get("request_id")):
                 try:
                     result = task.call(*job.args_kwargs["args"], **job.args_kwargs["kwargs"])
                 except Exception as exc:
-                    attempt_failed(job, exc)
+                    outcome = attempt_failed(job, exc)
+                    metrics.job_finished(task=job.task_name, outcome=outcome, seconds=time.monotonic() - started)
                     return
-            job.set_successful(result if _json_plain(result) else None)
-            logger.info("job %s (%s) done at attempt %d", job.id, job.task_name, len(job.worker_ids))
+                job.set_successful(result if _json_plain(result) else None)
+                metrics.job_finished(task=job.task_name, outcome="succeeded", seconds=time.monotonic() - started)
+                logger.info("job %s (%s) done at attempt %d", job.id, job.task_name, len(job.worker_ids))
         finally:
             self.in_job = False
             self.jobs_run += 1
@@ -172,8 +179,8 @@ def _json_plain(value: object) -> bool:
     return value is None or isinstance(value, (bool, int, float, str, list, dict))
 
 
-def attempt_failed(job: DBTaskResult, exc: BaseException) -> None:
-    """Put the job back with its policy's delay, or leave it failed when its attempts are spent."""
+def attempt_failed(job: DBTaskResult, exc: BaseException) -> str:
+    """Put the job back with its policy's delay, or leave it failed when its attempts are spent; says which."""
     attempts = len(job.worker_ids)
     policy = policy_of(job.task_path)
     if attempts >= policy.max_attempts:
@@ -185,7 +192,7 @@ def attempt_failed(job: DBTaskResult, exc: BaseException) -> None:
             attempts,
             type(exc).__name__,
         )
-        return
+        return "failed"
     run_after = timezone.now() + policy.delay_after(attempts)
     DBTaskResult.objects.filter(pk=job.pk, status=TaskResultStatus.RUNNING).update(
         status=TaskResultStatus.READY,
@@ -202,6 +209,7 @@ def attempt_failed(job: DBTaskResult, exc: BaseException) -> None:
         type(exc).__name__,
         run_after.isoformat(timespec="seconds"),
     )
+    return "retried"
 
 
 def lost_jobs_release(*, now: dt.datetime) -> int:

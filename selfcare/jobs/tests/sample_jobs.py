@@ -20,3 +20,10 @@ def flaky(*, name: str) -> None:
     if FAILURES_LEFT.get(name, 0) > 0:
         FAILURES_LEFT[name] -= 1
         raise ConnectionRefusedError("the far end refused")
+
+
+@job(max_attempts=1)
+def request_id_seen() -> None:
+    from selfcare.ops.request_id import current_request_id
+
+    CALLS.append(str(current_request_id()))

@@ -186,3 +186,18 @@ def test_given_a_notice_already_sent_when_its_job_runs_again_then_no_second_mail
 
     assert len(mailoutbox) == 1
     assert mailoutbox[0].extra_headers["Message-ID"].endswith("@localhost>")
+
+
+def test_given_a_job_enqueued_by_a_request_then_it_runs_under_that_request_id():
+    from selfcare.ops.request_id import request_id_bound
+
+    with request_id_bound("0123456789abcdef0123456789abcdef"), transaction.atomic():
+        job_id = enqueue(sample_jobs.request_id_seen)
+    with transaction.atomic():
+        enqueue(sample_jobs.request_id_seen)  # a command's job: a fresh id of its own
+
+    jobs_run()
+
+    assert DBTaskResult.objects.get(pk=job_id).args_kwargs["request_id"] == "0123456789abcdef0123456789abcdef"
+    assert sample_jobs.CALLS[0] == "0123456789abcdef0123456789abcdef"
+    assert len(sample_jobs.CALLS[1]) == 32 and sample_jobs.CALLS[1] != sample_jobs.CALLS[0]

@@ -3,6 +3,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import prometheus_client
 from django.core.management.base import BaseCommand, CommandParser
 
 from selfcare.jobs.worker import Worker
@@ -22,10 +23,23 @@ class Command(BaseCommand):
             "--interval", type=float, default=1.0, help="Seconds between looks when nothing is due (default 1)."
         )
         parser.add_argument(
+            "--metrics-port",
+            type=int,
+            default=0,
+            help="Serve this worker's counters for Prometheus on this port (0: do not).",
+        )
+        parser.add_argument(
+            "--metrics-address",
+            default="127.0.0.1",
+            help="The address the metrics port listens on (default 127.0.0.1; an internal address, never public).",
+        )
+        parser.add_argument(
             "--no-schedules", action="store_true", help="Do not enqueue the periodic jobs (another worker does)."
         )
 
     def handle(self, *args: Any, until_empty: bool, interval: float, no_schedules: bool, **options: Any) -> None:
+        if options["metrics_port"]:
+            prometheus_client.start_http_server(options["metrics_port"], addr=options["metrics_address"])
         if options["verbosity"] >= 1 and not logging.getLogger("selfcare.jobs").handlers:
             logging.getLogger("selfcare.jobs").setLevel(logging.INFO)
         worker = Worker(until_empty=until_empty, interval=max(interval, 0.1), schedules=not no_schedules)
