@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from django.db import connection
+from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
@@ -57,7 +58,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _worker(smtp_port: int) -> subprocess.Popen:
+def _worker_env(smtp_port: int) -> dict[str, str]:
     db = connection.settings_dict
     url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     env = {
@@ -67,13 +68,30 @@ def _worker(smtp_port: int) -> subprocess.Popen:
         "SELFCARE_TEST_SMTP_PORT": str(smtp_port),
         "SELFCARE_JOBS_WORKER_LOST_SECONDS": "3",
     }
+    return env
+
+
+def _worker(smtp_port: int) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "manage.py", "jobs_worker", "--no-schedules", "--interval", "0.2"],
         cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        env=_worker_env(smtp_port),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
+
+
+def _worker_until_empty(smtp_port: int) -> str:
+    done = subprocess.run(
+        [sys.executable, "manage.py", "jobs_worker", "--no-schedules", "--until-empty"],
+        cwd=ROOT,
+        env=_worker_env(smtp_port),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return done.stdout + done.stderr
 
 
 def _wait(condition, seconds: float, what: str) -> None:
@@ -125,3 +143,39 @@ def test_given_a_worker_killed_while_sending_a_notice_then_another_sends_it_once
                 except subprocess.TimeoutExpired:
                     worker.kill()
         controller.stop()
+
+
+class Accept:
+    def __init__(self) -> None:
+        self.accepted: list[bytes] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.accepted.append(envelope.original_content or envelope.content)
+        return "250 OK"
+
+
+def test_given_the_mail_server_down_during_an_application_then_the_notice_goes_once_it_is_back():
+    port = _free_port()  # nothing listens there yet: the mail server is down
+    customer = CustomerFactory()
+    pool_add("05000000000", 5)
+    placement = numbers_add(customer_id=customer.pk, count=3, idempotency_key="smtp-down", actor=TEST_ACTOR)
+
+    output = _worker_until_empty(port)
+    (job,) = DBTaskResult.objects.filter(task_path=application_notice_send.module_path)
+    assert "attempt 1 of 10 failed (ConnectionRefusedError)" in output
+    assert job.status == TaskResultStatus.READY and job.run_after > timezone.now()  # waits for its next attempt
+    assert placement.application.lines.count() == 3  # the application stands
+
+    handler = Accept()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        DBTaskResult.objects.filter(pk=job.pk).update(run_after=timezone.now())  # its next attempt is due
+        _worker_until_empty(port)
+        _worker_until_empty(port)  # and nothing more to send
+    finally:
+        controller.stop()
+
+    assert len(handler.accepted) == 1
+    assert placement.application.application_number.encode() in handler.accepted[0]
+    assert DBTaskResult.objects.get(pk=job.pk).status == TaskResultStatus.SUCCESSFUL
