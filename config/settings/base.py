@@ -171,6 +171,8 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "selfcare.accounts.validators.MaximumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "selfcare.accounts.validators.PredictablePasswordValidator"},
 ]
 
 LANGUAGE_CODE = "ja"

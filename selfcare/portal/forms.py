@@ -6,6 +6,7 @@ import unicodedata
 from django import forms
 from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import ValidationError
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
@@ -104,6 +105,18 @@ class TokenForm(forms.Form):
     token = forms.CharField(max_length=64, widget=forms.HiddenInput)
 
 
+# What the password validators (settings.AUTH_PASSWORD_VALIDATORS) refuse, in the customer's words.
+PASSWORD_RULES = [
+    _("15 to 128 characters; any characters may be used (letters, digits, symbols, spaces, Japanese)."),
+    _("Not a commonly used password."),
+    _("Not too similar to your self-care ID or e-mail address."),
+    _(
+        "Less than half of it may be a repeated or sequential pattern (aaaa, 1234, abcabc, qwerty), your self-care "
+        "ID, your e-mail address or a commonly used password."
+    ),
+]
+
+
 class PasswordForm(PasswordChangeForm):
     """Django's password change with the portal's labels (no colons) and plain wording."""
 
@@ -113,8 +126,8 @@ class PasswordForm(PasswordChangeForm):
         self.ip = ip
         self.fields["old_password"].label = _("Current password")
         self.fields["new_password1"].label = _("New password")
-        self.fields["new_password1"].help_text = _(
-            "15 to 128 characters. Any characters may be used, but not a commonly used password."
+        self.fields["new_password1"].help_text = format_html(
+            '<ul class="rules">{}</ul>', format_html_join("", "<li>{}</li>", ((rule,) for rule in PASSWORD_RULES))
         )
         self.fields["new_password2"].label = _("New password (again)")
         self.fields["new_password2"].help_text = _("Enter the new password once more.")
@@ -143,5 +156,9 @@ class PasswordForm(PasswordChangeForm):
                 _("This password is too short. Use at least %(min_length)d characters."),
                 code=error.code,
                 params=error.params,
+            )
+        if error.code == "password_too_similar":  # Django names the field: ユーザー名, not the self-care ID
+            return ValidationError(
+                _("This password is too similar to your self-care ID or e-mail address."), code=error.code
             )
         return error
