@@ -220,18 +220,6 @@ def _number_out(line: Any, today: dt.date) -> NumberOut:
     response={200: NumberPage, **COMMON_ERRORS},
     summary="Every number the contract holds or held, by number, with its state and dates",
     operation_id="numbers_list",
-    openapi_extra={
-        "responses": {
-            "200": {
-                "links": {
-                    "ReissueListedNumber": {
-                        "operationId": "numbers_sip_password_reissue",
-                        "parameters": {"number": "$response.body#/items/0/number"},
-                    }
-                }
-            }
-        }
-    },
 )
 def numbers_list(request: HttpRequest, paging: Query[Paging]) -> dict[str, Any]:
     lines = order_selectors.lines_of_customer(customer_id=_use(request).customer.pk)
