@@ -44,6 +44,11 @@ SCHEDULES: dict[str, Periodic] = {
     "purge_posted_secrets": Periodic("selfcare.letters.jobs.purge_posted_secrets", at=dt.time(3, 0)),
     "compact_pool_tally": Periodic("selfcare.inventory.jobs.compact_pool_tally", at=dt.time(3, 30)),
     "jobs_prune": Periodic("selfcare.jobs.tasks.jobs_prune", at=dt.time(4, 0)),
+    # The business API: number.cancelled webhooks once a cancellation is in effect; idempotency keys kept 24 h.
+    "number_cancelled_events": Periodic(
+        "selfcare.orders.webhook_events.number_cancelled_events", every=dt.timedelta(minutes=10)
+    ),
+    "purge_idempotency_keys": Periodic("selfcare.idempotency.jobs.purge_idempotency_keys", every=dt.timedelta(hours=1)),
 }
 
 

@@ -21,6 +21,7 @@ from selfcare.integrations.models import (
     WebhookEndpoint,
 )
 from selfcare.integrations.webhooks import event_emit
+from selfcare.jobs import job
 from selfcare.orders.models import Application, IssuedLine
 
 
@@ -88,3 +89,9 @@ def number_cancelled_events_emit(*, today: dt.date | None = None) -> int:
 def _announced(endpoint: WebhookEndpoint) -> list[int]:
     keys = endpoint.deliveries.filter(event_type=EVENT_NUMBER_CANCELLED).values_list("event_key", flat=True)
     return [int(key.rsplit(":", 1)[1]) for key in keys]
+
+
+@job(max_attempts=3, backoff_seconds=60)
+def number_cancelled_events() -> int:
+    """Every 10 minutes (selfcare/jobs/schedules.py): announce the cancellations that have taken effect."""
+    return number_cancelled_events_emit()

@@ -207,3 +207,48 @@ def test_a_cancellation_is_announced_once_when_it_takes_effect(customer, pool, e
     assert [c["data"]["number"] for c in cancelled] == [numbers[0]]
     assert cancelled[0]["data"]["cancelled_on"] == (today + dt.timedelta(days=3)).isoformat()
     assert json.dumps(cancelled[0])  # plain JSON
+
+
+def test_the_job_worker_delivers_and_retries_with_backoff(customer, pool, endpoint, receiver):
+    from django_tasks.base import TaskResultStatus
+
+    from selfcare.jobs.worker import Worker
+
+    receiver.status = 503
+    numbers_add(customer_id=customer.pk, count=1, idempotency_key="w1", actor=TEST_ACTOR)
+    Worker(until_empty=True, schedules=False).run()
+
+    job = DBTaskResult.objects.get(task_path__endswith="webhook_deliver")
+    assert job.status == TaskResultStatus.READY and job.run_after > clock.now()  # waits out its backoff
+    assert WebhookAttempt.objects.get().status_code == 503
+
+    receiver.status = 200
+    DBTaskResult.objects.filter(pk=job.pk).update(run_after=clock.now())
+    Worker(until_empty=True, schedules=False).run()
+
+    assert WebhookDelivery.objects.get().state == "delivered"
+    assert len(receiver.received) == 2 and len({m["headers"]["webhook-id"] for m in receiver.received}) == 1
+
+
+def test_key_rotation_re_encrypts_the_signing_secrets(customer, receiver, settings):
+    import io
+
+    from cryptography.fernet import Fernet
+    from django.core.management import call_command
+
+    from selfcare.core import crypto
+
+    old_key, new_key = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.SELFCARE_ENCRYPTION_KEYS = [old_key]
+    made = webhook_endpoint_create(
+        customer_id=customer.pk, url=receiver.url, events=["application.completed"], actor=TEST_ACTOR
+    )
+    settings.SELFCARE_ENCRYPTION_KEYS = [new_key, old_key]
+
+    out = io.StringIO()
+    call_command("rotate_encryption_keys", "--no-progress", stdout=out)
+
+    assert "signing secrets of 1 webhook endpoints" in out.getvalue()
+    settings.SELFCARE_ENCRYPTION_KEYS = [new_key]
+    made.endpoint.refresh_from_db()
+    assert crypto.decrypt(made.endpoint.secret_encrypted) == made.secret

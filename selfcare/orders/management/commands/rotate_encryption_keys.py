@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from tqdm import tqdm
 
 from selfcare.core.audit import Actor
+from selfcare.integrations.webhooks import webhook_secrets_rotate
 from selfcare.orders.credentials_store import credentials_rotate
 
 
@@ -22,3 +23,5 @@ class Command(BaseCommand):
         with tqdm(unit="lines", disable=options["no_progress"] or None) as bar:
             rotated = credentials_rotate(actor=Actor.system("rotate_encryption_keys"), progress=bar.update)
         self.stdout.write(self.style.SUCCESS(f"Re-encrypted the passwords of {rotated} issued lines."))
+        endpoints = webhook_secrets_rotate()
+        self.stdout.write(self.style.SUCCESS(f"Re-encrypted the signing secrets of {endpoints} webhook endpoints."))
