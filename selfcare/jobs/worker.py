@@ -21,7 +21,7 @@ from types import FrameType
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
-from django.db import close_old_connections, connection, transaction
+from django.db import InterfaceError, OperationalError, close_old_connections, connection, transaction
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django_tasks.base import TaskResultStatus
@@ -64,6 +64,8 @@ class Worker:
         self.jobs_run = 0
         self._stop = threading.Event()
         self._last_housekeeping: dt.datetime | None = None
+        # A job whose outcome could not be recorded (the database went away meanwhile): given back first.
+        self.unfinished: DBTaskResult | None = None
 
     # Signals: the first SIGTERM/SIGINT lets the running job finish; a second one stops at once.
     def shutdown(self, signum: int, frame: FrameType | None) -> None:
@@ -115,10 +117,22 @@ class Worker:
             while self.running:
                 if not connection.in_atomic_block:  # run inside a transaction (a test): keep its connection
                     close_old_connections()
-                self.housekeeping()
-                job = self.claim_next()
-                if job is not None:
-                    self.run_job(job)
+                try:
+                    self.release_unfinished()
+                    self.housekeeping()
+                    job = self.claim_next()
+                    if job is not None:
+                        self.unfinished = job
+                        self.run_job(job)
+                        self.unfinished = None
+                        continue
+                except (OperationalError, InterfaceError) as exc:
+                    if self.until_empty or connection.in_atomic_block:
+                        raise
+                    # The database went away (a failover, a restart): wait and look again, with a new connection.
+                    logger.warning("worker %s: the database did not answer (%s); trying again", self.worker_id, exc)
+                    connection.close()
+                    self._stop.wait(max(self.interval, 2.0))
                     continue
                 if self.until_empty:
                     break
@@ -127,9 +141,22 @@ class Worker:
             self._stop.set()
             if beater is not None:
                 beater.join(timeout=self.beat_seconds + 1)
-            WorkerBeat.objects.filter(worker_id=self.worker_id).delete()
+            try:
+                WorkerBeat.objects.filter(worker_id=self.worker_id).delete()
+            except (OperationalError, InterfaceError):  # others will find it not seen
+                logger.warning("worker %s: could not say it stopped", self.worker_id)
             logger.info("worker %s stopped after %d jobs", self.worker_id, self.jobs_run)
         return self.jobs_run
+
+    def release_unfinished(self) -> None:
+        """Put back the job this worker claimed but could not record the end of (it is still RUNNING as ours)."""
+        if self.unfinished is None:
+            return
+        job = self.unfinished
+        DBTaskResult.objects.filter(pk=job.pk, status=TaskResultStatus.RUNNING, started_at=job.started_at).update(
+            status=TaskResultStatus.READY, run_after=timezone.now()
+        )
+        self.unfinished = None
 
     def housekeeping(self, force: bool = False) -> None:
         """At most every few seconds: give back the jobs of lost workers, enqueue due periodic jobs."""

@@ -201,3 +201,39 @@ def test_given_a_job_enqueued_by_a_request_then_it_runs_under_that_request_id():
     assert DBTaskResult.objects.get(pk=job_id).args_kwargs["request_id"] == "0123456789abcdef0123456789abcdef"
     assert sample_jobs.CALLS[0] == "0123456789abcdef0123456789abcdef"
     assert len(sample_jobs.CALLS[1]) == 32 and sample_jobs.CALLS[1] != sample_jobs.CALLS[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_given_the_database_lost_for_a_moment_then_the_worker_carries_on_and_gives_back_the_job_it_held(
+    monkeypatch,
+):
+    from django.db import OperationalError
+
+    with transaction.atomic():
+        job_id = enqueue(sample_jobs.remember, value="kept")
+    worker = Worker(schedules=False, interval=0.01)
+    monkeypatch.setattr(worker._stop, "wait", lambda seconds: False)  # no sleeping in the test
+    monkeypatch.setattr(worker, "_beat_forever", lambda: None)  # its thread would open a connection of its own
+    real_claim, real_done = Worker.claim_next, DBTaskResult.set_successful
+    outages = {"claim": 1, "done": 1}
+
+    def claim(self):
+        if outages["claim"]:
+            outages["claim"] -= 1
+            raise OperationalError("server closed the connection unexpectedly")
+        return real_claim(self)
+
+    def done(self, value):
+        if outages["done"]:
+            outages["done"] -= 1
+            raise OperationalError("the connection is closed")
+        real_done(self, value)
+        worker.running = False  # stop after the job is recorded
+
+    monkeypatch.setattr(Worker, "claim_next", claim)
+    monkeypatch.setattr(DBTaskResult, "set_successful", done)
+    worker.run()
+
+    job = DBTaskResult.objects.get(pk=job_id)
+    assert job.status == TaskResultStatus.SUCCESSFUL and len(job.worker_ids) == 2
+    assert sample_jobs.CALLS == ["kept", "kept"]  # run again: its effects are done once (effect_once)
