@@ -403,7 +403,7 @@ CSV_HEADER = [
 
 
 @customer_required
-def numbers_csv_view(request: HttpRequest) -> StreamingHttpResponse:
+def numbers_csv_view(request: HttpRequest) -> HttpResponse:
     """番号一覧 as a CSV that Excel opens (UTF-8 with a byte-order mark); no cell is ever a formula."""
     customer: Customer = request.customer  # type: ignore[attr-defined]
     lines = order_selectors.lines_of_customer(customer_id=customer.pk)
@@ -427,7 +427,7 @@ def numbers_csv_view(request: HttpRequest) -> StreamingHttpResponse:
                     [row.number, state(row), row.issued_on.isoformat(), cancelled_on, row.application_number]
                 )
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response: Any = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
         f'attachment; filename="numbers-{customer.selfcare_id}-{clock.today():%Y%m%d}.csv"'
     )

@@ -17,6 +17,21 @@ from selfcare.backoffice.search import by_customer_found
 from selfcare.integrations.keys import api_key_revoke
 from selfcare.integrations.models import ApiKey, WebhookEndpoint
 
+KEY_FIELDS = (
+    "prefix",
+    "name",
+    "customer",
+    "scope_list",
+    "allowed_networks",
+    "created_at",
+    "created_by",
+    "expires_at",
+    "last_used_at",
+    "revoked_at",
+    "revoked_by",
+)
+ENDPOINT_FIELDS = ("url", "description", "customer", "event_list", "created_at", "disabled_at")
+
 
 class InUseFilter(admin.SimpleListFilter):
     title = _("state")
@@ -47,20 +62,8 @@ class ApiKeyAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin.Mode
     ]
     list_filter = [InUseFilter]
     list_select_related = ["customer__user"]
-    fields = [
-        "prefix",
-        "name",
-        "customer",
-        "scope_list",
-        "allowed_networks",
-        "created_at",
-        "created_by",
-        "expires_at",
-        "last_used_at",
-        "revoked_at",
-        "revoked_by",
-    ]
-    readonly_fields = fields
+    fields = KEY_FIELDS
+    readonly_fields = KEY_FIELDS
     actions = ["revoke"]
     search_with = staticmethod(by_customer_found)
     Media = StaffMedia
@@ -85,8 +88,8 @@ class ApiKeyAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin.Mode
 class WebhookEndpointAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["url", "customer", "event_list", "created_at", "disabled_at"]
     list_select_related = ["customer__user"]
-    fields = ["url", "description", "customer", "event_list", "created_at", "disabled_at"]
-    readonly_fields = fields
+    fields = ENDPOINT_FIELDS
+    readonly_fields = ENDPOINT_FIELDS
     search_with = staticmethod(by_customer_found)
     Media = StaffMedia
 
