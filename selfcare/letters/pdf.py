@@ -252,6 +252,12 @@ class _LetterPage(abc.ABC):
     def body(self, y: float) -> None:
         """What this kind of letter says, from its title at ``y`` down to 以上."""
 
+    def closing_word(self, y: float) -> float:
+        """敬具 at the right under the greeting that opened with 拝啓 (a letter that opens with 拝啓 closes with
+        敬具), before 記 and the particulars that end in 以上; returns the y under it."""
+        self.text(RIGHT, y, "敬具", 9.5, align="right")  # on the line after the greeting's last one
+        return y + 3.0
+
     def fold_marks(self) -> None:
         self.c.setStrokeGray(0.6)
         for y in FOLDS:
@@ -304,7 +310,7 @@ class _LetterPage(abc.ABC):
             y += 4.2
         self.text(RIGHT, y, settings.SELFCARE_CARRIER_NAME, 11.0, align="right")
         y += 5.5
-        self.text(RIGHT, y, f"カスタマーセンター TEL {settings.SELFCARE_SUPPORT_PHONE}", 8.5, align="right")
+        self.text(RIGHT, y, f"お客様センター TEL {settings.SELFCARE_SUPPORT_PHONE}", 8.5, align="right")
         y += 4.2
         self.text(RIGHT, y, settings.SELFCARE_SERVICE_SITE_URL, 8.0, align="right")
 
@@ -325,6 +331,7 @@ class _CredentialsPage(_LetterPage):
             "ご案内申し上げます。050番号の追加などのお手続きにご利用ください。",
             9.5,
         )
+        y = self.closing_word(y)
         self.text((LEFT + RIGHT) / 2, y + 4.0, "記", 10.0, align="center")
         y += 10.0
         password = crypto.decrypt(letter.secret_encrypted) if letter.secret_encrypted else None
@@ -347,7 +354,7 @@ class _CredentialsPage(_LetterPage):
             "ご本人様確認のため、ログイン後、ご契約時に登録のメールアドレス宛に認証コードをお送りします(二段階認証)。",
             "初回ログイン後、「パスワード変更」から15文字以上のご自身のパスワードに変更してください。",
             f"本書の発送から{days}日後に、当社で保管している初期パスワードは消去されます。",
-            f"お問い合わせ: {settings.SELFCARE_CARRIER_NAME} カスタマーセンター TEL {settings.SELFCARE_SUPPORT_PHONE}",
+            f"お問い合わせ: {settings.SELFCARE_CARRIER_NAME} お客様センター TEL {settings.SELFCARE_SUPPORT_PHONE}",
         ]
         self.section_drawer("■ ご利用方法", items, 9.0)(y)
         self.text(RIGHT, BOTTOM - 2.0, "以上", 9.5, align="right")
@@ -384,7 +391,7 @@ class _LinesPage(_LetterPage):
     def opening(self, y: float) -> float:
         self.text((LEFT + RIGHT) / 2, y, self.title, 16.0, align="center")
         y = self.paragraph(y + 10.0, self.greeting(), 9.5)
-        y += 1.5
+        y = self.closing_word(y)
         self.text((LEFT + RIGHT) / 2, y + 2.5, "記", 10.0, align="center")
         y += 8.0
         self.c.setLineWidth(0.5)
@@ -444,7 +451,7 @@ class _LinesPage(_LetterPage):
             (
                 "■ お問い合わせ",
                 [
-                    f"{carrier} カスタマーセンター TEL {settings.SELFCARE_SUPPORT_PHONE}"
+                    f"{carrier} お客様センター TEL {settings.SELFCARE_SUPPORT_PHONE}"
                     "(お問い合わせの際は申込番号をお知らせください)",
                 ],
             ),

@@ -145,3 +145,19 @@ def test_a_page_class_without_its_body_cannot_be_made():
 
     with pytest.raises(TypeError, match="abstract"):
         Unfinished(None, "font", None, TODAY)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_given_each_kind_of_letter_then_what_opens_with_haikei_closes_with_keigu_before_the_particulars(
+    golden_customer, case
+):
+    """A Japanese business letter: 拝啓 … 敬具 around the greeting, then 記 … 以上 around the particulars."""
+    letter = CASES[case](golden_customer)
+
+    (page,) = PdfReader(io.BytesIO(letters_render(letter_ids=[letter.pk]))).pages
+    text = page.extract_text()
+
+    words = [word for word in ("拝啓", "敬具", "記", "以上") if word in text]
+    assert words == ["拝啓", "敬具", "記", "以上"], text
+    assert text.index("拝啓") < text.index("敬具") < text.index("\n記") < text.rindex("以上")
+    assert text.count("敬具") == 1
