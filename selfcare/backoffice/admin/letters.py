@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import connection
@@ -177,17 +178,37 @@ class LetterAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin.Mode
         return StreamingHttpResponse(events, content_type="text/plain; charset=utf-8")
 
     @admin.action(description=_("Mark the selected letters as posted"), permissions=["post"])
-    def mark_posted(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def mark_posted(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        """First a page of what will be marked and how many; only its button marks them (posting starts the
+        clock that destroys the letters' passwords)."""
+        from selfcare.letters.errors import LetterNotPrinted
         from selfcare.letters.services import letters_mark_posted
 
+        letters = list(queryset.select_related("customer__user", "application").order_by("queued_at", "id"))
+        if request.POST.get("post") != "yes":
+            unprinted = [letter.pk for letter in letters if letter.posted_at is None and letter.print_count == 0]
+            if unprinted:  # refused before asking: the service would refuse the whole selection
+                shown = ", ".join(str(pk) for pk in unprinted[:20])
+                messages.error(request, str(LetterNotPrinted(ids=shown if len(unprinted) <= 20 else f"{shown} …")))
+                return None
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _("Mark these letters as posted?"),
+                "to_post": [letter for letter in letters if letter.posted_at is None],
+                "already_posted": [letter.pk for letter in letters if letter.posted_at is not None],
+                "ids": [letter.pk for letter in letters],
+                "retention_days": settings.SELFCARE_SECRETS_RETENTION_DAYS,
+                "opts": self.opts,
+                "action": "mark_posted",
+            }
+            return TemplateResponse(request, "backoffice/post_confirm.html", context)
         try:
-            count = letters_mark_posted(
-                letter_ids=list(queryset.values_list("id", flat=True)), actor=staff_actor(request)
-            )
+            count = letters_mark_posted(letter_ids=[letter.pk for letter in letters], actor=staff_actor(request))
         except DomainError as refusal:
             messages.error(request, str(refusal))
         else:
             messages.success(request, _("Marked %(n)d letters as posted.") % {"n": count})
+        return None
 
     def has_print_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("letters.print_letter")

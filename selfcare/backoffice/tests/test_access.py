@@ -385,7 +385,7 @@ def test_customer_centre_can_record_a_cancellation_and_print_and_post_letters(cu
     assert response.status_code == 200 and "data:application/pdf;base64," in html(response)
     confirmed = customer_centre.post("/staff/letters/letter/print/confirm/", {"letter": [world.beta_letter.pk]})
     assert confirmed.status_code == 302
-    response = changelist_action(customer_centre, LETTERS_URL, "mark_posted", [world.beta_letter.pk])
+    response = changelist_action(customer_centre, LETTERS_URL, "mark_posted", [world.beta_letter.pk], post="yes")
     assert response.status_code == 302
     assert Letter.objects.get(pk=world.beta_letter.pk).posted_at is not None
 

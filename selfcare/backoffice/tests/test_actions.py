@@ -478,12 +478,10 @@ def test_mark_posted(customer_centre, world):
     changelist_action(customer_centre, LETTERS_URL, "mark_posted", [letter.pk])
     assert Letter.objects.get(pk=letter.pk).posted_at is None
     confirm_printed(customer_centre, made)
-    response = changelist_action(
-        customer_centre,
-        LETTERS_URL,
-        "mark_posted",
-        [letter.pk],
-    )
+    asked = changelist_action(customer_centre, LETTERS_URL, "mark_posted", [letter.pk])
+    assert asked.status_code == 200 and Letter.objects.get(pk=letter.pk).posted_at is None  # a question first
+    assert ja("Letters to be recorded as posted today: %(n)s. Nothing has been recorded yet.", n=1) in html(asked)
+    response = changelist_action(customer_centre, LETTERS_URL, "mark_posted", [letter.pk], post="yes")
     assert response.status_code == 302
     assert ja("Marked %(n)d letters as posted.", n=1) in messages_of(customer_centre.get(response.url))
     letter.refresh_from_db()
@@ -596,3 +594,27 @@ def test_given_a_typed_id_a_spreadsheet_would_run_when_the_audit_log_is_exported
     cells = [cell for row in rows[1:] for cell in row]
     assert not [cell for cell in cells if cell[:1] in {"=", "+", "@", "\t", "\r"}]
     assert "HYPERLINK" not in response.content.decode()  # an unknown ID is not kept as typed
+
+
+def test_marking_letters_posted_asks_first_what_and_how_many_then_records_only_on_the_answer(customer_centre, world):
+    letter = world.beta_letter
+    confirm_printed(customer_centre, _print(customer_centre, letter))
+    already = world.acme_letter  # posted in the world already
+
+    asked = changelist_action(customer_centre, LETTERS_URL, "mark_posted", [letter.pk, already.pk])
+
+    page = html(asked)
+    assert asked.status_code == 200 and ja("Mark these letters as posted?") in page
+    assert ja("Letters to be recorded as posted today: %(n)s. Nothing has been recorded yet.", n=1) in page
+    assert ja("Already recorded as posted, and left as they are: letters %(ids)s.", ids=str(already.pk)) in page
+    assert world.beta.contract_name in page and ja("Record as posted: %(n)s", n=1) in page
+    assert Letter.objects.get(pk=letter.pk).posted_at is None
+    assert not audit("letter.posted", target=f"letter:{letter.pk}").exists()
+    form = form_data(asked, None)
+    assert form["post"] == "yes" and sorted(form["_selected_action"]) == sorted([str(letter.pk), str(already.pk)])
+
+    answered = customer_centre.post(LETTERS_URL, form)
+
+    assert answered.status_code == 302
+    assert Letter.objects.get(pk=letter.pk).posted_at is not None
+    assert audit("letter.posted", target=f"letter:{letter.pk}").count() == 1
