@@ -17,7 +17,8 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
-CODE_RE = re.compile(r"(?<![0-9])([0-9]{6})(?![0-9])")
+# Six digits standing alone: not the start of an application number (261124-7KQ3M9XA) in a notice.
+CODE_RE = re.compile(r"(?<![0-9A-Za-z-])([0-9]{6})(?![0-9A-Za-z-])")
 
 
 class Keeper:

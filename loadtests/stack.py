@@ -65,6 +65,7 @@ class Stack:
         self.gunicorns: list[subprocess.Popen] = []
         self.nginx: subprocess.Popen | None = None
         self.sink: subprocess.Popen | None = None
+        self.jobs_worker: subprocess.Popen | None = None
         self.secret_key = secrets.token_urlsafe(50)
         self.fernet_key = Fernet.generate_key().decode()
 
@@ -158,6 +159,8 @@ class Stack:
                 str(self.mail_dir),
             ],
         )
+        # The jobs worker: the notices of the applications, the registrar drops, the daily jobs.
+        self.jobs_worker = self._spawn("jobs", [str(BIN / "python"), "manage.py", "jobs_worker", "--interval", "0.5"])
         for index in range(self.instances):
             self._start_gunicorn(index)
         self._start_nginx()
@@ -170,7 +173,7 @@ class Stack:
         _run([*cmd, "--count", str(pool), "--first", first], env=env, cwd=ROOT)
 
     def stop(self) -> None:
-        processes = [p for p in [self.nginx, *self.gunicorns, self.sink] if p is not None]
+        processes = [p for p in [self.nginx, *self.gunicorns, self.jobs_worker, self.sink] if p is not None]
         for process in processes:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
@@ -200,6 +203,8 @@ class Stack:
             [
                 str(BIN / "gunicorn"),
                 "config.wsgi",
+                "-c",
+                str(ROOT / "deploy" / "gunicorn.conf.py"),
                 "--bind",
                 f"127.0.0.1:{port}",
                 "--workers",

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import signal
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
+from email import message_from_bytes, policy
 
 import pytest
 
@@ -97,6 +100,18 @@ def wait_until(check, what: str, timeout: float) -> None:
     while not check():
         assert time.monotonic() < deadline, f"{what}: not within {timeout:.0f} s"
         time.sleep(0.05)
+
+
+APPLICATION_NUMBER = re.compile(r"\b[0-9]{6}-[2-9A-HJ-NP-Z]{8}\b")
+
+
+def notices(stack: Stack) -> Counter:
+    """How many notice e-mails name each application number, over every mailbox of the SMTP sink."""
+    found: Counter = Counter()
+    for path in stack.mail_dir.rglob("*.eml"):
+        body = message_from_bytes(path.read_bytes(), policy=policy.default).get_body(preferencelist=("plain",))
+        found.update(set(APPLICATION_NUMBER.findall(body.get_content() if body is not None else "")))
+    return found
 
 
 def held_by(node: pgcluster.PostgresNode, application_number: str) -> list[str]:
@@ -190,6 +205,13 @@ def test_applications_resume_on_the_promoted_standby_and_none_acknowledged_is_lo
     check = stack.manage("check_invariants", database_url=new.url("selfcare"), check=False)
     assert check.returncode == 0, check.stdout + check.stderr
     totals = assert_consistent(stack)
+    # The notices are jobs committed with the applications: the same jobs worker, carried over the
+    # failover, sends each acknowledged application's notice, and only once.
+    assert stack.jobs_worker is not None and stack.jobs_worker.poll() is None, "the jobs worker stopped"
+    wanted = {press.outcome.application_number for press in acknowledged}
+    wait_until(lambda: wanted <= set(notices(stack)), "every acknowledged application's notice", 90)
+    sent = notices(stack)
+    assert all(sent[number] == 1 for number in wanted), {n: sent[n] for n in wanted if sent[n] != 1}
 
     # The old primary becomes the standby of the new one, synchronous again, and has the next application.
     rewind = pgcluster.rewind_as_standby(old, new)
