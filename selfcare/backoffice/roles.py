@@ -24,6 +24,9 @@ ROLES: dict[str, list[str]] = {
         "letters.post_letter",
         "inventory.view_phonenumber",
         "orders.reissue_sip_password",
+        "integrations.view_apikey",
+        "integrations.revoke_apikey",
+        "integrations.view_webhookendpoint",
     ],
     "sales": [
         "accounts.view_customer",
