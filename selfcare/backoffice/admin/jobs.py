@@ -33,6 +33,9 @@ JOB_LABELS = {
     "purge_posted_secrets": _("Daily: destroy passwords of posted letters"),
     "compact_pool_tally": _("Daily: sum the pool tally"),
     "jobs_prune": _("Daily: forget old finished jobs"),
+    "webhook_deliver": _("Webhook: deliver an event to a customer's endpoint"),
+    "number_cancelled_events": _("Every 10 minutes: webhooks of cancellations now in effect"),
+    "purge_idempotency_keys": _("Hourly: forget idempotency keys older than 24 hours"),
 }
 
 STATUS_LABELS: dict[str, Any] = {

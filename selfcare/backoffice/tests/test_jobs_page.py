@@ -71,3 +71,23 @@ def test_given_a_job_not_failed_when_run_again_then_refused_with_a_message(opera
     follow = operations.get(response.url) if response.status_code == 302 else response
     assert any("Only a failed job" in m or "失敗した処理だけ" in m for m in messages_of(follow))
     assert not AuditEntry.objects.filter(action="job.retried").exists()
+
+
+def test_every_job_of_the_project_has_a_name_in_words_on_the_staff_page():
+    import ast
+    from pathlib import Path
+
+    from selfcare.backoffice.admin.jobs import JOB_LABELS
+
+    root = Path(__file__).resolve().parents[2]
+    jobs = set()
+    for path in root.rglob("*.py"):
+        if "tests" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef) and any(
+                isinstance(d, ast.Call) and getattr(d.func, "id", "") == "job" for d in node.decorator_list
+            ):
+                jobs.add(node.name)
+    assert len(jobs) >= 12
+    assert jobs - set(JOB_LABELS) == set()
