@@ -111,6 +111,7 @@ class StaffChangeList(ChangeList):
         except (OverflowError, DataError) as exc:
             raise IncorrectLookupParameters(exc) from exc
         # The list shows "more than 10,000" and offers no action on "all of them" it could not count.
+        self.search_note = getattr(request, "staff_search_note", "")
         self.result_count_capped = self.result_count > CappedPaginator.CAP
         self.result_count_cap = f"{CappedPaginator.CAP:,}"
 
@@ -220,8 +221,10 @@ class IndexedSearchMixin:
         # Registered e-mail addresses are searched only for staff who may see customers (and so the addresses).
         emails = request.user.has_perm("accounts.view_customer")  # type: ignore[union-attr]
         found = type(self).search_with(queryset, recognise(search_term), emails=emails)
-        if found.note:
-            messages.warning(request, found.note)
+        # Shown with the rows it is about (StaffChangeList.search_note), never as a message: a message waits for
+        # the next page rendered, which after an action's redirect, a CSV or a PDF is another page or the list
+        # a second time.
+        request.staff_search_note = found.note  # type: ignore[attr-defined]
         return found.queryset, False
 
 
