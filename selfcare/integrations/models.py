@@ -53,7 +53,7 @@ class ApiKey(models.Model):
         verbose_name_plural = _("API keys")
         ordering = ["-created_at", "-id"]
         default_permissions = ("view",)
-        permissions = [("revoke_apikey", "Can revoke a customer's API key")]
+        permissions = [("revoke_apikey", _("Can revoke a customer's API key"))]
         indexes = [models.Index(fields=["customer", "created_at"], name="apikey_customer_idx")]
 
     def __str__(self) -> str:
