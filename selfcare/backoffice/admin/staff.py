@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
 from django.db.models import QuerySet
@@ -74,6 +75,15 @@ class RoleAdmin(StaffAdminMixin, AuditedAdminMixin, GroupAdmin):
 class StaffUserAdmin(StaffAdminMixin, AuditedAdminMixin, UserAdmin):
     list_display = ["username", "email", "is_staff", "is_superuser", "is_active", "locked_until"]
     list_filter = ["is_staff", "is_superuser", "is_active", ("groups", RoleFilter)]
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "groups":  # the staff site calls them roles (its menu, the roles' pages)
+            kwargs["widget"] = FilteredSelectMultiple(_("roles"), is_stacked=False)
+            field = super().formfield_for_manytomany(db_field, request, **kwargs)
+            field.label = _("Roles")
+            field.help_text = _("A staff user may do what each of their roles allows.")
+            return field
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         """Staff accounts only (along their partial index): a customer's login is the customer's, changed on

@@ -30,6 +30,7 @@ def _options(page: str, name: str) -> list[str]:
 def test_a_staff_users_roles_are_named_in_japanese_in_the_form_the_list_and_its_filter(superuser, customer_centre):
     page = html(superuser.get(f"/staff/accounts/user/{customer_centre.user.pk}/change/"))
 
+    assert f'<label for="id_groups">{ja("Roles")}' in page  # the field named as the menu names them
     roles = _options(page, "groups")
     assert sorted(roles) == sorted(ja(name, "staff role") for name in ROLES)
     assert not set(roles) & set(ROLE_WORDS)
