@@ -10,8 +10,10 @@ sees it at once:
 - the same key while the first is still in flight waits for it (at most
   ``SELFCARE_IDEMPOTENCY_WAIT_MS``) and then gets its answer, or ``RequestInFlight``;
 - the same key with another fingerprint is ``IdempotencyKeyReused``;
-- a claim whose request died (its lease, ``SELFCARE_IDEMPOTENCY_LEASE_SECONDS``, ran out) is taken
-  over by the next request with the key.
+- a claim whose request died is taken over by the next request with the key: on PostgreSQL at once
+  (a live request holds a session advisory lock on its key, which the server releases when the
+  request's connection goes: a killed worker, a lost primary), on SQLite once its lease
+  (``SELFCARE_IDEMPOTENCY_LEASE_SECONDS``) has run out.
 
 A refusal (a domain error: limit, pool, busy) changed nothing, so its claim is withdrawn and the
 key may be sent again. The work itself must be idempotent under its key too (``numbers_add`` keeps
@@ -86,15 +88,48 @@ def request_once(
     if isinstance(claim, Answer):
         return claim
     try:
-        status, body = work()
-    except BaseException:
-        _withdraw(claim)
-        raise
-    with transaction.atomic():
-        IdempotencyRecord.objects.filter(pk=claim.pk, owner=claim.owner).update(
-            state=IdempotencyRecord.State.DONE, response_status=status, response_body=body, completed_at=clock.now()
-        )
+        try:
+            status, body = work()
+        except BaseException:
+            _withdraw(claim)
+            raise
+        with transaction.atomic():
+            IdempotencyRecord.objects.filter(pk=claim.pk, owner=claim.owner).update(
+                state=IdempotencyRecord.State.DONE, response_status=status, response_body=body, completed_at=clock.now()
+            )
+    finally:
+        _alive_unlock(customer_id, key)
     return Answer(status=status, body=body, replayed=False)
+
+
+# A request in flight is alive while its connection holds this advisory lock (PostgreSQL only).
+_LOCK_SPACE = b"selfcare.idempotency"
+
+
+def _lock_id(customer_id: int, key: str) -> int:
+    digest = hashlib.sha256(_LOCK_SPACE + f":{customer_id}:{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _alive_lock(customer_id: int, key: str) -> bool | None:
+    """Take the key's liveness lock: True when taken, False when a live request holds it, None without locks."""
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [_lock_id(customer_id, key)])
+        return bool(cursor.fetchone()[0])
+
+
+def _alive_unlock(customer_id: int, key: str) -> None:
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
+        return
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [_lock_id(customer_id, key)])
+    except Exception:  # the connection went away, and the lock with it
+        logger.warning("an idempotency key's lock could not be released; its connection is gone")
 
 
 @dataclass(frozen=True)
@@ -104,9 +139,42 @@ class _Claim:
 
 
 def _claim(*, customer_id: int, key: str, fingerprint: str) -> _Claim | Answer:
+    """Claim the key (holding its liveness lock on PostgreSQL), or the stored answer, or wait, or refuse."""
     owner = secrets.token_hex(16)
     deadline = time.monotonic() + settings.SELFCARE_IDEMPOTENCY_WAIT_MS / 1000
     pause = _POLL_FIRST
+    while True:
+        alive = _alive_lock(customer_id, key)
+        if alive is False:  # a request with this key is running now, on some app server
+            if time.monotonic() + pause > deadline:
+                raise RequestInFlight()
+            time.sleep(pause)
+            pause = min(pause * 2, _POLL_MAX)
+            continue
+        try:
+            found = _claim_or_answer(
+                customer_id=customer_id, key=key, fingerprint=fingerprint, owner=owner, alive=alive
+            )
+        except BaseException:
+            if alive:
+                _alive_unlock(customer_id, key)
+            raise
+        if isinstance(found, _Claim):
+            return found  # its lock is released when the request ends (request_once)
+        if alive:
+            _alive_unlock(customer_id, key)
+        if isinstance(found, Answer):
+            return found
+        if time.monotonic() + pause > deadline:
+            raise RequestInFlight()
+        time.sleep(pause)
+        pause = min(pause * 2, _POLL_MAX)
+
+
+def _claim_or_answer(
+    *, customer_id: int, key: str, fingerprint: str, owner: str, alive: bool | None
+) -> _Claim | Answer | None:
+    """One look: the claim made or taken over, the stored answer, or None (in flight: wait)."""
     while True:
         now = clock.now()
         lease_until = now + dt.timedelta(seconds=settings.SELFCARE_IDEMPOTENCY_LEASE_SECONDS)
@@ -132,18 +200,16 @@ def _claim(*, customer_id: int, key: str, fingerprint: str) -> _Claim | Answer:
         if earlier.state == IdempotencyRecord.State.DONE:
             assert earlier.response_status is not None
             return Answer(status=earlier.response_status, body=earlier.response_body or {}, replayed=True)
-        if earlier.lease_until <= now:
-            # Its request died (a worker killed in the middle): take the claim over, once.
+        # In flight. Holding its liveness lock proves its request has ended without an answer (PostgreSQL);
+        # without locks, only its lease running out does.
+        if alive or earlier.lease_until <= now:
             taken = IdempotencyRecord.objects.filter(
                 pk=earlier.pk, owner=earlier.owner, state=IdempotencyRecord.State.IN_FLIGHT
             ).update(owner=owner, lease_until=lease_until)
             if taken:
                 return _Claim(pk=earlier.pk, owner=owner)
             continue
-        if time.monotonic() + pause > deadline:
-            raise RequestInFlight()
-        time.sleep(pause)
-        pause = min(pause * 2, _POLL_MAX)
+        return None
 
 
 def _withdraw(claim: _Claim) -> None:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
 
+import psycopg
 import pytest
+from django.db import connection
 
 from selfcare.core import clock
 from selfcare.idempotency.errors import IdempotencyKeyReused, RequestInFlight
 from selfcare.idempotency.models import IdempotencyRecord
-from selfcare.idempotency.services import fingerprint, idempotency_records_purge, request_once
+from selfcare.idempotency.services import _lock_id, fingerprint, idempotency_records_purge, request_once
 from selfcare.orders.errors import PoolShort
 
 pytestmark = pytest.mark.django_db
@@ -54,6 +57,23 @@ def test_a_refusal_withdraws_the_claim_so_the_key_may_be_sent_again(customer):
     assert once(customer, Work()).replayed is False
 
 
+@contextmanager
+def alive_elsewhere(customer, key="k"):
+    """On PostgreSQL a request in flight is alive while its connection holds the key's lock: hold it from another."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    db = connection.settings_dict
+    other = psycopg.connect(
+        host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, user=db["USER"], dbname=db["NAME"], autocommit=True
+    )
+    try:
+        other.execute("SELECT pg_advisory_lock(%s)", [_lock_id(customer.pk, key)])
+        yield
+    finally:
+        other.close()
+
+
 def test_a_request_in_flight_is_waited_for_then_refused_as_in_flight(customer, settings):
     settings.SELFCARE_IDEMPOTENCY_WAIT_MS = 100
     now = clock.now()
@@ -68,9 +88,34 @@ def test_a_request_in_flight_is_waited_for_then_refused_as_in_flight(customer, s
     )
     work = Work()
 
-    with pytest.raises(RequestInFlight):
+    with alive_elsewhere(customer), pytest.raises(RequestInFlight):
         once(customer, work)
     assert work.calls == 0
+
+
+@pytest.mark.postgres
+def test_a_claim_whose_request_died_is_taken_over_at_once_on_postgresql(customer, settings):
+    """Its lease has most of a minute to run, but no connection holds its key's lock: its request is gone."""
+    settings.SELFCARE_IDEMPOTENCY_WAIT_MS = 100
+    now = clock.now()
+    IdempotencyRecord.objects.create(
+        customer=customer,
+        key="k",
+        fingerprint=fingerprint("op", a=1),
+        state="in_flight",
+        owner="killed",
+        lease_until=now + dt.timedelta(seconds=55),
+        created_at=now,
+    )
+    work = Work()
+
+    answer = once(customer, work)
+
+    assert work.calls == 1 and answer.replayed is False
+    assert IdempotencyRecord.objects.get().state == "done"
+    with connection.cursor() as cursor:  # and the lock is let go once the request is done
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()")
+        assert cursor.fetchone()[0] == 0
 
 
 def test_a_claim_whose_lease_ran_out_is_taken_over(customer):
