@@ -56,8 +56,10 @@ class RoleAdmin(StaffAdminMixin, AuditedAdminMixin, GroupAdmin):
         self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context: dict | None = None
     ) -> Any:
         group = self.get_object(request, object_id) if object_id else None
+        title = _("Add a role") if object_id is None else _("Change a role")  # Django's says グループ
+        extra_context = {"title": title, **(extra_context or {})}
         if group is not None:
-            extra_context = {"subtitle": role_name(group.name), **(extra_context or {})}
+            extra_context = {"subtitle": role_name(group.name), **extra_context}
         return super().changeform_view(request, object_id, form_url, extra_context)
 
     def history_view(self, request: HttpRequest, object_id: str, extra_context: dict | None = None) -> Any:

@@ -47,6 +47,7 @@ def test_the_roles_list_and_a_roles_page_name_it_in_japanese_and_its_name_cannot
     page = html(superuser.get(f"/staff/auth/group/{group.pk}/change/"))
     crumbs = re.search(r'<div class="breadcrumbs">(.*?)</div>', page, flags=re.S)[1]
     assert ja("customer centre", "staff role") in crumbs and "customer centre" not in crumbs
+    assert f"<h1>{ja('Change a role')}</h1>" in page
     assert 'name="name"' not in page  # roles_sync finds the group by this name after every migrate
     history = html(superuser.get(f"/staff/auth/group/{group.pk}/history/"))
     assert "customer centre" not in history
