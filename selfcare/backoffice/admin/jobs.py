@@ -61,12 +61,24 @@ class JobStatusFilter(admin.SimpleListFilter):
 class JobAdmin(StaffAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
     Media = StaffMedia
 
-    list_display = ["enqueued_at", "job", "state", "attempts", "next_attempt", "finished_at", "error"]
+    list_display = ["enqueued", "job", "state", "attempts", "next_attempt", "finished", "error"]
     list_filter = [JobStatusFilter]
     ordering = ["-enqueued_at"]
     actions = ["retry"]
-    fields = ("job", "state", "attempts", "enqueued_at", "started_at", "next_attempt", "finished_at", "error", "trace")
+    fields = ("job", "state", "attempts", "enqueued", "started", "next_attempt", "finished", "error", "trace")
     readonly_fields = fields
+
+    @admin.display(description=_("enqueued"), ordering="enqueued_at")
+    def enqueued(self, job: Job) -> Any:
+        return job.enqueued_at
+
+    @admin.display(description=_("last started"))
+    def started(self, job: Job) -> Any:
+        return job.started_at or "—"
+
+    @admin.display(description=_("finished"), ordering="finished_at")
+    def finished(self, job: Job) -> Any:
+        return job.finished_at or "—"
 
     @admin.display(description=_("job"))
     def job(self, job: Job) -> str:

@@ -27,7 +27,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from selfcare.accounts.models import User
 from selfcare.backoffice.roles import ROLES
+from selfcare.core import clock, crypto
 from selfcare.core.models import AuditEntry
+from selfcare.integrations.keys import api_key_create
+from selfcare.integrations.models import WebhookEndpoint
+from selfcare.integrations.webhooks import new_secret
 from selfcare.letters.models import Letter
 from selfcare.letters.services import letters_mark_posted, letters_print
 from selfcare.orders.services import numbers_add, numbers_cancel
@@ -171,7 +175,6 @@ def world(db, plan):
     beta = CustomerFactory(plan=plan, contract_name="ベータ商事株式会社")
     acme_application = numbers_add(customer_id=acme.pk, count=3, idempotency_key="acme-1", actor=TEST_ACTOR)
     beta_application = numbers_add(customer_id=beta.pk, count=2, idempotency_key="beta-1", actor=TEST_ACTOR)
-    from selfcare.core import clock
 
     cancellation = numbers_cancel(
         customer_id=acme.pk, numbers=["05000000002"], received_on=clock.today(), actor=TEST_ACTOR
@@ -180,6 +183,15 @@ def world(db, plan):
     beta_letter = Letter.objects.get(application=beta_application.application)
     letters_print(letter_ids=[acme_letter.pk], actor=TEST_ACTOR)
     letters_mark_posted(letter_ids=[acme_letter.pk], actor=TEST_ACTOR)
+    # Acme scripts its additions: an API key, and an endpoint for its webhooks (its secret encrypted).
+    api_key_create(customer_id=acme.pk, name="発注システム", scopes=["numbers:read"], actor=TEST_ACTOR)
+    WebhookEndpoint.objects.create(
+        customer=acme,
+        url="https://hooks.acme-tokyo.example/050",
+        events=["application.completed"],
+        secret_encrypted=crypto.encrypt(new_secret()),
+        created_at=clock.now(),
+    )
     for customer in (acme, beta):
         customer.refresh_from_db()
     return SimpleNamespace(

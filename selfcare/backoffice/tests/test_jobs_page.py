@@ -48,6 +48,14 @@ def test_given_the_operations_role_then_failed_jobs_show_with_their_error(operat
     assert "the far end refused" in detail  # the error in full
 
 
+def test_given_the_jobs_page_then_every_heading_is_in_japanese(operations, failed_job):
+    page = html(operations.get(JOBS_URL))
+    for heading in ["登録日時", "処理", "状態", "試行回数", "次回実行", "終了日時", "最後のエラー"]:
+        assert f">{heading}<" in page.replace("</a>", "<").replace('">', ">"), heading
+    for english in ["Enqueued at", "Finished at", "Task Result"]:
+        assert english not in page
+
+
 def test_given_another_role_then_the_jobs_page_is_refused(customer_centre, failed_job):
     assert customer_centre.get(JOBS_URL).status_code == 403
 
