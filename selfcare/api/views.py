@@ -115,7 +115,7 @@ def application_body(*, customer_id: int, application_number: str) -> dict[str, 
     operation_id="applications_create",
     openapi_extra={
         "responses": {
-            "201": {
+            201: {
                 "links": {
                     "GetApplication": {
                         "operationId": "applications_get",
