@@ -84,8 +84,9 @@ def _page(items: Any, paging: Paging) -> tuple[list[Any], dict[str, Any]]:
 # Applications ------------------------------------------------------------------------------------
 
 
-def application_body(*, customer_id: int, application_number: str) -> dict[str, Any]:
-    """An application as GET and the POST (and its repeats) answer it: passwords only within the window."""
+def application_body(*, customer_id: int, application_number: str, with_passwords: bool) -> dict[str, Any]:
+    """An application as GET and the POST (and its repeats) answer it: passwords only within the window, and
+    only for a key that may add numbers (a read-only key never reads a credential)."""
     shown = order_selectors.application_of_customer(customer_id=customer_id, application_number=application_number)
     if shown is None:
         raise ApplicationNotFound()
@@ -99,8 +100,8 @@ def application_body(*, customer_id: int, application_number: str) -> dict[str, 
         "numbers": [
             NumberCredentials(
                 number=line.number.replace("-", ""),
-                service_password=line.service_pin,
-                sip_password=line.sip_password,
+                service_password=line.service_pin if with_passwords else None,
+                sip_password=line.sip_password if with_passwords else None,
             )
             for line in shown.lines
         ],
@@ -157,7 +158,10 @@ def applications_create(request: HttpRequest, body: ApplicationIn, idempotency_k
         work=place,
     )
     return Status(
-        answer.status, application_body(customer_id=customer_id, application_number=answer.body["application_number"])
+        answer.status,
+        application_body(
+            customer_id=customer_id, application_number=answer.body["application_number"], with_passwords=True
+        ),
     )
 
 
@@ -196,7 +200,12 @@ def applications_get(
     request: HttpRequest,
     application_number: str = Path(..., pattern=APPLICATION_NUMBER, examples=["261124-7KQ3M9XA"]),
 ) -> dict[str, Any]:
-    return application_body(customer_id=_use(request).customer.pk, application_number=application_number)
+    use = _use(request)
+    return application_body(
+        customer_id=use.customer.pk,
+        application_number=application_number,
+        with_passwords=SCOPE_ADD in use.api_key.scopes,
+    )
 
 
 # Numbers and limits ------------------------------------------------------------------------------

@@ -198,7 +198,9 @@ class LineShown:
     service_pin: str | None
     """Clear, only while the passwords are shown and the number is not cancelled."""
     sip_password: str | None
+    """The password issued with the application; None once it was reissued (that one is shown once, by the reissue)."""
     status: LineStatus
+    sip_password_reissued: bool = False
 
 
 @dataclass(frozen=True)
@@ -216,7 +218,8 @@ class ApplicationShown:
 def application_of_customer(*, customer_id: int, application_number: str) -> ApplicationShown | None:
     """One of the customer's applications with its lines (two queries).
 
-    Passwords are decrypted only inside the display window, and never for a cancelled number.
+    Passwords are decrypted only inside the display window, and never for a cancelled number; the IP
+    phone password of a line reissued since is not the application's to show (only the reissue shows it).
     """
     application = Application.objects.filter(customer_id=customer_id, application_number=application_number).first()
     if application is None:
@@ -227,12 +230,14 @@ def application_of_customer(*, customer_id: int, application_number: str) -> App
     for line in application.lines.order_by("number_id"):
         status = LineStatus(cancelled_on=line.cancelled_on, today=today)
         secret = shown and not status.cancelled  # a cancelled number's passwords are never shown
+        reissued = line.sip_password_reissued_at is not None
         lines.append(
             LineShown(
                 number=format_number(line.number_id),
                 service_pin=line.service_pin() if secret else None,
-                sip_password=line.sip_password() if secret else None,
+                sip_password=line.sip_password() if secret and not reissued else None,
                 status=status,
+                sip_password_reissued=reissued,
             )
         )
     return ApplicationShown(

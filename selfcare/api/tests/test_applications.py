@@ -190,3 +190,28 @@ def test_another_customers_application_is_not_found(api, pool, plan, make_key):
     response = api.get(f"/api/v1/applications/{theirs}")
 
     assert response.status_code == 404 and response.json()["code"] == "application_not_found"
+
+
+def test_given_a_read_only_key_then_an_application_is_read_without_any_password(api, pool, customer, make_key):
+    placed = post(api, 1).json()
+    reader = Client(HTTP_AUTHORIZATION=f"Bearer {make_key(customer, scopes=['numbers:read'])}")
+
+    read = reader.get(f"/api/v1/applications/{placed['application_number']}").json()
+
+    assert read["numbers"][0]["number"] == placed["numbers"][0]["number"]
+    assert read["numbers"][0]["service_password"] is None and read["numbers"][0]["sip_password"] is None
+
+
+def test_given_a_reissued_ip_phone_password_then_no_read_or_repeat_of_the_application_shows_it(api, pool):
+    placed = post(api, 1, key="placed").json()
+    number = placed["numbers"][0]["number"]
+    reissued = api.post(f"/api/v1/numbers/{number}/sip-password", HTTP_IDEMPOTENCY_KEY="reissue").json()
+    new_password = reissued["sip_password"]
+    assert new_password and new_password != placed["numbers"][0]["sip_password"]
+
+    read = api.get(f"/api/v1/applications/{placed['application_number']}").json()
+    repeat = post(api, 1, key="placed").json()
+
+    for answer in (read, repeat):
+        assert answer["numbers"][0]["sip_password"] is None  # neither the old one nor the new one
+        assert new_password not in str(answer)
