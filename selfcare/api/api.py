@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -102,6 +103,11 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     status = exc.status_code
     code = {404: "not_found", 405: "method_not_allowed"}.get(status, "malformed_request")
     return own_problem(request, code)
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return own_problem(request, "request_too_large")
 
 
 @api.exception_handler(Exception)

@@ -45,6 +45,7 @@ STATUS_OF: dict[str, int] = {
     "malformed_request": 400,
     "not_found": 404,
     "method_not_allowed": 405,
+    "request_too_large": 413,
     "server_error": 500,
 }
 
@@ -54,6 +55,7 @@ OWN_MESSAGES = {
     "malformed_request": gettext_lazy("The request body is not valid JSON."),
     "not_found": gettext_lazy("There is no such resource."),
     "method_not_allowed": gettext_lazy("This method is not allowed here."),
+    "request_too_large": gettext_lazy("The request body is too large. Nothing was carried out."),
     "server_error": gettext_lazy(
         "Something went wrong on our side. Send the request again with the same Idempotency-Key: it is not "
         "carried out twice."
