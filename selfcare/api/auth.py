@@ -60,13 +60,16 @@ class ApiKeyAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> KeyUse:
         ip = client_ip(request)
         failures_key, failures_left = self._failures(ip)
-        if (cache.get(failures_key) or 0) >= settings.SELFCARE_API_AUTH_FAILURES_PER_15_MINUTES:
-            raise TooManyFailures(retry_after=failures_left)
+        throttled = (cache.get(failures_key) or 0) >= settings.SELFCARE_API_AUTH_FAILURES_PER_15_MINUTES
         try:
             use = api_key_authenticate(key=token, ip=ip)
         except (ApiKeyInvalid, ApiKeyRevoked, ApiKeyExpired):
             count_in_window(failures_key, seconds=failures_left + 1)
+            if throttled:  # an address sending wrong keys: told to wait, whatever this one was
+                raise TooManyFailures(retry_after=failures_left) from None
             raise
+        # A right key is served even from an address others behind it have filled with wrong keys (a shared
+        # NAT): the keys are random 256-bit secrets, so the failure count is there to slow noise, not guessing.
         window, left = _window(RATE_WINDOW)
         if (
             count_in_window(f"api-rate:{use.api_key.prefix}:{window}", seconds=left + 1)

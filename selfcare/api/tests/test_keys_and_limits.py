@@ -119,7 +119,7 @@ def test_requests_past_the_rate_get_429_with_retry_after(customer, make_key, set
     assert response.json()["code"] == "rate_limited" and response.json()["retry_after"] == int(response["Retry-After"])
 
 
-def test_wrong_keys_from_one_address_are_throttled_even_with_a_right_key_after(customer, make_key, settings):
+def test_wrong_keys_from_one_address_are_throttled_but_a_right_key_from_it_is_served(customer, make_key, settings):
     settings.SELFCARE_API_AUTH_FAILURES_PER_15_MINUTES = 3
     wrong = Client(HTTP_AUTHORIZATION="Bearer sk_abcdefgh_" + "A" * 40, REMOTE_ADDR="198.51.100.5")
     right = Client(HTTP_AUTHORIZATION=f"Bearer {make_key(customer)}", REMOTE_ADDR="198.51.100.5")
@@ -127,8 +127,9 @@ def test_wrong_keys_from_one_address_are_throttled_even_with_a_right_key_after(c
     assert [limits(wrong).status_code for _ in range(3)] == [401, 401, 401]
 
     assert limits(wrong).status_code == 429
-    assert limits(right).status_code == 429
-    assert limits(Client(HTTP_AUTHORIZATION=right.defaults["HTTP_AUTHORIZATION"])).status_code == 200  # another address
+    # Others behind the same address (a shared NAT) sending wrong keys do not lock a right key out.
+    assert limits(right).status_code == 200
+    assert limits(wrong).status_code == 429
 
 
 def test_limits_say_what_remains(api, customer):
