@@ -38,9 +38,23 @@ class Target:
     addresses: tuple[str, ...]
 
 
+# IPv6 ranges Python's ipaddress still calls global but no public endpoint lives in: the deprecated
+# site-local block, the 2024 documentation block (RFC 9637) and local-use NAT64 (RFC 8215).
+_NOT_PUBLIC_V6 = tuple(ipaddress.ip_network(n) for n in ("fec0::/10", "3fff::/20", "64:ff9b:1::/48"))
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
 def address_allowed(address: IPAddress) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        # An IPv4 address carried inside IPv6 (mapped, 6to4, NAT64) is judged as that IPv4 address.
+        if address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        elif address.sixtofour is not None:
+            return address_allowed(address.sixtofour)
+        elif address in _NAT64:
+            return address_allowed(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+        elif address.is_site_local or any(address in network for network in _NOT_PUBLIC_V6):
+            return False
     if address.is_multicast or address.is_unspecified or address.is_reserved:
         return False
     if address.is_global:

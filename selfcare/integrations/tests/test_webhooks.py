@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -107,11 +108,25 @@ def deliver_all() -> None:
         "https://no-such-host.invalid/hook",
         "ftp://example.com/",
         "https://[::ffff:10.0.0.1]/hook",
+        "https://[2002:7f00:1::]/hook",  # 6to4 around 127.0.0.1
+        "https://[2002:c0a8:1::1]/hook",  # 6to4 around 192.168.0.1
+        "https://[64:ff9b::a00:1]/hook",  # NAT64 around 10.0.0.1
+        "https://[64:ff9b:1::1]/hook",  # local-use NAT64
+        "https://[fec0::1]/hook",  # site-local
+        "https://[3fff::1]/hook",  # documentation (RFC 9637)
     ],
 )
 def test_endpoints_leading_inside_or_not_https_are_refused(customer, url):
     with pytest.raises(WebhookUrlRefused):
         webhook_endpoint_create(customer_id=customer.pk, url=url, events=["application.completed"], actor=TEST_ACTOR)
+
+
+def test_a_public_address_inside_ipv6_is_still_allowed():
+    from selfcare.integrations.outbound import address_allowed
+
+    assert address_allowed(ipaddress.ip_address("2002:5db8:d822::1"))  # 6to4 around 93.184.216.34
+    assert address_allowed(ipaddress.ip_address("64:ff9b::5db8:d822"))  # NAT64 around 93.184.216.34
+    assert address_allowed(ipaddress.ip_address("2606:4700::1111"))
 
 
 def test_an_application_is_announced_signed_after_commit_without_passwords(customer, pool, endpoint, receiver):
