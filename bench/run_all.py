@@ -4,6 +4,7 @@
     .venv/bin/python bench/run_all.py            # about 20: 30 s per point, pools up to 10 million
     .venv/bin/python bench/run_all.py --only login --write    # one section, written in place of its figures
     .venv/bin/python bench/run_all.py --only staff --write    # staff and customer pages at 10 thousand and 10 million
+    .venv/bin/python bench/run_all.py --only api --write      # the business API's POST at 1, 4 and 16 clients
 
 A first run, or one after a change to bench/populate.py or to the migrations, populates its pools
 first (with an audit log of three entries per number): a minute or two for a million numbers, about
@@ -53,6 +54,7 @@ MODES = {
         "http_seconds": 20,
         "login_seconds": 10,
         "staff": [10_000, 1_000_000],
+        "api_seconds": 10,
     },
     "full": {
         "clients": [1, 4, 16, 32],
@@ -66,9 +68,10 @@ MODES = {
         "http_seconds": 60,
         "login_seconds": 30,
         "staff": [10_000, 10_000_000],
+        "api_seconds": 30,
     },
 }
-SECTIONS = ["allocation", "scale", "import", "invariants", "letters", "http", "login", "staff"]
+SECTIONS = ["allocation", "scale", "import", "invariants", "letters", "http", "login", "staff", "api"]
 LETTERS_DATABASE = "selfcare_bench_letters"
 
 
@@ -125,6 +128,8 @@ def run_section(section: str, plan: dict) -> dict:
         return run("bench/staff_pages.py", "--numbers", *map(str, plan["staff"]), "--repeat", "3")
     if section == "login":
         return run("bench/login_storm.py", "--seconds", str(plan["login_seconds"]), "--clients", "12", "--compare")
+    if section == "api":
+        return run("bench/api_applications.py", "--seconds", str(plan["api_seconds"]), "--clients", "1", "4", "16")
 
     raise ValueError(section)
 
@@ -588,6 +593,8 @@ def headline(results: dict) -> list[str]:
         out.append(line + ".")
     if "staff" in results:
         out.append(_staff_headline(results["staff"]))
+    if "api" in results:
+        out.append(_api().headline_line(results["api"]))
     return [*out, ""]
 
 
@@ -616,6 +623,13 @@ def kept_analysis() -> str:
     return f"{ANALYSIS_START}\n## What remains and why\n\n(Not written yet.)\n{ANALYSIS_END}"
 
 
+def _api():
+    """bench/api_applications.py writes its own section (imported only when needed: it imports the stack)."""
+    from bench import api_applications
+
+    return api_applications
+
+
 BUILDERS = {
     "allocation": allocation_section,
     "scale": scale_section,
@@ -625,6 +639,7 @@ BUILDERS = {
     "http": http_section,
     "login": login_section,
     "staff": staff_section,
+    "api": lambda data: _api().doc_section(data),
 }
 
 
