@@ -44,6 +44,12 @@ class SelfcareApi(NinjaAPI):
                     content = response.get("content", {})
                     if str(status)[0] in "45" and "application/json" in content:
                         content[MEDIA_TYPE] = content.pop("application/json")
+                # Answered by the HTTP server before the API sees the request (gunicorn's 4094-byte request
+                # line, nginx's buffers): a plain HTML page, not a problem.
+                operation.setdefault("responses", {})["414"] = {
+                    "description": "URI too long: answered by the HTTP server in front of the API, as HTML.",
+                    "content": {"text/html": {"schema": {"type": "string"}}},
+                }
         return schema
 
 

@@ -17,10 +17,17 @@ def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
 
 
 def problem_when_not_allowed(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """ninja answers a method an operation lacks with Django's bare 405: give the API's problem instead."""
+    """Refuse a query parameter given twice (the description allows one value), and answer a method an
+    operation lacks with the API's problem instead of Django's bare 405."""
 
     @functools.wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        repeated = sorted(name for name, values in request.GET.lists() if len(values) > 1)
+        if repeated:  # ?page=1&page=2: the description allows one value, so the request is refused, not guessed at
+            errors = [
+                {"loc": ["query", name[:50]], "type": "repeated", "msg": "Given more than once."} for name in repeated
+            ]
+            return own_problem(request, "invalid_request", errors=errors[:20])
         response = view(request, *args, **kwargs)
         if response.status_code == 405 and response.get("Content-Type", "").startswith("text/html"):
             problem = own_problem(request, "method_not_allowed")

@@ -43,3 +43,10 @@ def test_given_a_body_larger_than_the_server_takes_then_413_and_nothing_placed(a
 def test_given_a_path_the_api_lacks_then_404_as_a_problem(api):
     response = Client().get("/api/v1/nothing/here")
     assert response.status_code == 404 and response["Content-Type"] == PROBLEM
+
+
+def test_given_a_query_parameter_twice_then_422_naming_it(api):
+    response = api.get("/api/v1/numbers?page=1&page=2&per_page=5")
+
+    assert response.status_code == 422 and response["Content-Type"] == PROBLEM
+    assert response.json()["errors"] == [{"loc": ["query", "page"], "type": "repeated", "msg": "Given more than once."}]
