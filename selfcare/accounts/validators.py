@@ -27,6 +27,7 @@ class MaximumLengthValidator:
 # Rows of a Japanese (JIS) and US keyboard, each direction along them being a sequence people type.
 _KEYBOARD_ROWS = ("1234567890-^", "qwertyuiop@[", "asdfghjkl;:]", "zxcvbnm,./", "1qaz", "2wsx", "3edc", "4rfv")
 _MIN_RUN = 3  # characters in a row that make a run (aaa, 123, cba, qwe)
+_LONGEST_LOOKED_AT = 128  # the longest password accepted at all (MaximumLengthValidator's default)
 _MIN_COMMON = 4  # the shortest common password looked for inside a longer one
 
 
@@ -103,6 +104,8 @@ class PredictablePasswordValidator:
         self.longest_common = max(map(len, self.common), default=0)
 
     def validate(self, password: str, user: object = None) -> None:
+        if len(password) > _LONGEST_LOOKED_AT:
+            return  # refused for its length (MaximumLengthValidator); the searches below grow as its cube
         text = unicodedata.normalize("NFKC", password).casefold()
         if not text:
             return
