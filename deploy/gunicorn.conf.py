@@ -12,8 +12,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-# gunicorn's own access line, with the id nginx made (the app echoes it in X-Request-ID).
-access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms request_id=%({x-request-id}o)s'
+# gunicorn's own access line, with the id nginx made (the app echoes it in X-Request-ID). The path without its
+# query string (%(U)s, not the request line %(r)s) and no referer: a key or token a client put in a URL by
+# mistake is never written to the log.
+access_log_format = (
+    '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s" %(M)sms request_id=%({x-request-id}o)s'
+)
 
 
 def on_starting(server: Any) -> None:
