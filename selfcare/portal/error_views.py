@@ -67,6 +67,16 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     """400. The session could not be saved after the work was done (the database went away
     between the two, or the session ended meanwhile): say so, rather than blame the request."""
     _forget_unreadable_form(request)
+    if _on_staff_site(request) and not isinstance(exception, SessionInterrupted):
+        return _staff_error(
+            request,
+            400,
+            _("Request not understood"),
+            _(
+                "The address or the form holds something the staff site cannot read (a filter or a value it "
+                "does not know). Go back and choose it on the page."
+            ),
+        )
     return _bad_request_page(request, exception)
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -106,6 +106,15 @@ class JobAdmin(StaffAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
     @admin.display(description=_("error in full"))
     def trace(self, job: Job) -> str:
         return format_html("<pre class='job-trace'>{}</pre>", job.traceback) if job.traceback else "—"
+
+    def changeform_view(
+        self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context: dict | None = None
+    ) -> HttpResponse:
+        """A job's page is titled by what it does, in words (not "Job object (uuid)")."""
+        job = self.get_object(request, object_id) if object_id else None
+        if job is not None:
+            extra_context = {**(extra_context or {}), "title": self.job(job), "subtitle": str(job.pk)}
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
     def has_retry_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("jobs.retry_job")

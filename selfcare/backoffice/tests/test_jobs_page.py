@@ -46,6 +46,7 @@ def test_given_the_operations_role_then_failed_jobs_show_with_their_error(operat
 
     detail = html(operations.get(f"{JOBS_URL}{failed_job}/change/"))
     assert "the far end refused" in detail  # the error in full
+    assert "Job object" not in detail and "<h1>flaky</h1>" in detail
 
 
 def test_given_the_jobs_page_then_every_heading_is_in_japanese(operations, failed_job):

@@ -54,3 +54,17 @@ def test_an_account_added_on_the_staff_accounts_page_is_a_staff_account(superuse
     assert User.objects.get(username="new-clerk").is_staff
     listed = {user.username for user in superuser.get("/staff/accounts/user/").context["cl"].result_list}
     assert "new-clerk" in listed
+
+
+def test_a_filter_the_staff_site_does_not_know_answers_with_a_staff_page(customer_centre, world):
+    response = customer_centre.get("/staff/accounts/customer/?state=failed")
+
+    assert response.status_code == 400
+    page = html(response)
+    assert (
+        ja(
+            "The address or the form holds something the staff site cannot read (a filter or a value it does not know). Go back and choose it on the page."
+        )
+        in page
+    )  # noqa: E501
+    assert 'href="/staff/"' in page and 'href="/menu/"' not in page
