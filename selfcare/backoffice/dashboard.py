@@ -6,6 +6,8 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
+from django_tasks.base import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from selfcare.accounts.selectors import customers_locked_count
 from selfcare.core import clock
@@ -70,6 +72,8 @@ def dashboard_context() -> dict[str, Any]:
         "letters_unprinted": unprinted,
         "letters_unposted": unposted,
         "customers_locked": customers_locked_count(now=now),
+        # Along the jobs' partial index of those not done (ops migration 0001): never the done ones.
+        "jobs_failed": DBTaskResult.objects.filter(status=TaskResultStatus.FAILED).count(),
         "applications_today": applications_since(since=start_of_day),
         "applications_week": applications_since(since=start_of_week),
         "today_from": start_of_day.isoformat(),

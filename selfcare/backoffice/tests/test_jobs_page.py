@@ -100,3 +100,13 @@ def test_every_job_of_the_project_has_a_name_in_words_on_the_staff_page():
                 jobs.add(node.name)
     assert len(jobs) >= 12
     assert jobs - set(JOB_LABELS) == set()
+
+
+def test_given_a_failed_job_then_the_operations_dashboard_counts_it_and_other_roles_see_no_such_line(
+    operations, customer_centre, failed_job
+):
+    page = html(operations.get("/staff/"))
+    assert "失敗したバックグラウンド処理" in page and f"{JOBS_URL}?status__exact=FAILED" in page
+    assert 'class="attention"><a href="/staff/jobs/job/?status__exact=FAILED"><span class="figure">1<' in page
+
+    assert "失敗したバックグラウンド処理" not in html(customer_centre.get("/staff/"))
