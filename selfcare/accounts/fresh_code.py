@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import secrets
 import smtplib
 import unicodedata
@@ -46,6 +47,13 @@ def _hash(user_id: int, purpose: str, code: str) -> str:
     return salted_hmac("selfcare.fresh-code", f"{user_id}:{purpose}:{code}", algorithm="sha256").hexdigest()
 
 
+def _seconds_left(sent_at: Any, now: dt.datetime, pause: int) -> int:
+    """Whole seconds until a new code may go (at least 1; the full pause if the marker is unreadable)."""
+    if not isinstance(sent_at, int | float):
+        return pause
+    return min(pause, max(1, math.ceil(sent_at + pause - now.timestamp())))
+
+
 @sensitive_variables("code")
 def fresh_code_send(*, customer: Customer, purpose: str, what: str, actor: Actor) -> dict[str, Any]:
     """E-mail a new code confirming ``purpose`` (``what`` says it in words); the state to keep.
@@ -53,12 +61,14 @@ def fresh_code_send(*, customer: Customer, purpose: str, what: str, actor: Actor
     Raises CodeResendTooSoon, CodeLimitReached or CodeNotSent.
     """
     user = customer.user
-    if not cache.add(f"fresh-code-recent:{user.pk}", 1, int(CODE_RESEND_AFTER.total_seconds())):
-        raise CodeResendTooSoon(seconds=int(CODE_RESEND_AFTER.total_seconds()))
+    now = clock.now()
+    pause = int(CODE_RESEND_AFTER.total_seconds())
+    # The marker holds when the last code went, so a refusal says the seconds really left.
+    if not cache.add(f"fresh-code-recent:{user.pk}", now.timestamp(), pause):
+        raise CodeResendTooSoon(seconds=_seconds_left(cache.get(f"fresh-code-recent:{user.pk}"), now, pause))
     if count_in_window(f"fresh-code-sent:{user.pk}", seconds=3600) > CODES_PER_HOUR:
         raise CodeLimitReached()
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
-    now = clock.now()
     context = {
         "code": code,
         "what": what,

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -35,7 +36,7 @@ from selfcare.idempotency.errors import RequestInFlight
 from selfcare.idempotency.services import Answer, fingerprint, request_once
 from selfcare.integrations import selectors as integration_selectors
 from selfcare.integrations.errors import WebhookEndpointNotFound
-from selfcare.integrations.keys import api_key_create, api_key_revoke, networks_parse, scopes_check
+from selfcare.integrations.keys import api_key_create, api_key_revoke
 from selfcare.integrations.models import EVENTS, SCOPES
 from selfcare.integrations.outbound import target_check
 from selfcare.integrations.webhooks import webhook_endpoint_create, webhook_endpoint_remove, webhook_secret_rotate
@@ -47,10 +48,26 @@ from selfcare.portal.views import client_ip, customer_required, no_store
 
 PENDING = "selfcare_pending"
 MAX_PENDING = 3
+PAGE_NOTICE = "selfcare_page_notice"
 
 
 def _actor(request: HttpRequest, customer: Customer) -> Actor:
     return Actor.customer(customer, client_ip(request))
+
+
+# A notice for the next page: bound to that page, so no other page ever shows it ---------------------
+
+
+def _notice_for(request: HttpRequest, page: str, text: str) -> None:
+    request.session[PAGE_NOTICE] = {"page": page, "text": text}
+
+
+def _notice_take(request: HttpRequest, page: str) -> str | None:
+    """The notice left for ``page``; a notice left for another page is dropped, never shown here."""
+    stored = request.session.pop(PAGE_NOTICE, None)
+    if isinstance(stored, dict) and stored.get("page") == page:
+        return str(stored.get("text", ""))
+    return None
 
 
 # What waits for a fresh code -----------------------------------------------------------------------
@@ -144,15 +161,13 @@ ACTIONS: dict[str, Action] = {
 
 
 def _pending_start(request: HttpRequest, customer: Customer, purpose: str, data: dict[str, Any]) -> HttpResponse:
-    """E-mail a fresh code for this change and open its confirmation page (or say why no code was sent)."""
+    """E-mail a fresh code for this change and open its confirmation page.
+
+    Raises the refusal when no code was sent (too soon, too many, mail down): the calling page shows
+    it itself, where the customer pressed 送信, with what they typed kept.
+    """
     action = ACTIONS[purpose]
-    try:
-        code = fresh_code_send(
-            customer=customer, purpose=purpose, what=action.what(data), actor=_actor(request, customer)
-        )
-    except DomainError as refusal:
-        request.session["selfcare_notice"] = str(refusal)
-        return redirect(action.back)
+    code = fresh_code_send(customer=customer, purpose=purpose, what=action.what(data), actor=_actor(request, customer))
     token = secrets.token_urlsafe(24)
     pending = dict(request.session.get(PENDING, {}))
     pending[token] = {"purpose": purpose, "data": data, "code": code}
@@ -167,12 +182,16 @@ def confirm_view(request: HttpRequest, token: str) -> HttpResponse:
     customer: Customer = request.customer  # type: ignore[attr-defined]
     pending = request.session.get(PENDING, {}).get(token)
     if pending is None or pending.get("purpose") not in ACTIONS:
-        request.session["selfcare_notice"] = _("That confirmation is no longer valid. Please start again.")
-        return redirect("portal:menu")
+        # Said here, on the page the customer opened (a notice kept for later would turn up elsewhere).
+        return render(request, "portal/confirm_gone.html", {"customer": customer}, status=410)
     purpose, data, code = pending["purpose"], pending["data"], pending["code"]
     action = ACTIONS[purpose]
     form = ConfirmCodeForm(request.POST or None)
-    error = None
+    said = pending.pop("said", None) if request.method == "GET" else None
+    if said is not None:
+        _pending_save(request, token, pending)
+    notice = said["text"] if said and not said.get("error") else None
+    error = said["text"] if said and said.get("error") else None
     if request.method == "POST" and form.is_valid():
         try:
             if not code.get("used"):
@@ -194,6 +213,7 @@ def confirm_view(request: HttpRequest, token: str) -> HttpResponse:
         "what": action.what(data),
         "form": form,
         "error": error,
+        "notice": notice,
         "token": token,
         "until": dt.datetime.fromisoformat(code["expires_at"]),
         "minutes": int(CODE_VALID.total_seconds() // 60),
@@ -245,7 +265,7 @@ def confirm_resend_view(request: HttpRequest, token: str) -> HttpResponse:
     customer: Customer = request.customer  # type: ignore[attr-defined]
     pending = request.session.get(PENDING, {}).get(token)
     if pending is None or pending.get("purpose") not in ACTIONS or pending["code"].get("used"):
-        return redirect("portal:menu")
+        return redirect("portal:confirm", token=token)  # that page says the confirmation is gone, or shows its result
     action = ACTIONS[pending["purpose"]]
     try:
         pending["code"] = fresh_code_send(
@@ -255,10 +275,11 @@ def confirm_resend_view(request: HttpRequest, token: str) -> HttpResponse:
             actor=_actor(request, customer),
         )
     except DomainError as refusal:
-        request.session["selfcare_notice"] = str(refusal)
+        pending["said"] = {"text": str(refusal), "error": True}
     else:
-        _pending_save(request, token, pending)
-        request.session["selfcare_notice"] = _("A new code has been sent. Earlier codes no longer work.")
+        pending["said"] = {"text": _("A new code has been sent. Earlier codes no longer work."), "error": False}
+    # The outcome is kept with this confirmation, so only its own page shows it.
+    _pending_save(request, token, pending)
     return redirect("portal:confirm", token=token)
 
 
@@ -271,17 +292,16 @@ def api_keys_view(request: HttpRequest) -> HttpResponse:
     customer: Customer = request.customer  # type: ignore[attr-defined]
     form = ApiKeyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        data = {
+            "name": form.cleaned_data["name"].strip(),
+            "scopes": form.cleaned_data["scopes"],
+            "expires_days": form.cleaned_data["expires_days"],
+            "networks": form.cleaned_data["allowed_networks"],
+        }
         try:
-            data = {
-                "name": form.cleaned_data["name"].strip(),
-                "scopes": scopes_check(form.cleaned_data["scopes"]),
-                "expires_days": form.cleaned_data["expires_days"],
-                "networks": networks_parse(form.cleaned_data["allowed_networks"]),
-            }
-        except DomainError as refusal:
-            form.add_error(None, str(refusal))
-        else:
             return _pending_start(request, customer, "api_key.create", data)
+        except DomainError as refusal:  # no code was sent: said above the form, what was typed kept
+            form.add_error(None, str(refusal))
     keys = integration_selectors.api_keys_of_customer(customer_id=customer.pk)
     context = {
         "customer": customer,
@@ -289,23 +309,33 @@ def api_keys_view(request: HttpRequest) -> HttpResponse:
         "keys": keys,
         "scopes": SCOPES,
         "now": timezone.now(),
-        "notice": request.session.pop("selfcare_notice", None),
+        "notice": _notice_take(request, "portal:api_keys"),
     }
     return render(request, "portal/api_keys.html", context)
 
 
 @customer_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def api_key_revoke_view(request: HttpRequest, key_id: int) -> HttpResponse:
+    """GET asks (what stops working, or cancel); only the POST of that question revokes."""
     customer: Customer = request.customer  # type: ignore[attr-defined]
-    try:
-        revoked = api_key_revoke(key_id=key_id, customer_id=customer.pk, actor=_actor(request, customer))
-    except DomainError:
-        raise Http404 from None
-    request.session["selfcare_notice"] = _("The API key %(prefix)s was revoked. It no longer works.") % {
-        "prefix": revoked.prefix
-    }
-    return redirect("portal:api_keys")
+    api_key = integration_selectors.api_keys_of_customer(customer_id=customer.pk).filter(pk=key_id).first()
+    if api_key is None:
+        raise Http404
+    if api_key.revoked_at is not None:
+        return redirect("portal:api_keys")
+    if request.method == "POST" and request.POST.get("confirmed") == "yes":
+        try:
+            revoked = api_key_revoke(key_id=key_id, customer_id=customer.pk, actor=_actor(request, customer))
+        except DomainError:
+            raise Http404 from None
+        _notice_for(
+            request,
+            "portal:api_keys",
+            _("The API key %(prefix)s was revoked. It no longer works.") % {"prefix": revoked.prefix},
+        )
+        return redirect("portal:api_keys")
+    return render(request, "portal/api_key_revoke.html", {"customer": customer, "api_key": api_key})
 
 
 # Webhooks -------------------------------------------------------------------------------------------
@@ -324,13 +354,19 @@ def webhooks_view(request: HttpRequest) -> HttpResponse:
             form.add_error("url", str(refusal))
         else:
             data = {"url": url, "description": form.cleaned_data["description"], "events": form.cleaned_data["events"]}
-            return _pending_start(request, customer, "webhook.register", data)
+            try:
+                return _pending_start(request, customer, "webhook.register", data)
+            except DomainError as refusal:  # no code was sent: said above the form, what was typed kept
+                form.add_error(None, str(refusal))
+    endpoints = integration_selectors.webhook_endpoints_of_customer(customer_id=customer.pk)
     context = {
         "customer": customer,
         "form": form,
-        "endpoints": integration_selectors.webhook_endpoints_of_customer(customer_id=customer.pk),
+        "endpoints": endpoints,
         "events": EVENTS,
-        "notice": request.session.pop("selfcare_notice", None),
+        "limit": settings.SELFCARE_WEBHOOK_ENDPOINTS_PER_CUSTOMER,
+        "in_use": sum(1 for endpoint in endpoints if endpoint.disabled_at is None),
+        "notice": _notice_take(request, "portal:webhooks"),
     }
     return render(request, "portal/webhooks.html", context)
 
@@ -342,28 +378,37 @@ def _endpoint(customer: Customer, endpoint_id: int) -> Any:
     return endpoint
 
 
-@customer_required
-def webhook_view(request: HttpRequest, endpoint_id: int) -> HttpResponse:
-    customer: Customer = request.customer  # type: ignore[attr-defined]
-    endpoint = _endpoint(customer, endpoint_id)
+def _webhook_page(request: HttpRequest, customer: Customer, endpoint: Any, error: str | None = None) -> HttpResponse:
     context = {
         "customer": customer,
         "endpoint": endpoint,
         "events": EVENTS,
         "deliveries": integration_selectors.deliveries_of_endpoint(endpoint=endpoint),
+        "error": error,
     }
     return render(request, "portal/webhook.html", context)
 
 
 @customer_required
-@require_POST
+def webhook_view(request: HttpRequest, endpoint_id: int) -> HttpResponse:
+    customer: Customer = request.customer  # type: ignore[attr-defined]
+    return _webhook_page(request, customer, _endpoint(customer, endpoint_id))
+
+
+@customer_required
+@require_http_methods(["GET", "POST"])
 def webhook_remove_view(request: HttpRequest, endpoint_id: int) -> HttpResponse:
+    """GET asks (what stops, or cancel); only the POST of that question removes the endpoint."""
     customer: Customer = request.customer  # type: ignore[attr-defined]
     endpoint = _endpoint(customer, endpoint_id)
-    with contextlib.suppress(WebhookEndpointNotFound):  # removed already
-        webhook_endpoint_remove(customer_id=customer.pk, endpoint_id=endpoint.pk, actor=_actor(request, customer))
-    request.session["selfcare_notice"] = _("Nothing more will be sent to %(url)s.") % {"url": endpoint.url}
-    return redirect("portal:webhooks")
+    if endpoint.disabled_at is not None:
+        return redirect("portal:webhook", endpoint_id=endpoint.pk)
+    if request.method == "POST" and request.POST.get("confirmed") == "yes":
+        with contextlib.suppress(WebhookEndpointNotFound):  # removed already
+            webhook_endpoint_remove(customer_id=customer.pk, endpoint_id=endpoint.pk, actor=_actor(request, customer))
+        _notice_for(request, "portal:webhooks", _("Nothing more will be sent to %(url)s.") % {"url": endpoint.url})
+        return redirect("portal:webhooks")
+    return render(request, "portal/webhook_remove.html", {"customer": customer, "endpoint": endpoint})
 
 
 @customer_required
@@ -373,7 +418,10 @@ def webhook_rotate_view(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     endpoint = _endpoint(customer, endpoint_id)
     if endpoint.disabled_at is not None:
         raise Http404
-    return _pending_start(request, customer, "webhook.rotate", {"endpoint_id": endpoint.pk, "url": endpoint.url})
+    try:
+        return _pending_start(request, customer, "webhook.rotate", {"endpoint_id": endpoint.pk, "url": endpoint.url})
+    except DomainError as refusal:  # no code was sent: said on the endpoint's page, where 再発行 was pressed
+        return _webhook_page(request, customer, endpoint, error=str(refusal))
 
 
 # The IP phone password, and the numbers as CSV -----------------------------------------------------------
@@ -387,9 +435,13 @@ def sip_password_view(request: HttpRequest, number: str) -> HttpResponse:
     if line is None:
         raise Http404
     status = order_selectors.LineStatus(cancelled_on=line.cancelled_on, today=clock.today())
+    error = None
     if request.method == "POST" and not status.cancelled:
-        return _pending_start(request, customer, "sip_password.reissue", {"number": line.number_id})
-    context = {"customer": customer, "number": format_number(line.number_id), "status": status}
+        try:
+            return _pending_start(request, customer, "sip_password.reissue", {"number": line.number_id})
+        except DomainError as refusal:  # no code was sent: said here, where 送信 was pressed
+            error = str(refusal)
+    context = {"customer": customer, "number": format_number(line.number_id), "status": status, "error": error}
     return render(request, "portal/sip_password.html", context)
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from selfcare.integrations.keys import MAX_EXPIRY_DAYS, MAX_NAME
+from selfcare.core.errors import DomainError
+from selfcare.integrations.keys import MAX_EXPIRY_DAYS, MAX_NAME, MAX_NETWORKS, networks_parse, scopes_check
 from selfcare.integrations.models import EVENTS, SCOPES
 from selfcare.integrations.outbound import MAX_URL
 from selfcare.portal.forms import PortalForm
@@ -39,15 +43,48 @@ class ApiKeyForm(PortalForm):
         widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
     )
 
+    def clean_scopes(self) -> list[str]:
+        try:
+            return scopes_check(self.cleaned_data["scopes"])
+        except DomainError as refusal:
+            raise ValidationError(str(refusal)) from None
+
+    def clean_allowed_networks(self) -> list[str]:
+        """Every line that is not an address or network is named at the field, not only the first."""
+        networks: list[str] = []
+        bad: list[str] = []
+        for item in re.split(r"[\s,]+", self.cleaned_data["allowed_networks"]):
+            if not item:
+                continue
+            try:
+                networks.extend(n for n in networks_parse([item]) if n not in networks)
+            except DomainError as refusal:
+                bad.append(str(refusal))
+        if bad:
+            raise ValidationError(bad)
+        if len(networks) > MAX_NETWORKS:
+            raise ValidationError(
+                _("At most %(maximum)d addresses or networks can be given.") % {"maximum": MAX_NETWORKS}
+            )
+        return networks
+
 
 class WebhookForm(PortalForm):
     url = forms.CharField(
         label=_("Endpoint URL"),
-        help_text=_("An https:// address on the internet that accepts POST requests."),
+        help_text=_(
+            "Only an https:// address on the public internet can be registered (not a private or local "
+            "address); it must accept POST requests."
+        ),
         max_length=MAX_URL,
         widget=forms.TextInput(attrs={"inputmode": "url", "autocomplete": "off", "autocapitalize": "none"}),
     )
-    description = forms.CharField(label=_("Description"), required=False, max_length=100)
+    description = forms.CharField(
+        label=_("Description (optional)"),
+        help_text=_("A note for yourself, such as what the server is."),
+        required=False,
+        max_length=100,
+    )
     events = forms.MultipleChoiceField(
         label=_("Events to send"),
         choices=list(EVENTS.items()),
@@ -58,7 +95,7 @@ class WebhookForm(PortalForm):
 
 class ConfirmCodeForm(PortalForm):
     code = forms.CharField(
-        label=_("Confirmation code"),
+        label=_("Verification code"),
         help_text=_("Enter the 6-digit code from the e-mail."),
         max_length=12,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),

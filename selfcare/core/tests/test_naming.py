@@ -7,6 +7,8 @@
 | the customer's name on the contract | 契約者名 | 契約名 |
 | the password the customer has now | 現在のパスワード | 元のパスワード |
 | the carrier's support line (the manual's お客様センター) | お客様センター | カスタマーセンター |
+| the 6-digit code e-mailed at login and to confirm a change | 認証コード (the manual's) | 確認コード |
+| the service (the manual's name) | カスタマー・セルフケア・サービス | お客様セルフケア |
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ LOSERS = {
     "契約名": "契約者名",
     "元のパスワード": "現在のパスワード",
     "カスタマーセンター": "お客様センター",
+    "確認コード": "認証コード",
+    "お客様セルフケア": "カスタマー・セルフケア・サービス",
 }
 
 

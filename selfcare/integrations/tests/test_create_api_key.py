@@ -38,3 +38,11 @@ def test_the_command_prints_a_working_key_once_and_audits_its_prefix(customer):
 def test_an_unknown_customer_is_a_clear_error(db):
     with pytest.raises(CommandError):
         call_command("create_api_key", "nobody", "--scope", "numbers:read", stdout=io.StringIO())
+
+
+def test_a_key_made_without_a_name_is_named_in_japanese_for_the_customers_page(customer):
+    call_command(
+        "create_api_key", customer.selfcare_id, "--scope", "numbers:read", stdout=io.StringIO(), stderr=io.StringIO()
+    )
+
+    assert ApiKey.objects.get().name == "コマンドで作成"

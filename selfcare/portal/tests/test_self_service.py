@@ -37,7 +37,9 @@ def test_a_key_is_made_after_a_fresh_code_and_shown_once(logged_in, login_custom
     shown = enter_code(logged_in, url, mailoutbox)
 
     assert shown.status_code == 200 and "no-store" in shown["Cache-Control"]
-    key = re.search(r"<code>(sk_[a-z0-9]{8}_[A-Za-z0-9]{40})</code>", shown.content.decode()).group(1)
+    key = re.search(
+        r'<code class="secret" id="api-key">(sk_[a-z0-9]{8}_[A-Za-z0-9]{40})</code>', shown.content.decode()
+    ).group(1)
     assert api_key_authenticate(key=key, ip=None).customer == login_customer
     again = enter_code(logged_in, url, mailoutbox)  # a reload or a double click makes no second key
     assert key not in again.content.decode() and ApiKey.objects.count() == 1
@@ -73,7 +75,7 @@ def test_a_key_is_revoked_from_the_list(logged_in, login_customer, mailoutbox):
     )
     key = ApiKey.objects.get()
 
-    logged_in.post(f"/api-keys/{key.pk}/revoke/")
+    logged_in.post(f"/api-keys/{key.pk}/revoke/", {"confirmed": "yes"})
 
     key.refresh_from_db()
     assert key.revoked_at is not None
@@ -84,7 +86,8 @@ def test_another_customers_key_cannot_be_revoked(logged_in, other_customer):
 
     theirs = api_key_create(customer_id=other_customer.pk, name="t", scopes=["numbers:read"], actor=TEST_ACTOR)
 
-    assert logged_in.post(f"/api-keys/{theirs.api_key.pk}/revoke/").status_code == 404
+    assert logged_in.get(f"/api-keys/{theirs.api_key.pk}/revoke/").status_code == 404
+    assert logged_in.post(f"/api-keys/{theirs.api_key.pk}/revoke/", {"confirmed": "yes"}).status_code == 404
     assert ApiKey.objects.get().revoked_at is None
 
 
@@ -116,7 +119,7 @@ def test_a_webhook_is_registered_after_a_fresh_code_and_its_secret_shown_once(lo
     )
     shown = enter_code(logged_in, url, mailoutbox)
 
-    assert re.search(r"<code>whsec_[A-Za-z0-9+/=]+</code>", shown.content.decode())
+    assert re.search(r'<code class="secret" id="signing-secret">whsec_[A-Za-z0-9+/=]+</code>', shown.content.decode())
     endpoint = WebhookEndpoint.objects.get()
     assert logged_in.get(f"/webhooks/{endpoint.pk}/").status_code == 200
 

@@ -10,6 +10,9 @@ from selfcare.core.commands import refusals_as_command_errors
 from selfcare.integrations.keys import api_key_create
 from selfcare.integrations.models import SCOPES
 
+# The name a key made here gets when none is given: the customer reads it on their (Japanese) API keys page.
+DEFAULT_NAME = "コマンドで作成"
+
 
 class Command(BaseCommand):
     help = (
@@ -22,7 +25,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--scope", action="append", required=True, choices=list(SCOPES), help="a scope; repeat for several"
         )
-        parser.add_argument("--name", default="", help="what the key is for (default: 'made by create_api_key')")
+        parser.add_argument("--name", default="", help=f"what the key is for (default: '{DEFAULT_NAME}')")
         parser.add_argument("--expires-days", type=int, default=None, help="valid this many days (default: no expiry)")
         parser.add_argument(
             "--allow", action="append", default=[], help="a client address or network allowed to use it; repeatable"
@@ -33,7 +36,7 @@ class Command(BaseCommand):
             customer = customer_get(selfcare_id=options["selfcare_id"])
             made = api_key_create(
                 customer_id=customer.pk,
-                name=options["name"] or "made by create_api_key",
+                name=options["name"] or DEFAULT_NAME,
                 scopes=options["scope"],
                 expires_days=options["expires_days"],
                 allowed_networks=options["allow"],

@@ -35,3 +35,21 @@ document.addEventListener("click", function (event) {
     window.print();
   }
 });
+
+// A secret shown once gets a copy button where the clipboard can be written (without it, the text is
+// selected with one tap or click, and copied as usual).
+document.querySelectorAll("button[data-copy]").forEach(function (copy) {
+  if (!navigator.clipboard || !window.isSecureContext) {
+    return;
+  }
+  copy.hidden = false;
+  copy.addEventListener("click", function () {
+    var source = document.getElementById(copy.dataset.copy);
+    var status = copy.parentElement.querySelector(".copy-status");
+    navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+      if (status) { status.textContent = copy.dataset.copied; }
+    }, function () {
+      window.getSelection().selectAllChildren(source);
+    });
+  });
+});
