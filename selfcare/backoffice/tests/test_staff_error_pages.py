@@ -61,10 +61,9 @@ def test_a_filter_the_staff_site_does_not_know_answers_with_a_staff_page(custome
 
     assert response.status_code == 400
     page = html(response)
-    assert (
-        ja(
-            "The address or the form holds something the staff site cannot read (a filter or a value it does not know). Go back and choose it on the page."
-        )
-        in page
-    )  # noqa: E501
+    unreadable = (
+        "The address or the form holds something the staff site cannot read (a filter or a value it "
+        "does not know). Go back and choose it on the page."
+    )
+    assert ja(unreadable) in page
     assert 'href="/staff/"' in page and 'href="/menu/"' not in page
