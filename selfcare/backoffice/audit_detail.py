@@ -33,6 +33,7 @@ def _label(text: str) -> Promise:
 
 KEY_LABELS: dict[str, Promise] = {
     "added": _label("numbers added"),
+    "allowed_networks": _label("allowed client addresses"),
     "addition_limit": _label("addition limit"),
     "address": _label("contract address"),
     "application": _label("application number"),
@@ -60,6 +61,7 @@ KEY_LABELS: dict[str, Promise] = {
     "line": _label("line no."),
     "lines": _label("lines"),
     "monthly_fee_per_number": _label("monthly fee per number (yen)"),
+    "name": _label("name"),
     "numbers": _label("050 numbers"),
     "outcome": _label("outcome"),
     "pending_letter_voided": _label("new password from a letter voided"),
@@ -76,6 +78,7 @@ KEY_LABELS: dict[str, Promise] = {
     "replaces_pending": _label("replaces a new password not yet used"),
     "requested": _label("numbers asked for"),
     "retention_days": _label("days kept after posting"),
+    "scopes": _label("permissions"),
     "skipped": _label("numbers skipped (already known)"),
     "step": _label("step"),
     "to": _label("after"),
