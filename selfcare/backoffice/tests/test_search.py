@@ -125,7 +125,8 @@ def test_every_list_finds_the_customers_rows_by_every_kind_of_term(superuser, wo
     assert found and not found & about_beta
     if kind.startswith(("number", "application", "start of the application")):
         # What happened to that number or application: acme's entries about it, not its others (its API key).
-        about_it = AuditEntry.objects.filter(customer=acme, target__startswith=world.acme_application.application_number)
+        application_number = world.acme_application.application_number
+        about_it = AuditEntry.objects.filter(customer=acme, target__startswith=application_number)
         assert set(about_it.values_list("pk", flat=True)) <= found
         assert not AuditEntry.objects.filter(pk__in=found, action="api_key.created").exists()
     else:
