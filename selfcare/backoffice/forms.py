@@ -117,11 +117,12 @@ class CancellationForm(forms.Form):
         validators=[MaxValueValidator(_last_effective_day)],  # taking effect that day when no other is given
     )
     effective_on = forms.DateField(
-        label=_("cancellation takes effect"),
+        # rules.md, *cancellation*: the number stops working on this day, not at its end.
+        label=_("cancellation takes effect (the number stops working that day)"),
         widget=forms.DateInput(attrs={"type": "date"}),
         validators=[MaxValueValidator(_last_effective_day)],
         required=False,
-        help_text=_("Leave empty for the day the form was received."),
+        help_text=_("Leave empty for the day the form was received. The last day of use is the day before."),
     )
     note = forms.CharField(label=_("note"), max_length=300, required=False)
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -80,6 +82,11 @@ class Cancellation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer.selfcare_id} {self.effective_on:%Y-%m-%d}"
+
+    @property
+    def last_day_in_use(self) -> dt.date:
+        """The day before the cancellation takes effect: its numbers stop working on the effective day itself."""
+        return self.effective_on - dt.timedelta(days=1)
 
 
 class IssuedLineQuerySet(models.QuerySet["IssuedLine"]):

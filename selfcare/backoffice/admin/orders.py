@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from functools import partial
 from typing import Any
@@ -51,10 +52,27 @@ class CancellationLineInline(ReadOnlyMixin, admin.TabularInline):
 class CancellationAdmin(IndexedSearchMixin, StaffAdminMixin, admin.ModelAdmin):
     Media = StaffMedia
 
-    list_display = ["id", "customer", "received_on", "effective_on", "recorded_at", "recorded_by", "line_count"]
+    list_display = [
+        "id",
+        "customer",
+        "received_on",
+        "effective_on",
+        "last_day_in_use",
+        "recorded_at",
+        "recorded_by",
+        "line_count",
+    ]
     list_filter = ["effective_on", "received_on"]
     search_fields = ["customer__user__username", "customer__contract_name", "=lines__number__number"]
-    readonly_fields = ["customer", "received_on", "effective_on", "recorded_at", "recorded_by", "note"]
+    readonly_fields = [
+        "customer",
+        "received_on",
+        "effective_on",
+        "last_day_in_use",
+        "recorded_at",
+        "recorded_by",
+        "note",
+    ]
     inlines = [CancellationLineInline]
 
     search_with = staticmethod(by_customer_found)
@@ -67,6 +85,10 @@ class CancellationAdmin(IndexedSearchMixin, StaffAdminMixin, admin.ModelAdmin):
         return (
             super().get_queryset(request).annotate(number_count=Subquery(numbers.annotate(n=Count("pk")).values("n")))
         )
+
+    @admin.display(description=_("last day of use"), ordering="effective_on")
+    def last_day_in_use(self, obj: Cancellation) -> str:
+        return f"{obj.last_day_in_use:%Y-%m-%d}"  # the day before the cancellation takes effect
 
     @admin.display(description=_("numbers"), ordering="number_count")
     def line_count(self, obj: Cancellation) -> int:
@@ -119,6 +141,7 @@ class CancellationAdmin(IndexedSearchMixin, StaffAdminMixin, admin.ModelAdmin):
                     data=data,
                     lines=lines,
                     issuable_from=quarantine_end(data["effective_on"]),
+                    last_day_in_use=data["effective_on"] - dt.timedelta(days=1),
                     quarantine_months=settings.SELFCARE_QUARANTINE_MONTHS,
                     numbers_text=" ".join(data["numbers"]),
                 )

@@ -166,3 +166,46 @@ def test_given_a_pick_and_a_wrong_number_then_the_pick_stays_checked(customer_ce
 
     assert "05000000003" in error_list_text(response)
     assert re.search(rf'name="customer_choice" value="{world.acme.pk}" checked', html(response))
+
+
+# rules.md, *cancellation*: the number stops working on the day the cancellation takes effect -----------------
+
+
+def test_the_form_says_the_number_stops_working_on_the_cancellation_day(customer_centre, world):
+    page = html(customer_centre.get(URL))
+
+    assert "解約日（この日から利用できなくなります）" in page
+    assert "最終利用日はその前日です" in page
+
+
+def test_the_confirmation_shows_the_last_day_of_use_the_day_before_the_cancellation(customer_centre, world):
+    today = clock.today()
+    effective = today + dt.timedelta(days=30)
+
+    response = customer_centre.post(
+        URL,
+        {
+            "customer": "acme-tokyo",
+            "numbers": "050-0000-0000",
+            "received_on": today.isoformat(),
+            "effective_on": effective.isoformat(),
+        },
+    )
+
+    page = html(response)
+    last = (effective - dt.timedelta(days=1)).isoformat()
+    assert "解約日（この日から利用できなくなります）" in page
+    assert re.search(rf"<th[^>]*>最終利用日</th>\s*<td[^>]*>{last}</td>", page), "the summary names the last day"
+    assert re.search(r"<th scope=\"col\">最終利用日</th>", page), "the numbers' table has the column"
+    row = re.search(r"<td class=\"nowrap\">050-0000-0000</td>(.*?)</tr>", page, flags=re.S)
+    assert row and last in row.group(1)
+
+
+def test_the_recorded_cancellation_shows_its_last_day_of_use(customer_centre, world):
+    last = (world.cancellation.effective_on - dt.timedelta(days=1)).isoformat()
+
+    listed = html(customer_centre.get("/staff/orders/cancellation/"))
+    shown = html(customer_centre.get(f"/staff/orders/cancellation/{world.cancellation.pk}/change/"))
+
+    for page in (listed, shown):
+        assert "最終利用日" in page and last in page
