@@ -167,7 +167,11 @@ class StaffAdminMixin:
         kwargs.setdefault("form_class", choices.get(db_field.related_model, StaffMultipleChoiceField))
         if db_field.related_model is Permission and "queryset" not in kwargs:
             # What the staff site has pages for: no permissions of sessions, content types or the admin's log.
-            registered = ContentType.objects.get_for_models(*self.admin_site._registry).values()  # type: ignore[attr-defined]
+            # A proxy (the jobs page) by its own content type, where its permissions are, not its concrete model's.
+            registered = ContentType.objects.get_for_models(
+                *self.admin_site._registry,  # type: ignore[attr-defined]
+                for_concrete_models=False,
+            ).values()
             kwargs["queryset"] = Permission.objects.filter(content_type__in=registered)
         return super().formfield_for_manytomany(db_field, request, **kwargs)  # type: ignore[misc]
 
