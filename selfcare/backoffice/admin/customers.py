@@ -239,14 +239,19 @@ class CustomerAdmin(IndexedSearchMixin, StaffAdminMixin, admin.ModelAdmin):
             except ValidationError as invalid:
                 form.add_error(None, invalid)
             else:
+                # rules.md, *letter*: the generated password reaches the customer by post only, never on screen.
+                letter = (
+                    Letter.objects.filter(customer=created.customer, kind=Letter.Kind.SELFCARE_CREDENTIALS)
+                    .order_by("-pk")
+                    .first()
+                )
                 context = {
                     **self.admin_site.each_context(request),
                     "title": _("Customer created"),
                     "customer": created.customer,
-                    "password": created.initial_password,
+                    "letter": letter,
                     "opts": self.opts,
                 }
-                # Shown once, on this page only: the password is never stored in clear text anywhere.
                 return no_store(TemplateResponse(request, "backoffice/customer_created.html", context))
         context = {**self.admin_site.each_context(request), "title": _("Add customer"), "form": form, "opts": self.opts}
         return TemplateResponse(request, "backoffice/form.html", context)
@@ -320,7 +325,7 @@ class CustomerAdmin(IndexedSearchMixin, StaffAdminMixin, admin.ModelAdmin):
         form_url: str = "",
         obj: Customer | None = None,
     ) -> HttpResponse:
-        # A customer is added on a page of its own (the initial password is shown once there): no "save and add
+        # A customer is added on a page of its own (it says where the initial password is posted): no "save and add
         # another" here. "Save and continue editing" stays: it keeps the customer's numbers and trail in view.
         context["show_save_and_add_another"] = False
         return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)

@@ -6,7 +6,6 @@ import csv
 import datetime as dt
 import io
 import json
-import re
 
 import pytest
 from django.contrib.auth.models import Group, Permission
@@ -26,7 +25,7 @@ from selfcare.backoffice.tests.conftest import (
     ja_html,
     messages_of,
 )
-from selfcare.core import clock
+from selfcare.core import clock, crypto
 from selfcare.core.models import AuditEntry
 from selfcare.inventory.models import PhoneNumber
 from selfcare.letters.models import Letter
@@ -72,14 +71,17 @@ NEW_CUSTOMER = {
 }
 
 
-def test_create_customer_shows_the_initial_password_once_and_stores_it_nowhere(sales, world):
+def test_create_customer_posts_the_initial_password_and_never_shows_it(sales, world):
+    """rules.md, *letter*: a new customer's generated initial password goes out on a letter to the contract
+    address; the page says so and shows no password to pass on."""
     response = sales.post(f"{CUSTOMERS_URL}add/", {**NEW_CUSTOMER, "plan": world.premium.pk})
     assert response.status_code == 200, error_list_text(response)
     assert is_no_store(response)
-    match = re.search(r'<code class="initial-password">([^<]+)</code>', html(response))
-    assert match, "the initial password is shown"
-    password = match.group(1)
-    assert len(password) >= 15 and not set(password) & set("0Oo1lI")
+    page = html(response)
+    assert 'class="initial-password"' not in page
+    assert "初期パスワードはご契約住所へ郵送します（書面のキューに登録しました）" in page
+    assert "530-0001" in page and NEW_CUSTOMER["address"] in page, "the page says where the letter goes"
+    assert "セルフケアID・パスワードのご案内" in page
 
     customer = Customer.objects.select_related("user", "plan").get(user__username="gamma-osaka")
     assert (customer.contract_name, customer.user.email, customer.plan, customer.addition_limit) == (
@@ -89,8 +91,14 @@ def test_create_customer_shows_the_initial_password_once_and_stores_it_nowhere(s
         20,
     )
     assert customer.address == NEW_CUSTOMER["address"] and customer.postal_code == "530-0001"
-    assert customer.user.check_password(password)
+    assert customer.user.password_change_required
     assert not customer.user.is_staff
+    letter = Letter.objects.get(customer=customer, kind=Letter.Kind.SELFCARE_CREDENTIALS)
+    assert letter.printed_at is None and letter.secret_encrypted, "queued with the password, encrypted"
+    assert f"/staff/letters/letter/{letter.pk}/change/" not in page, "sales do not open letters: no link to a refusal"
+    password = crypto.decrypt(letter.secret_encrypted)
+    assert customer.user.check_password(password)
+    assert password not in page
 
     entry = the_one("customer.created", customer=customer)
     by_staff(entry, sales)
@@ -99,18 +107,24 @@ def test_create_customer_shows_the_initial_password_once_and_stores_it_nowhere(s
     assert password not in everything_stored(), "the initial password is stored in clear somewhere"
     for morsel in response.cookies.values():
         assert password not in morsel.value
-    # Shown once: the customer's page never shows it again.
     assert password not in html(sales.get(f"{CUSTOMERS_URL}{customer.pk}/change/"))
+
+
+def test_create_customer_links_the_queued_letter_for_staff_who_may_open_letters(superuser, world):
+    response = superuser.post(f"{CUSTOMERS_URL}add/", {**NEW_CUSTOMER, "plan": world.plan.pk})
+
+    letter = Letter.objects.get(customer__user__username="gamma-osaka", kind=Letter.Kind.SELFCARE_CREDENTIALS)
+    assert f"/staff/letters/letter/{letter.pk}/change/" in html(response)
 
 
 def test_create_customer_refuses_a_taken_id_and_a_bad_id(sales, world):
     response = sales.post(f"{CUSTOMERS_URL}add/", {**NEW_CUSTOMER, "selfcare_id": "ACME-TOKYO", "plan": world.plan.pk})
     assert response.status_code == 200
-    assert 'class="initial-password"' not in html(response)
+    assert 'class="customer-created"' not in html(response)
     assert error_list_text(response).strip()
     response = sales.post(f"{CUSTOMERS_URL}add/", {**NEW_CUSTOMER, "selfcare_id": "-bad id-", "plan": world.plan.pk})
     assert response.status_code == 200
-    assert 'class="initial-password"' not in html(response)
+    assert 'class="customer-created"' not in html(response)
     assert error_list_text(response).strip()
     assert Customer.objects.count() == 2
     assert not audit("customer.created").exists()
