@@ -73,3 +73,18 @@ class LineNotLive(DomainError):
     message = _(
         "The cancellation of %(number)s took effect on %(cancelled_on)s: its IP phone password cannot be reissued."
     )
+
+
+class ReissueTooMany(DomainError):
+    code = "reissue_too_many"
+    message = _(
+        "At most %(maximum)d lines at a time: %(count)d were selected. Nothing was reissued. Select fewer lines."
+    )
+
+
+class ReissueOfSeveralCustomers(DomainError):
+    code = "reissue_of_several_customers"
+    message = _(
+        "The selected lines belong to %(count)d customers (%(customers)s). Reissue one customer's phones at a time: "
+        "each customer is told and sets up their own phones again. Nothing was reissued."
+    )

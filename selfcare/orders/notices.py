@@ -24,3 +24,18 @@ def application_notice(
     )
     subject = _("050 numbers added (application %(number)s)") % {"number": application_number}
     return subject, body
+
+
+def sip_password_reissued_notice(*, contract_name: str, numbers: list[str]) -> tuple[str, str]:
+    """The subject and body telling the customer the customer centre reissued their IP phone passwords (which
+    come by post, never in the e-mail)."""
+    body = render_to_string(
+        "orders/email/sip_password_reissued.txt",
+        {
+            "name": contract_name,
+            "numbers": [format_number(n) for n in numbers],
+            "carrier": settings.SELFCARE_CARRIER_NAME,
+            "support_phone": settings.SELFCARE_SUPPORT_PHONE,
+        },
+    )
+    return str(_("Your IP phone password was reissued")), body

@@ -12,7 +12,15 @@ from django.utils import timezone
 
 from selfcare.core import clock
 from selfcare.inventory.models import format_number
-from selfcare.orders.errors import CancellationBeforeIssue, NothingToCancel, NumbersNotHeld
+from selfcare.orders.errors import (
+    CancellationBeforeIssue,
+    LineNotFound,
+    LineNotLive,
+    NothingToCancel,
+    NumbersNotHeld,
+    ReissueOfSeveralCustomers,
+    ReissueTooMany,
+)
 from selfcare.orders.models import Application, IssuedLine
 
 
@@ -60,6 +68,62 @@ def cancellation_lines(*, customer_id: int, numbers: list[str], effective_on: dt
         if effective_on < row.issued_on:
             raise CancellationBeforeIssue(number=row.number, issued_on=row.issued_on.isoformat())
     return rows
+
+
+SIP_REISSUE_MAX_LINES = 10
+"""The most lines whose IP phone passwords staff reissue at once (one customer's, one confirmation)."""
+
+
+@dataclass(frozen=True)
+class LineToReissue:
+    line_id: int
+    number: str
+    customer_id: int
+    customer_label: str
+    """The customer's self-care ID and contract name."""
+    application_number: str
+
+    @property
+    def display(self) -> str:
+        return format_number(self.number)
+
+
+def sip_reissue_lines(*, line_ids: list[int]) -> list[LineToReissue]:
+    """The lines a staff reissue of ``line_ids`` would change, by number; changes nothing.
+
+    Raises what ``sip_passwords_reissue`` would raise (ReissueTooMany, ReissueOfSeveralCustomers,
+    LineNotFound, LineNotLive), so staff confirm only what can be done; the service checks the
+    lines' state again under its lock.
+    """
+    wanted = sorted(set(line_ids))
+    if not wanted:
+        raise LineNotFound(line_id="-")
+    if len(wanted) > SIP_REISSUE_MAX_LINES:
+        raise ReissueTooMany(maximum=SIP_REISSUE_MAX_LINES, count=len(wanted))
+    lines = list(
+        IssuedLine.objects.filter(pk__in=wanted).select_related("customer__user", "application").order_by("number_id")
+    )
+    missing = set(wanted) - {line.pk for line in lines}
+    if missing:
+        raise LineNotFound(line_id=min(missing))
+    customers = {line.customer_id: line.customer for line in lines}
+    if len(customers) > 1:
+        names = ", ".join(customer.selfcare_id for customer in customers.values())
+        raise ReissueOfSeveralCustomers(count=len(customers), customers=names)
+    today = clock.today()
+    for line in lines:
+        if line.cancelled_on is not None and line.cancelled_on <= today:
+            raise LineNotLive(number=format_number(line.number_id), cancelled_on=line.cancelled_on.isoformat())
+    return [
+        LineToReissue(
+            line_id=line.pk,
+            number=line.number_id,
+            customer_id=line.customer_id,
+            customer_label=f"{line.customer.selfcare_id} {line.customer.contract_name}",
+            application_number=line.application.application_number,
+        )
+        for line in lines
+    ]
 
 
 @dataclass(frozen=True)

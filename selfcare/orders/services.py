@@ -14,7 +14,7 @@ from selfcare.accounts.models import Customer
 from selfcare.core import clock, crypto
 from selfcare.core.audit import Actor, actor_to_json, audit_record, audit_refusal
 from selfcare.core.errors import DomainError
-from selfcare.inventory.models import PhoneNumber
+from selfcare.inventory.models import PhoneNumber, format_number
 from selfcare.inventory.tally import HELD, numbers_taken, pool_changed
 from selfcare.jobs import enqueue
 from selfcare.letters.models import Letter
@@ -36,6 +36,7 @@ from selfcare.orders.errors import (
 from selfcare.orders.lock_objects import issuable_numbers_lock, uncancelled_lines_lock
 from selfcare.orders.models import Application, Cancellation, IssuedLine
 from selfcare.orders.parsing import parse_count
+from selfcare.orders.selectors import sip_reissue_lines
 from selfcare.registrar import jobs as registrar_jobs
 
 _APPLICATION_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -261,8 +262,8 @@ def numbers_cancel(
 
 
 def sip_password_reissue(*, line_id: int, actor: Actor) -> Letter:
-    """The staff's reissue of a line's IP phone password (``sip_password_reissue_shown``); the letter it queued."""
-    return sip_password_reissue_shown(line_id=line_id, actor=actor).letter
+    """The staff's reissue of one line's IP phone password (``sip_passwords_reissue``); the letter it queued."""
+    return sip_passwords_reissue(line_ids=[line_id], actor=actor)[0].letter
 
 
 @dataclass(frozen=True)
@@ -272,6 +273,34 @@ class Reissued:
     password: str
     """The new IP phone password in clear, for the one page or API answer that shows it (stored only encrypted)."""
     reissued_at: dt.datetime
+
+
+def sip_passwords_reissue(*, line_ids: list[int], actor: Actor) -> list[Reissued]:
+    """The customer centre's reissue of the IP phone passwords of one customer's lines: all of them or none.
+
+    Refuses more than SIP_REISSUE_MAX_LINES lines, or lines of several customers (the customer is
+    told, and their phones set up again, one customer at a time), as ``sip_reissue_lines`` does for
+    the confirmation page. One durable transaction under the customer's lock; each line as
+    ``sip_password_reissue_shown`` does it (letter, audit, webhook, registrar). The customer did not
+    ask for it, so their registered address is told which numbers' passwords the customer centre
+    reissued and that the new ones come by post: one notice job enqueued in the same transaction,
+    never with a password in it.
+
+    Raises ReissueTooMany, ReissueOfSeveralCustomers, LineNotFound or LineNotLive.
+    """
+    lines = sip_reissue_lines(line_ids=line_ids)
+    with transaction.atomic(durable=True):
+        customer = customer_lock(customer_id=lines[0].customer_id)
+        reissued = [
+            _sip_password_reissue_locked(customer=customer, line_id=line.line_id, actor=actor) for line in lines
+        ]
+        enqueue(
+            order_jobs.sip_password_reissued_notice_send,
+            customer_id=customer.pk,
+            numbers=[r.number for r in reissued],
+            language=translation.get_language(),
+        )
+    return reissued
 
 
 def sip_password_reissue_shown(*, line_id: int, actor: Actor, customer_id: int | None = None) -> Reissued:
@@ -297,34 +326,39 @@ def sip_password_reissue_shown(*, line_id: int, actor: Actor, customer_id: int |
         raise LineNotFound(line_id=line_id)
     with transaction.atomic(durable=True):
         customer = customer_lock(customer_id=customer_id)
-        line = IssuedLine.objects.select_related("application").get(pk=line_id)
-        today = clock.today()
-        if line.cancelled_on is not None and line.cancelled_on <= today:
-            raise LineNotLive(number=line.number_id, cancelled_on=line.cancelled_on.isoformat())
-        password = credentials.new_sip_password()
-        digests = sip_digests(number=line.number_id, password=password)
-        now = clock.now()
-        updated = (
-            IssuedLine.objects.filter(pk=line.pk, customer_id=customer.pk)
-            .filter(Q(cancelled_on__isnull=True) | Q(cancelled_on__gt=today))
-            .update(
-                sip_password_encrypted=crypto.encrypt(password),
-                sip_ha1=digests.ha1,
-                sip_ha1b=digests.ha1b,
-                sip_password_reissued_at=now,
-            )
+        return _sip_password_reissue_locked(customer=customer, line_id=line_id, actor=actor)
+
+
+def _sip_password_reissue_locked(*, customer: Customer, line_id: int, actor: Actor) -> Reissued:
+    """A reissue inside the caller's transaction, under its lock of the line's ``customer``."""
+    line = IssuedLine.objects.select_related("application").get(pk=line_id)
+    today = clock.today()
+    if line.cancelled_on is not None and line.cancelled_on <= today:
+        raise LineNotLive(number=format_number(line.number_id), cancelled_on=line.cancelled_on.isoformat())
+    password = credentials.new_sip_password()
+    digests = sip_digests(number=line.number_id, password=password)
+    now = clock.now()
+    updated = (
+        IssuedLine.objects.filter(pk=line.pk, customer_id=customer.pk)
+        .filter(Q(cancelled_on__isnull=True) | Q(cancelled_on__gt=today))
+        .update(
+            sip_password_encrypted=crypto.encrypt(password),
+            sip_ha1=digests.ha1,
+            sip_ha1b=digests.ha1b,
+            sip_password_reissued_at=now,
         )
-        if updated != 1:  # the customer lock makes this impossible; never queue a letter on a doubt
-            raise IntegrityError(f"reissue of line {line.pk} updated {updated} rows")
-        letter = Letter.to_contract_address(customer, kind=Letter.Kind.SIP_PASSWORD_REISSUE, line=line, queued_at=now)
-        letter.save()
-        audit_record(
-            actor=actor,
-            action="sip_password.reissued",
-            customer=customer,
-            target=line.number_id,
-            detail={"line": line.pk, "application": line.application.application_number, "letter": letter.pk},
-        )
-        webhook_events.sip_password_reissued(line=line, reissued_at=now)
-        enqueue(registrar_jobs.registrations_drop, number=line.number_id)
+    )
+    if updated != 1:  # the customer lock makes this impossible; never queue a letter on a doubt
+        raise IntegrityError(f"reissue of line {line.pk} updated {updated} rows")
+    letter = Letter.to_contract_address(customer, kind=Letter.Kind.SIP_PASSWORD_REISSUE, line=line, queued_at=now)
+    letter.save()
+    audit_record(
+        actor=actor,
+        action="sip_password.reissued",
+        customer=customer,
+        target=line.number_id,
+        detail={"line": line.pk, "application": line.application.application_number, "letter": letter.pk},
+    )
+    webhook_events.sip_password_reissued(line=line, reissued_at=now)
+    enqueue(registrar_jobs.registrations_drop, number=line.number_id)
     return Reissued(letter=letter, number=line.number_id, password=password, reissued_at=now)

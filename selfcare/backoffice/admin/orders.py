@@ -28,6 +28,7 @@ from selfcare.backoffice.admin.base import (
 from selfcare.backoffice.forms import BillingForm, CancellationForm
 from selfcare.backoffice.search import by_customer_found
 from selfcare.core.errors import DomainError
+from selfcare.inventory.models import format_number
 from selfcare.orders.models import Application, Cancellation, IssuedLine
 from selfcare.orders.selectors import cancellation_lines
 from selfcare.orders.services import numbers_cancel, quarantine_end
@@ -247,23 +248,37 @@ class IssuedLineAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin.
     search_with = staticmethod(partial(by_customer_found, number_field="number_id"))
 
     @admin.action(description=_("Reissue the IP phone password"), permissions=["reissue"])
-    def reissue_sip_password(self, request: HttpRequest, queryset: QuerySet) -> None:
-        from selfcare.orders.services import sip_password_reissue
+    def reissue_sip_password(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        """First a page of the numbers, their customer and what happens; only its button reissues (the old
+        passwords stop at once and the customer's phones must be set up again)."""
+        from selfcare.orders.selectors import SIP_REISSUE_MAX_LINES, sip_reissue_lines
+        from selfcare.orders.services import sip_passwords_reissue
 
-        reissued = []
-        for line in queryset.order_by("number_id"):
-            try:
-                sip_password_reissue(line_id=line.pk, actor=staff_actor(request))
-            except DomainError as refusal:
-                messages.error(request, str(refusal))
-            else:
-                reissued.append(line.number_id)
-        if reissued:
-            messages.success(
-                request,
-                _("Reissued the IP phone password of %(numbers)s; the old one no longer works. The letter is queued.")
-                % {"numbers": ", ".join(reissued)},
-            )
+        line_ids = list(queryset.order_by("number_id").values_list("pk", flat=True)[: SIP_REISSUE_MAX_LINES + 1])
+        if len(line_ids) > SIP_REISSUE_MAX_LINES:
+            line_ids = list(queryset.values_list("pk", flat=True))  # the refusal says how many were selected
+        try:
+            if request.POST.get("post") != "yes":
+                lines = sip_reissue_lines(line_ids=line_ids)
+                context = {
+                    **self.admin_site.each_context(request),
+                    "title": _("Reissue these IP phone passwords?"),
+                    "lines": lines,
+                    "customer_label": lines[0].customer_label,
+                    "opts": self.opts,
+                    "action": "reissue_sip_password",
+                }
+                return TemplateResponse(request, "backoffice/reissue_confirm.html", context)
+            reissued = sip_passwords_reissue(line_ids=line_ids, actor=staff_actor(request))
+        except DomainError as refusal:
+            messages.error(request, str(refusal))
+            return None
+        messages.success(
+            request,
+            _("Reissued the IP phone password of %(numbers)s; the old one no longer works. The letter is queued.")
+            % {"numbers": ", ".join(format_number(r.number) for r in reissued)},
+        )
+        return None
 
     def has_reissue_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("orders.reissue_sip_password")
