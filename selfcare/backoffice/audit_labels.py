@@ -59,7 +59,19 @@ ACTION_LABELS: dict[str, Promise] = {
 }
 
 
-def action_label(code: str) -> str:
-    """The label of ``code``, or the code itself for an action this list does not know yet."""
+# One stored code, told apart by its detail: a suspension and a reactivation read differently in the trail.
+DETAIL_LABELS: dict[tuple[str, str, str], Promise] = {
+    ("customer.status_changed", "to", "suspended"): _("Contract suspended"),
+    ("customer.status_changed", "to", "active"): _("Contract suspension lifted"),
+}
+
+
+def action_label(code: str, detail: object = None) -> str:
+    """The label of ``code`` (made precise by the entry's ``detail`` where one code covers two actions), or the
+    code itself for an action this list does not know yet."""
+    if isinstance(detail, dict):
+        for (labelled, key, value), label in DETAIL_LABELS.items():
+            if labelled == code and detail.get(key) == value:
+                return str(label)
     label = ACTION_LABELS.get(code)
     return str(label) if label is not None else code

@@ -245,7 +245,7 @@ class ReadOnlyMixin:
 
 @admin.display(description=_("action"), ordering="action")
 def audit_action(entry: AuditEntry) -> str:
-    return action_label(entry.action)
+    return action_label(entry.action, entry.detail)
 
 
 def _plain(value: Any) -> Any:

@@ -100,7 +100,7 @@ class AuditInline(ReadOnlyMixin, admin.TabularInline):
 
     @admin.display(description=_("action"))
     def action_label(self, entry: AuditEntry) -> str:
-        return action_label(entry.action)
+        return action_label(entry.action, entry.detail)
 
     extra = 0
     ordering = ["-at"]
@@ -215,7 +215,9 @@ class CustomerAdmin(IndexedSearchMixin, StaffAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("login locked until"))
     def locked(self, obj: Customer) -> Any:
-        return obj.user.locked_until or "-"
+        # A lock that has run out is no lock: the stored time stays until the next login, but is not shown.
+        until = obj.user.locked_until
+        return until if until is not None and until > clock.now() else "—"
 
     def add_view(self, request: HttpRequest, form_url: str = "", extra_context: dict | None = None) -> HttpResponse:
         if not self.has_add_permission(request):
@@ -341,11 +343,26 @@ class CustomerAdmin(IndexedSearchMixin, StaffAdminMixin, admin.ModelAdmin):
         messages.success(request, _("Unlocked %(n)d customers.") % {"n": queryset.count()})
 
     @admin.action(description=_("Suspend the selected customers"), permissions=["change"])
-    def suspend(self, request: HttpRequest, queryset: QuerySet) -> None:
-        for customer in queryset:
+    def suspend(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        """First a page of the customers and what suspension does; only its button suspends them."""
+        customers = list(queryset.select_related("user").order_by("user__username"))
+        if request.POST.get("post") != "yes":
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _("Suspend these customers?"),
+                "to_suspend": [c for c in customers if c.status != Customer.Status.SUSPENDED],
+                "already_suspended": [c for c in customers if c.status == Customer.Status.SUSPENDED],
+                "ids": [c.pk for c in customers],
+                "opts": self.opts,
+                "action": "suspend",
+            }
+            return TemplateResponse(request, "backoffice/suspend_confirm.html", context)
+        for customer in customers:
             account_services.customer_set_status(
-                customer_id=customer.pk, status="suspended", actor=staff_actor(request)
+                customer_id=customer.pk, status=Customer.Status.SUSPENDED, actor=staff_actor(request)
             )
+        messages.success(request, _("Suspended %(n)d customers.") % {"n": len(customers)})
+        return None
 
     @admin.action(description=_("Make the selected customers active again"), permissions=["change"])
     def reactivate(self, request: HttpRequest, queryset: QuerySet) -> None:

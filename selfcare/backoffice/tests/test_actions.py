@@ -185,7 +185,7 @@ def test_a_limit_below_the_numbers_added_is_refused_on_the_form(sales, world):
 
 
 def test_suspend_and_reactivate(sales, world):
-    response = changelist_action(sales, CUSTOMERS_URL, "suspend", [world.acme.pk, world.beta.pk])
+    response = changelist_action(sales, CUSTOMERS_URL, "suspend", [world.acme.pk, world.beta.pk], post="yes")
     assert response.status_code == 302
     assert set(Customer.objects.values_list("status", flat=True)) == {"suspended"}
     entries = list(audit("customer.status_changed"))
