@@ -275,6 +275,11 @@ class ApplicationShown:
     window_minutes: int
 
     @property
+    def shown_until(self) -> dt.datetime:
+        """When the completion page stops showing the passwords."""
+        return self.application.placed_at + dt.timedelta(minutes=self.window_minutes)
+
+    @property
     def any_cancellation(self) -> bool:
         return any(not line.status.in_use for line in self.lines)
 

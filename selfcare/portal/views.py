@@ -375,6 +375,7 @@ def application_view(request: HttpRequest, application_number: str) -> HttpRespo
         "rows": shown.lines,
         "shown": shown.passwords_shown,
         "window": shown.window_minutes,
+        "shown_until": shown.shown_until,
         "any_cancellation": shown.any_cancellation,
     }
     return no_store(render(request, "portal/application.html", context))
