@@ -225,3 +225,32 @@ def detail_html(detail: Any, action: str = "") -> SafeString:
     """One ``label: value`` line per key, escaped."""
     pairs: Iterable[tuple[str, str]] = detail_pairs(detail, action)
     return format_html_join(mark_safe("<br>"), "{}: {}", pairs)
+
+
+def detail_text(detail: Any, action: str = "") -> str:
+    """The same lines as plain text (a CSV cell): one ``label: value`` per line."""
+    return "\n".join(f"{label}: {value}" for label, value in detail_pairs(detail, action))
+
+
+# Targets stored as ``<kind>:<id>``, named by their model as the staff lists name them.
+_TARGET_MODELS = {
+    "letter": "letters.Letter",
+    "cancellation": "orders.Cancellation",
+    "job": "jobs.Job",
+    "webhook": "integrations.WebhookEndpoint",
+}
+
+
+def target_text(target: str) -> str:
+    """An entry's target as staff read it: 050-1234-5678 for a number, 郵送物 No.7 for ``letter:7``; anything
+    else (a self-care ID, an application number, a month) as stored."""
+    if len(target) == 11 and target.startswith("050") and target.isascii() and target.isdigit():
+        return format_number(target)
+    kind, sep, pk = target.partition(":")
+    if sep and kind in _TARGET_MODELS and pk:
+        name = apps.get_model(_TARGET_MODELS[kind])._meta.verbose_name
+        return str(_TARGET_NAMED) % {"name": name, "id": pk}
+    return target
+
+
+_TARGET_NAMED = _label("%(name)s No.%(id)s")

@@ -91,11 +91,13 @@ def otp_view(request: HttpRequest) -> HttpResponse:
                 device.save(update_fields=["confirmed"])
                 request.session.pop(ENROLMENT_SESSION_KEY, None)
             otp_login(request, device)
-            audit_record(
-                actor=Actor.staff(user, ip),  # type: ignore[arg-type]
-                action="staff.otp_enrolled" if enrolling else "staff.login",
-                target=user.get_username(),
-            )
+            # A first login sets up the authenticator and is a login too (invariant 8): both are on record.
+            for action in ("staff.otp_enrolled", "staff.login") if enrolling else ("staff.login",):
+                audit_record(
+                    actor=Actor.staff(user, ip),  # type: ignore[arg-type]
+                    action=action,
+                    target=user.get_username(),
+                )
             target = request.GET.get("next", "")
             if not url_has_allowed_host_and_scheme(
                 target, allowed_hosts={request.get_host()}, require_https=request.is_secure()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 from typing import Any
 
 from django.contrib import admin
@@ -15,7 +14,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from selfcare.backoffice.admin.base import IndexedSearchMixin, ReadOnlyMixin, StaffAdminMixin, StaffMedia, audit_action
-from selfcare.backoffice.audit_detail import detail_html
+from selfcare.backoffice.audit_detail import detail_html, detail_text, target_text
 from selfcare.backoffice.audit_labels import ACTION_LABELS, action_label
 from selfcare.backoffice.search import audit_found
 from selfcare.core.csv_cells import csv_writer
@@ -53,7 +52,7 @@ class AuditActionFilter(admin.SimpleListFilter):
 class AuditEntryAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
     Media = StaffMedia
 
-    list_display = ["at", "actor_kind", "actor_label", "ip_address", audit_action, "customer", "target"]
+    list_display = ["at", "actor_kind", "actor_label", "ip_address", audit_action, "customer", "target_display"]
     list_filter = [AuditActionFilter, "actor_kind", "at"]
     search_fields = ["actor_label", "action", "target", "customer__user__username"]
     list_select_related = ["customer__user"]
@@ -73,7 +72,9 @@ class AuditEntryAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin.
         if entry is not None:
             when = date_format(timezone.localtime(entry.at), "Y-m-d H:i:s")
             title = " ".join(
-                part for part in (when, entry.actor_label, action_label(entry.action), entry.target) if part
+                part
+                for part in (when, entry.actor_label, action_label(entry.action), target_text(entry.target))
+                if part
             )
             extra_context = {"title": title, "subtitle": "", **(extra_context or {})}
         return super().changeform_view(request, object_id, form_url, extra_context)
@@ -82,9 +83,11 @@ class AuditEntryAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin.
 
     @admin.action(description=_("Export the selected entries as CSV"), permissions=["view"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
-        """Headed in the staff member's language; times in the carrier's zone with their offset (+09:00), the
-        action both in words and as its stored code, the detail as stored."""
+        """Read by people in Excel: a byte-order mark first (Excel then reads UTF-8, not Shift_JIS), headed in the
+        staff member's language; times in the carrier's zone with their offset (+09:00), the action both in words
+        and as its stored code, the target and the detail as the screen shows them."""
         buffer = io.StringIO()
+        buffer.write("\ufeff")  # the byte-order mark, as in the billing export's Excel layout
         writer = csv_writer(buffer)
         writer.writerow([str(header) for header in CSV_HEADERS])
         for entry in queryset.select_related("customer__user").iterator():
@@ -97,15 +100,15 @@ class AuditEntryAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin.
                     action_label(entry.action),
                     entry.action,
                     entry.customer.selfcare_id if entry.customer else "",
-                    entry.target,
-                    json.dumps(entry.detail, ensure_ascii=False, sort_keys=True),  # as stored, a text cell
+                    target_text(entry.target),
+                    detail_text(entry.detail, entry.action),
                 ]
             )
         response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="audit.csv"'
         return response
 
-    # The entry's page: the action by its label, the detail as label: value lines (the CSV keeps them as stored).
+    # The entry's page: the action by its label, the target and the detail in words (as in the CSV).
     fields = (
         "at",
         "actor_kind",
@@ -114,11 +117,15 @@ class AuditEntryAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin.
         "ip_address",
         "action_label",
         "customer",
-        "target",
+        "target_display",
         "detail_display",
     )
     readonly_fields = fields
     action_label = staticmethod(audit_action)
+
+    @admin.display(description=_("target"), ordering="target")
+    def target_display(self, entry: AuditEntry) -> str:
+        return target_text(entry.target)
 
     @admin.display(description=_("detail"))
     def detail_display(self, entry: AuditEntry) -> SafeString:

@@ -201,6 +201,7 @@ def test_first_login_enrols_an_authenticator_then_later_logins_ask_only_for_a_co
     device.refresh_from_db()
     assert device.confirmed
     assert audit("staff.otp_enrolled", actor_user=user).count() == 1
+    assert audit("staff.login", actor_user=user).count() == 1, "the first login is a login too"
 
     # 4. Log out; the next login asks for a code only: no QR code, no key.
     assert client.post("/staff/logout/").status_code == 200
@@ -217,7 +218,7 @@ def test_first_login_enrols_an_authenticator_then_later_logins_ask_only_for_a_co
     response = client.post(OTP_URL, {"token": totp_token(device)})
     assert response.status_code == 302 and response.url == INDEX_URL
     assert client.get(INDEX_URL).status_code == 200
-    assert audit("staff.login", actor_user=user).count() == 1
+    assert audit("staff.login", actor_user=user).count() == 2
 
 
 def test_a_code_cannot_be_used_twice(roles, time_machine):

@@ -589,7 +589,7 @@ def test_auditor_exports_the_selected_entries_as_csv(auditor, world):
     ids = list(AuditEntry.objects.filter(action="application.placed").values_list("pk", flat=True))
     response = changelist_action(auditor, "/staff/core/auditentry/", "export_csv", ids)
     assert response.status_code == 200 and response["Content-Type"] == "text/csv; charset=utf-8"
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0][:6] == [ja("when"), ja("actor kind"), ja("actor name"), ja("from"), ja("action"), ja("action code")]
     assert sorted(row[5] for row in rows[1:]) == ["application.placed"] * len(ids)
     assert {row[6] for row in rows[1:]} == {"acme-tokyo", world.beta.selfcare_id}
@@ -604,7 +604,7 @@ def test_given_a_typed_id_a_spreadsheet_would_run_when_the_audit_log_is_exported
 
     response = changelist_action(auditor, "/staff/core/auditentry/", "export_csv", ids)
 
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     cells = [cell for row in rows[1:] for cell in row]
     assert not [cell for cell in cells if cell[:1] in {"=", "+", "@", "\t", "\r"}]
     assert "HYPERLINK" not in response.content.decode()  # an unknown ID is not kept as typed

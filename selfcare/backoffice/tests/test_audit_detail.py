@@ -72,3 +72,56 @@ def test_an_entry_page_is_titled_in_words_not_by_its_stored_code(auditor, world)
     page = html(auditor.get(f"/staff/core/auditentry/{entry.pk}/change/"))
     assert ja("Paper cancellation recorded") in page.split("</title>")[0]
     assert "numbers.cancelled" not in page.split('<div id="content"')[0]  # neither title nor breadcrumbs
+
+
+# The CSV export reads as the screen does, and opens in Excel ------------------------------------------------
+
+
+def _export(auditor, ids):
+    from selfcare.backoffice.tests.conftest import changelist_action
+
+    response = changelist_action(auditor, "/staff/core/auditentry/", "export_csv", ids)
+    assert response.status_code == 200
+    return response
+
+
+def test_the_audit_csv_starts_with_a_byte_order_mark_so_excel_reads_the_japanese(auditor, world):
+    response = _export(auditor, [world.audit_entry.pk])
+
+    body = response.content
+    assert body.startswith(b"\xef\xbb\xbf"), body[:10]
+    header = body.decode("utf-8-sig").splitlines()[0]
+    assert header.startswith(ja("when")) and "詳細" in header
+
+
+def test_the_audit_csv_writes_the_detail_in_words_and_targets_as_the_screen_does(auditor, world):
+    import csv
+    import io
+
+    placed = audit_record(
+        actor=TEST_ACTOR, action="login.failed", target="acme-tokyo", detail={"step": "password", "reason": "locked"}
+    )
+    number = audit_record(actor=TEST_ACTOR, action="line.sip_password_reissued", target="05010000007")
+    letter = audit_record(actor=TEST_ACTOR, action="letter.posted", target="letter:7")
+    cancellation = audit_record(actor=TEST_ACTOR, action="numbers.cancelled", target="cancellation:4")
+
+    response = _export(auditor, [placed.pk, number.pk, letter.pk, cancellation.pk])
+
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    by_code = {row[5]: row for row in rows[1:]}
+    detail = by_code["login.failed"][8]
+    assert "段階: パスワード" in detail and "理由: ログイン一時停止中" in detail
+    assert "step" not in detail and "{" not in detail
+    assert by_code["line.sip_password_reissued"][7] == "050-1000-0007"
+    assert by_code["letter.posted"][7] == "郵送物 No.7"
+    assert by_code["numbers.cancelled"][7] == "書面での解約 No.4"
+
+
+def test_the_audit_list_shows_targets_as_the_csv_writes_them(auditor, world):
+    audit_record(actor=TEST_ACTOR, action="line.sip_password_reissued", target="05010000007")
+    audit_record(actor=TEST_ACTOR, action="letter.posted", target="letter:7")
+
+    page = html(auditor.get("/staff/core/auditentry/"))
+
+    assert "050-1000-0007" in page and "郵送物 No.7" in page
+    assert ">letter:7<" not in page

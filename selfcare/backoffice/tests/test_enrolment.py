@@ -615,3 +615,20 @@ def test_junk_enrolment_codes_are_refused_with_a_message(roles, typed):
     response = enter_code(logged_in(user), typed)
     assert response.status_code == 200 and 'class="errorlist' in html(response)
     assert_no_authenticator_shown(response)
+
+
+def test_a_first_login_through_enrolment_is_audited_as_a_staff_login_too(roles):
+    """Invariant 8: every login leaves an entry; a staff member's first one is also their authenticator's set-up."""
+    user = _staff_user(CUSTOMER_CENTRE)
+    code = new_code(user)
+    client = logged_in(user)
+    enter_code(client, code)
+
+    finish_enrolment(client, user)
+
+    assert client.get(INDEX_URL).status_code == 200
+    actions = list(audit("staff.otp_enrolled", actor_user=user).values_list("action", flat=True))
+    actions += list(audit("staff.login", actor_user=user).values_list("action", flat=True))
+    assert actions == ["staff.otp_enrolled", "staff.login"]
+    login = audit("staff.login", actor_user=user).get()
+    assert login.target == user.get_username() and login.ip_address

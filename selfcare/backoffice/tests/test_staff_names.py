@@ -103,7 +103,7 @@ def test_the_audit_csv_is_headed_in_japanese_with_times_in_japan(auditor, world)
 
     response = changelist_action(auditor, "/staff/core/auditentry/", "export_csv", [entry.pk])
 
-    header, row = list(csv.reader(io.StringIO(response.content.decode())))
+    header, row = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert header[0] == ja("when") and header[4] == ja("action") and not [h for h in header if h.isascii()]
     assert row[0] == "2026-03-02T08:30:05+09:00"
     assert row[4] == ja("Numbers added (application placed)") and row[5] == "application.placed"
