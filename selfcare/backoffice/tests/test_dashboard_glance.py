@@ -69,3 +69,20 @@ def test_the_printed_not_posted_figure_opens_the_list_of_just_those(customer_cen
     assert ja("Recent actions") not in page  # Django's empty "recent actions" box is gone
     listed = customer_centre.get("/staff/letters/letter/", {"posted": "printed"})
     assert [letter.pk for letter in listed.context["cl"].result_list] == [world.beta_letter.pk]
+
+
+def test_each_figure_links_only_where_the_role_may_go(auditor, customer_centre, superuser, world):
+    """A figure whose page the role cannot open is plain text: every link on the dashboard opens."""
+    import re
+
+    for staff in (auditor, customer_centre, superuser):
+        page = html(staff.get("/staff/"))
+        glance = page[page.index('class="glance"') : page.index("</ul>", page.index('class="glance"'))]
+        for href in re.findall(r'href="([^"]+)"', glance):
+            response = staff.get(href.replace("&amp;", "&"))
+            assert response.status_code == 200, (staff.user.username, href, response.status_code)
+    auditor_page = html(auditor.get("/staff/"))
+    for label in ("letters to print", "customer logins locked", "numbers issuable now"):
+        assert ja(label) in auditor_page, label  # the figure is still there, as text
+    assert 'href="/staff/letters/letter/print/"' not in auditor_page
+    assert 'href="/staff/letters/letter/print/"' in html(superuser.get("/staff/"))
