@@ -70,8 +70,8 @@ def action_label(code: str, detail: object = None) -> str:
     """The label of ``code`` (made precise by the entry's ``detail`` where one code covers two actions), or the
     code itself for an action this list does not know yet."""
     if isinstance(detail, dict):
-        for (labelled, key, value), label in DETAIL_LABELS.items():
+        for (labelled, key, value), precise in DETAIL_LABELS.items():
             if labelled == code and detail.get(key) == value:
-                return str(label)
+                return str(precise)
     label = ACTION_LABELS.get(code)
     return str(label) if label is not None else code
