@@ -21,3 +21,13 @@ class RangeTooLarge(DomainError):
 class BadCsv(DomainError):
     code = "bad_csv"
     message = _("Line %(line)d of the CSV file: %(problem)s")
+
+
+class BadCsvRows(DomainError):
+    """Every bad row of a CSV file (up to ``BAD_ROWS_SHOWN``), so one upload shows all that needs fixing."""
+
+    code = "bad_csv_rows"
+    message = _("The CSV file has rows that are not 050 numbers: %(rows)s%(more)s")
+
+
+BAD_ROWS_MORE = _("…and %(n)d more rows that are not 050 numbers.")

@@ -13,7 +13,7 @@ from django.db import connection, transaction
 
 from selfcare.core import clock
 from selfcare.core.audit import Actor, audit_record
-from selfcare.inventory.errors import BadCsv, BadNumber, BadRange, RangeTooLarge
+from selfcare.inventory.errors import BAD_ROWS_MORE, BadCsv, BadCsvRows, BadNumber, BadRange, RangeTooLarge
 from selfcare.inventory.models import PhoneNumber
 from selfcare.inventory.tally import pool_changed
 
@@ -48,9 +48,15 @@ def iter_range(first: str, last: str) -> Iterator[str]:
         yield f"{value:011d}"
 
 
+BAD_ROWS_SHOWN = 20
+
+
 def numbers_from_csv(stream: io.TextIOBase | Iterable[str]) -> list[str]:
-    """Read the first column of a CSV (a header row is allowed); every row is checked before anything is imported."""
+    """Read the first column of a CSV (a header row is allowed); every row is checked before anything is imported,
+    and the bad ones are named together (the first ``BAD_ROWS_SHOWN``, then how many more)."""
     numbers: list[str] = []
+    bad: list[str] = []
+    bad_count = 0
     for line_no, row in enumerate(csv.reader(stream), start=1):
         if not row or not row[0].strip():
             continue
@@ -59,7 +65,12 @@ def numbers_from_csv(stream: io.TextIOBase | Iterable[str]) -> list[str]:
         except BadNumber:
             if line_no == 1 and not any(ch.isdigit() for ch in row[0]):
                 continue  # a header
-            raise BadCsv(line=line_no, problem=str(BadNumber(value=row[0][:40]))) from None
+            bad_count += 1
+            if len(bad) < BAD_ROWS_SHOWN:
+                bad.append(str(BadCsv(line=line_no, problem=str(BadNumber(value=row[0][:40])))))
+    if bad:
+        more = bad_count - len(bad)
+        raise BadCsvRows(rows=" / ".join(bad), more=" " + str(BAD_ROWS_MORE) % {"n": more} if more else "")
     return sorted(set(numbers))
 
 
@@ -146,10 +157,11 @@ class ImportPreview:
     to_skip: int
     first: str | None
     last: str | None
+    available_from: dt.date
 
 
-def numbers_import_preview(*, numbers: Iterable[str]) -> ImportPreview:
-    """What an import would add and skip, without writing anything."""
+def numbers_import_preview(*, numbers: Iterable[str], available_from: dt.date | None = None) -> ImportPreview:
+    """What an import of these numbers would add and skip, without writing anything."""
     to_add = to_skip = 0
     first = last = None
     iterator = iter(numbers)
@@ -159,4 +171,16 @@ def numbers_import_preview(*, numbers: Iterable[str]) -> ImportPreview:
         to_add += len(chunk) - len(existing)
         first = first or chunk[0]
         last = chunk[-1]
-    return ImportPreview(to_add=to_add, to_skip=to_skip, first=first, last=last)
+    return ImportPreview(
+        to_add=to_add, to_skip=to_skip, first=first, last=last, available_from=available_from or clock.today()
+    )
+
+
+def numbers_range_preview(*, first: str, last: str, available_from: dt.date | None = None) -> ImportPreview:
+    """The same for a range, counted rather than walked: its size by arithmetic, the numbers already known by one
+    range query on the primary key (a million numbers in milliseconds, not a minute)."""
+    first, last, size = numbers_in_range(first, last)
+    known = PhoneNumber.objects.filter(number__gte=first, number__lte=last).count()
+    return ImportPreview(
+        to_add=size - known, to_skip=known, first=first, last=last, available_from=available_from or clock.today()
+    )

@@ -26,6 +26,7 @@ from selfcare.inventory.services import (
     numbers_import,
     numbers_import_preview,
     numbers_in_range,
+    numbers_range_preview,
 )
 from selfcare.orders.models import IssuedLine
 
@@ -132,9 +133,10 @@ class PhoneNumberAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin
         form = ImportForm(request.POST or None, request.FILES or None)
         preview = None
         if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
             try:
-                numbers, source = self._numbers_of(form.cleaned_data)
                 if "confirm" in request.POST:
+                    numbers, source = self._numbers_of(data)
                     result = numbers_import(
                         numbers=numbers,
                         actor=staff_actor(request),
@@ -147,7 +149,14 @@ class PhoneNumberAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin
                         % {"added": result.added, "skipped": result.skipped},
                     )
                     return HttpResponseRedirect(reverse("admin:inventory_phonenumber_changelist"))
-                preview = numbers_import_preview(numbers=numbers)
+                if data.get("csv_file"):
+                    preview = numbers_import_preview(
+                        numbers=self._numbers_of(data)[0], available_from=data["available_from"]
+                    )
+                else:  # counted, not walked: a million numbers within the request's time
+                    preview = numbers_range_preview(
+                        first=data["first"], last=data["last"], available_from=data["available_from"]
+                    )
             except DomainError as refusal:
                 form.add_error(None, str(refusal))
             except ValidationError as invalid:

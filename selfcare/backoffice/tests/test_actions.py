@@ -376,6 +376,49 @@ def test_import_a_csv_file_for_later(inventory_manager, world):
     assert entry.detail == {"added": 2, "skipped": 1, "available_from": later.isoformat()}
 
 
+def test_a_million_number_range_is_previewed_by_counting_not_walking(inventory_manager, world, monkeypatch):
+    """A preview of 050-2000-0000 to 050-2999-9999 counts the range and its known numbers in one query."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from selfcare.backoffice.admin import inventory
+    from selfcare.inventory import services
+
+    for module in (services, inventory):
+        monkeypatch.setattr(module, "iter_range", lambda *a: pytest.fail("the preview walked the range"))
+    later = clock.today() + dt.timedelta(days=10)
+    data = {"first": "050-0000-0000", "last": "050-0099-9999", "available_from": later.isoformat(), "preview": "1"}
+
+    with CaptureQueriesContext(connection) as queries:
+        response = inventory_manager.post(IMPORT_URL, data)
+
+    assert response.status_code == 200, error_list_text(response)
+    preview = response.context["preview"]
+    assert (preview.to_add, preview.to_skip) == (1_000_000 - 20, 20)
+    assert len([q for q in queries if "inventory_phonenumber" in q["sql"]]) == 1
+    assert later.isoformat() in html(response), "the preview shows the chosen 払い出し可能日"
+
+
+def test_the_preview_says_issuable_from_today_when_no_day_is_chosen(inventory_manager, world):
+    response = inventory_manager.post(IMPORT_URL, {"first": "050-0000-0015", "last": "050-0000-0024", "preview": "1"})
+
+    assert response.context["preview"].available_from == clock.today()
+    assert clock.today().isoformat() in html(response)
+
+
+def test_a_csv_with_bad_rows_lists_them_all_up_to_a_cap(inventory_manager, world):
+    rows = ["番号", "050-7000-0001", "bad-1", "050-7000-0002", "03-1234-5678"] + [f"x{i}" for i in range(30)]
+    upload = SimpleUploadedFile("numbers.csv", "\n".join(rows).encode(), content_type="text/csv")
+
+    response = inventory_manager.post(IMPORT_URL, {"csv_file": upload, "preview": "1"})
+
+    errors = error_list_text(response)
+    assert "3" in errors and "bad-1" in errors and "03-1234-5678" in errors, errors
+    assert "x17" in errors and "x18" not in errors, "the first 20 bad rows"
+    assert ja("…and %(n)d more rows that are not 050 numbers.", n=12) in errors
+    assert PhoneNumber.objects.count() == 20
+
+
 @pytest.mark.parametrize(
     "data",
     [
