@@ -17,8 +17,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import translation
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -123,7 +124,16 @@ class LetterAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin.Mode
         except DomainError as refusal:
             messages.error(request, str(refusal))
         else:
-            messages.success(request, _("Recorded %(n)d letters as printed.") % {"n": confirmed.printed})
+            # The next step, posting them, is on the list of letters printed and not yet posted.
+            messages.success(
+                request,
+                format_html(
+                    '{} <a href="{}?posted=printed">{}</a>',
+                    _("Recorded %(n)d letters as printed.") % {"n": confirmed.printed},
+                    reverse("admin:letters_letter_changelist"),
+                    _("To the letters printed, not yet posted"),
+                ),
+            )
             if confirmed.printed_meanwhile:
                 messages.warning(
                     request,

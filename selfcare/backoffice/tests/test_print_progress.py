@@ -100,7 +100,10 @@ def test_given_a_pdf_made_twice_then_confirmed_then_the_letters_are_printed_once
     assert AuditEntry.objects.filter(action="letter.pdf_made").count() == 6
     assert AuditEntry.objects.filter(action="letter.printed").count() == 3
     assert not AuditEntry.objects.filter(action="letter.reprinted").exists()
-    assert 'id="print-form"' not in client.get("/staff/letters/letter/print/").content.decode()
+    page = client.get("/staff/letters/letter/print/").content.decode()
+    assert 'id="print-form"' not in page
+    # The next step is offered: posting them, from the list of letters printed and not yet posted.
+    assert '<a href="/staff/letters/letter/?posted=printed">印刷済み・未発送のご案内へ</a>' in page
 
 
 @pytest.mark.django_db(transaction=True)
