@@ -212,21 +212,21 @@ def numbers_cancel(
         IssuedLine.objects.not_cancelled().filter(number_id__in=numbers).values_list("customer_id", flat=True)
     )
     if customer_id is None and len(holders) > 1:
-        raise NumbersOfSeveralCustomers(numbers=", ".join(numbers))
+        raise NumbersOfSeveralCustomers(numbers=", ".join(format_number(n) for n in numbers))
     holder_id = customer_id if customer_id is not None else next(iter(holders), None)
     if holder_id is None:
-        raise NumbersNotHeld(numbers=", ".join(numbers))
+        raise NumbersNotHeld(numbers=", ".join(format_number(n) for n in numbers))
 
     with transaction.atomic(durable=True):
         customer = customer_lock(customer_id=holder_id)
         lines = uncancelled_lines_lock(numbers=numbers)
         held = {line.number_id for line in lines if line.customer_id == customer.pk}
         if held != set(numbers):
-            raise NumbersNotHeld(numbers=", ".join(n for n in numbers if n not in held))
+            raise NumbersNotHeld(numbers=", ".join(format_number(n) for n in numbers if n not in held))
         for line in lines:
             issued_on = timezone.localdate(line.issued_at)
             if effective_on < issued_on:
-                raise CancellationBeforeIssue(number=line.number_id, issued_on=issued_on.isoformat())
+                raise CancellationBeforeIssue(number=format_number(line.number_id), issued_on=issued_on.isoformat())
         cancellation = Cancellation.objects.create(
             customer=customer,
             received_on=received_on,

@@ -393,7 +393,7 @@ def test_given_held_numbers_when_cancelling_then_the_quarantine_end_is_printed(h
             "cannot take effect (2024-03-04) before the form was received (2024-03-05)",
         ),
         (("05000000199", "--received-on", "2024-03-05"), "not held by the customer"),
-        (("05000000000", "05000000199", "--received-on", "2024-03-05"), "05000000199"),
+        (("05000000000", "05000000199", "--received-on", "2024-03-05"), "050-0000-0199"),
         (("05000000000", "--received-on", "9999-12-31"), "cannot take effect after 9999-06-30"),
         (
             ("05000000000", "--received-on", "2024-03-05", "--effective-on", "9999-07-01"),

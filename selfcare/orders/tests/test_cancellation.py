@@ -300,7 +300,7 @@ def test_given_a_number_in_the_pool_never_issued_when_cancelling_then_not_held(h
     with pytest.raises(NumbersNotHeld) as refused:
         numbers_cancel(numbers=free, received_on=D(2024, 3, 5), actor=TEST_ACTOR)
 
-    assert "05000000100" in str(refused.value)
+    assert "050-0000-0100" in str(refused.value)
     assert _number(free[0]).status == PhoneNumber.Status.FREE
     _nothing_cancelled(numbers)
 
@@ -322,7 +322,7 @@ def test_given_one_held_and_one_not_held_number_when_cancelling_then_refused_nam
     with pytest.raises(NumbersNotHeld) as refused:
         numbers_cancel(numbers=[numbers[0], free[0]], received_on=D(2024, 3, 5), actor=TEST_ACTOR)
 
-    assert refused.value.params == {"numbers": "05000000100"}
+    assert refused.value.params == {"numbers": "050-0000-0100"}
     _nothing_cancelled(numbers)
 
 
