@@ -10,13 +10,16 @@ import io
 import re
 from html import unescape
 
+import time_machine
 from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from selfcare.backoffice.roles import ROLES
 from selfcare.backoffice.tests.conftest import changelist_action, html, ja
+from selfcare.core.audit import audit_record
 from selfcare.core.models import AuditEntry
+from selfcare.testing import TEST_ACTOR
 
 ROLE_WORDS = ["customer centre", "sales", "inventory manager", "auditor", "operations"]
 
@@ -98,8 +101,10 @@ def test_an_authenticators_page_is_named_in_japanese_with_times_in_the_carriers_
 
 
 def test_the_audit_csv_is_headed_in_japanese_with_times_in_japan(auditor, world):
-    entry = AuditEntry.objects.filter(action="application.placed").first()
-    AuditEntry.objects.filter(pk=entry.pk).update(at=dt.datetime(2026, 3, 1, 23, 30, 5, 123, tzinfo=dt.UTC))
+    # Entries are never changed (PostgreSQL refuses it): one written at a known time instead.
+    with time_machine.travel(dt.datetime(2026, 3, 1, 23, 30, 5, 123, tzinfo=dt.UTC), tick=False):
+        audit_record(actor=TEST_ACTOR, action="application.placed", customer=world.acme, target="test")
+    entry = AuditEntry.objects.get(target="test")
 
     response = changelist_action(auditor, "/staff/core/auditentry/", "export_csv", [entry.pk])
 
