@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 ACTION_LABELS: dict[str, Promise] = {
     "api_key.created": _("API key made"),
@@ -18,7 +19,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "billing.exported": _("Billing exported"),
     "credentials.rotated": _("Stored passwords re-encrypted"),
     "customer.changed": _("Customer details changed"),
-    "customer.created": _("Customer created"),
+    "customer.created": pgettext_lazy("audit action", "Customer created"),  # a noun phrase, not the page's sentence
     "customer.limit_changed": _("Addition limit changed"),
     "customer.password_changed": _("Customer changed their password"),
     "customer.password_forgotten": _("Forgotten-password request received"),

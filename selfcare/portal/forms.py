@@ -120,6 +120,12 @@ PASSWORD_RULES = [
 class PasswordForm(PasswordChangeForm):
     """Django's password change with the portal's labels (no colons) and plain wording."""
 
+    # Django's own message names another password than the label 現在のパスワード above it.
+    error_messages = {
+        **PasswordChangeForm.error_messages,
+        "password_incorrect": _("Your current password was entered incorrectly. Enter it again."),
+    }
+
     def __init__(self, user, *args, ip: str | None = None, **kwargs):  # type: ignore[no-untyped-def]
         kwargs.setdefault("label_suffix", "")
         super().__init__(user, *args, **kwargs)

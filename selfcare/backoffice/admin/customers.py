@@ -209,7 +209,7 @@ class CustomerAdmin(IndexedSearchMixin, StaffAdminMixin, admin.ModelAdmin):
     def plan_name(self, obj: Customer) -> str:
         return obj.plan.name
 
-    @admin.display(description=_("e-mail"))
+    @admin.display(description=_("registered e-mail"))
     def email(self, obj: Customer) -> str:
         return obj.user.email
 

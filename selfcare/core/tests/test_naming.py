@@ -9,13 +9,19 @@
 | the carrier's support line (the manual's お客様センター) | お客様センター | カスタマーセンター |
 | the 6-digit code e-mailed at login and to confirm a change | 認証コード (the manual's) | 確認コード |
 | the service (the manual's name) | カスタマー・セルフケア・サービス | お客様セルフケア |
+| a cancellation on the paper form (the manual's) | 書面での解約 | 書面解約 |
+| putting 050 numbers into the inventory | 取り込み (050番号の取り込み, as the button 取り込む) | 取込 |
+| the customer's address (manual: ご登録メールアドレス) | 登録メールアドレス | bare メールアドレス |
+| how many letters | 通 | 件 |
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 
 from selfcare.core.tests.test_translations import JA, ROOT, po_entries
 
@@ -27,6 +33,8 @@ LOSERS = {
     "カスタマーセンター": "お客様センター",
     "確認コード": "認証コード",
     "お客様セルフケア": "カスタマー・セルフケア・サービス",
+    "書面解約": "書面での解約",
+    "取込": "取り込み",
 }
 
 
@@ -53,3 +61,40 @@ def test_each_winning_word_is_used():
     translations = " ".join(msgstr for _, msgstr, _ in po_entries(JA / "django.po"))
     for winner in LOSERS.values():
         assert winner in translations, winner
+
+
+def test_letters_are_counted_in_tsu():
+    """郵送物 are counted 通 (3通を印刷しました), never 件, in every message about letters."""
+    counted_in_ken = [
+        msgid
+        for msgid, msgstr, _ in po_entries(JA / "django.po")
+        if re.search(r"\bletters?\b", msgid, flags=re.IGNORECASE) and "件" in msgstr
+    ]
+    assert counted_in_ken == []
+
+
+def test_the_customer_page_names_the_registered_e_mail_address():
+    from selfcare.backoffice.admin.customers import CustomerAdmin
+    from selfcare.backoffice.forms import CustomerCreateForm
+
+    with translation.override("ja"):
+        shown = str(CustomerAdmin.email.short_description)  # type: ignore[attr-defined]
+        assert shown == "登録メールアドレス"
+        assert str(CustomerCreateForm.base_fields["email"].label) == shown
+
+
+def test_a_wrong_current_password_is_called_the_current_password():
+    from selfcare.portal.forms import PasswordForm
+
+    with translation.override("ja"):
+        message = str(PasswordForm.error_messages["password_incorrect"])
+    assert message.startswith("現在のパスワードが間違っています"), message
+
+
+def test_audit_action_labels_are_noun_phrases():
+    from selfcare.backoffice.audit_labels import ACTION_LABELS
+
+    with translation.override("ja"):
+        assert str(ACTION_LABELS["customer.created"]) == "契約者の登録"
+        sentences = [code for code, label in ACTION_LABELS.items() if str(label).endswith(("ました", "ました。"))]
+    assert sentences == []
