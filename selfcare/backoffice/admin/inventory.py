@@ -83,7 +83,7 @@ def _cancellation_pending() -> QuerySet:
 class PhoneNumberAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
     Media = StaffMedia
 
-    list_display = ["number_display", "state", "available_from", "imported_at"]
+    list_display = ["number_display", "state", "issuable_from", "imported_at"]
     list_filter = [NumberStateFilter]
     ordering = ["number"]  # ascending, as numbers are issued and imported (the primary key, read forwards)
     search_fields = ["^number"]
@@ -114,8 +114,13 @@ class PhoneNumberAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin
             return str(_("in quarantine, issuable from %(day)s") % {"day": obj.available_from.isoformat()})
         return str(pgettext_lazy("number state", "free"))
 
+    @admin.display(description=_("available from"), ordering="available_from")
+    def issuable_from(self, obj: PhoneNumber) -> Any:
+        """A held number is issued: the stored day (its import's, or its last quarantine's end) says nothing."""
+        return "—" if obj.status == PhoneNumber.Status.ASSIGNED else obj.available_from
+
     # A number's own page shows its state as the list does, not the stored status ("free" is issuable or waiting).
-    fields = ("number_display", "state", "available_from", "imported_at")
+    fields = ("number_display", "state", "issuable_from", "imported_at")
     readonly_fields = fields
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:

@@ -86,3 +86,20 @@ def test_a_number_whose_cancellation_takes_effect_later_is_held_until_then(inven
 def test_the_list_opens_at_the_lowest_number(inventory_manager, world):
     shown = list(rows(inventory_manager.get(LIST_URL)))
     assert shown[0] == "050-0000-0000" and shown == sorted(shown)
+
+
+def test_given_a_held_number_then_no_issuable_day_is_shown_for_it(inventory_manager, world):
+    page = html(inventory_manager.get(LIST_URL))
+    issuable = dict(
+        re.findall(
+            r'<th class="field-number_display">[^<]*<a [^>]*>([0-9-]+)</a></th><td class="field-state">[^<]*</td>'
+            r'<td class="field-issuable_from[^"]*">(.*?)</td>',
+            page,
+        )
+    )
+    assert issuable["050-0000-0000"] == "—"  # held
+    assert issuable["050-0000-0010"] != "—"  # free: the day it can be issued
+    assert '<td class="field-available_from">' not in page
+
+    number_page = html(inventory_manager.get(f"{LIST_URL}05000000000/change/"))
+    assert re.search(r'field-issuable_from.*?<div class="readonly">—</div>', number_page, re.S)
