@@ -67,14 +67,29 @@ class UnpostedFilter(admin.SimpleListFilter):
 class LetterAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
     Media = StaffMedia
 
-    list_display = ["id", "kind", "customer", "application", "queued_at", "printed_at", "print_count", "posted_at"]
+    list_display = [
+        "id",
+        "kind",
+        "customer",
+        "application_number",
+        "queued_at",
+        "printed_at",
+        "print_count",
+        "posted_at",
+    ]
     list_filter = [UnpostedFilter, "kind", "queued_at"]
     search_fields = ["customer__user__username", "customer__contract_name", "application__application_number"]
-    list_select_related = ["customer__user", "application"]
+    list_select_related = ["customer__user", "application", "line__application"]
     actions = ["print_letters", "mark_posted"]
     change_list_template = "backoffice/letter_changelist.html"
 
     search_with = staticmethod(by_customer_found)
+
+    @admin.display(description=_("application"), ordering="application__application_number")
+    def application_number(self, letter: Letter) -> str | None:
+        """The 申込番号 the letter prints: its own application's, or for a reissue the reissued line's."""
+        application = letter.application or (letter.line.application if letter.line_id else None)
+        return application.application_number if application is not None else None
 
     @admin.action(description=_("Print the selected letters as one PDF"), permissions=["print"])
     def print_letters(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:

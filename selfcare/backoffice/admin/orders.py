@@ -186,7 +186,7 @@ class PlanAtTheTimeFilter(admin.SimpleListFilter):
 class ApplicationAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
     Media = StaffMedia
 
-    list_display = ["application_number", "customer", "count", "monthly_fee_per_number", "plan_code", "placed_at"]
+    list_display = ["application_number", "customer", "count", "monthly_fee_per_number", "plan", "placed_at"]
     list_filter = ["placed_at", PlanAtTheTimeFilter]
     search_fields = ["application_number", "customer__user__username", "customer__contract_name"]
     list_select_related = ["customer__user"]
@@ -195,6 +195,15 @@ class ApplicationAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin
     change_list_template = "backoffice/application_changelist.html"
 
     search_with = staticmethod(by_customer_found)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        plan_name = Plan.objects.filter(code=OuterRef("plan_code")).values("name")[:1]
+        return super().get_queryset(request).annotate(plan_name=Subquery(plan_name))
+
+    @admin.display(description=_("plan at the time"), ordering="plan_code")
+    def plan(self, application: Application) -> str:
+        """The plan's name, as its filter offers it (the code is stored; a plan no longer there shows its code)."""
+        return getattr(application, "plan_name", None) or application.plan_code
 
     def get_urls(self) -> list:
         return [
