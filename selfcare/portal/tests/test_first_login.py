@@ -13,7 +13,7 @@ from selfcare.accounts.services import customer_create, customer_password_change
 from selfcare.portal.tests.conftest import PASSWORD, html, log_in, notice_text
 
 NEW_PASSWORD = "a brand new phrase of my very own"
-WHY = "パスワードはお客様センターが設定したもの、または郵送でお知らせしたものです"
+WHY = "パスワードは当社で設定した初期パスワードです"
 BEHIND_THE_LOGIN = ["/menu/", "/numbers/", "/applications/", "/numbers/add/", "/applications/260101-ABCDEFGH/"]
 
 
@@ -69,6 +69,10 @@ def test_given_a_flagged_password_then_after_the_code_every_page_leads_to_the_pa
     assert client.post("/numbers/add/", {"count": "1"}).url == "/password/"
     page = client.get("/password/")
     assert page.status_code == 200 and WHY in notice_text(page)
+    assert "お客様センターが設定" not in html(page)
+    menu = re.search(r'<nav class="main".*?</nav>', html(page), re.S).group(0)
+    assert not re.search(r"<a href=", menu), "the menu's links only lead back here"
+    assert 'action="/logout/"' in menu  # logging out still works
 
     response = client.post(
         "/password/", {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
@@ -78,6 +82,7 @@ def test_given_a_flagged_password_then_after_the_code_every_page_leads_to_the_pa
     assert not flagged(login_customer)
     assert client.get("/menu/").status_code == 200
     assert notice_text(client.get("/password/")) is None
+    assert 'href="/numbers/"' in re.search(r'<nav class="main".*?</nav>', html(client.get("/menu/")), re.S).group(0)
 
 
 def test_given_no_flag_then_the_pages_open_as_before(logged_in):
