@@ -86,7 +86,9 @@ class CountForm(PortalForm):
         super().__init__(*args, **kwargs)
         minimum, per_application = count_limits()
         self.maximum = per_application if maximum is None else max(min(maximum, per_application), minimum)
-        self.fields["count"].error_messages["max_length"] = str(BadCount(minimum=minimum, maximum=self.maximum))
+        # Nothing typed is answered as any other bad count: with the range, not Django's generic 必須.
+        for refusal in ("required", "max_length"):
+            self.fields["count"].error_messages[refusal] = str(BadCount(minimum=minimum, maximum=self.maximum))
 
     def clean_count(self) -> int:
         minimum, _per_application = count_limits()

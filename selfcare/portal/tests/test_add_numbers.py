@@ -96,7 +96,7 @@ def test_given_a_bad_count_when_sent_then_a_field_error_and_nothing_is_created(l
     assert Application.objects.count() == 0
 
 
-@pytest.mark.parametrize("typed", ["0", "51", "-1", "1.5", "abc"])
+@pytest.mark.parametrize("typed", ["0", "51", "-1", "1.5", "abc", "", "\u3000"])  # empty too, not 必須
 def test_given_an_out_of_range_or_non_integer_count_when_sent_then_the_error_names_the_range(logged_in, pool, typed):
     response = logged_in.post("/numbers/add/", {"count": typed})
 
