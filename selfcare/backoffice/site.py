@@ -8,6 +8,19 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
+
+# Django's own page titles, translated again in this project's catalogue (which Django reads first): its Japanese
+# puts spaces around the model's name (「変更する 契約者 を選択」, 「契約者 を変更」); ours read 「契約者の一覧」,
+# 「契約者の変更」. Listed here so that the catalogue keeps them.
+DJANGO_TITLES = (
+    gettext_noop("Select %s to change"),
+    gettext_noop("Select %s to view"),
+    gettext_noop("Select %s"),
+    gettext_noop("Add %s"),
+    gettext_noop("Change %s"),
+    gettext_noop("View %s"),
+)
 
 
 class StaffSite(admin.AdminSite):
