@@ -88,7 +88,7 @@ class LetterAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin.Mode
     @admin.display(description=_("application"), ordering="application__application_number")
     def application_number(self, letter: Letter) -> str | None:
         """The 申込番号 the letter prints: its own application's, or for a reissue the reissued line's."""
-        application = letter.application or (letter.line.application if letter.line_id else None)
+        application = letter.application or (letter.line.application if letter.line is not None else None)
         return application.application_number if application is not None else None
 
     @admin.action(description=_("Print the selected letters as one PDF"), permissions=["print"])
