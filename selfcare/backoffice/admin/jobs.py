@@ -27,6 +27,7 @@ JOB_LABELS = {
     "password_changed_notice_send": _("E-mail: password changed"),
     "account_locked_notice_send": _("E-mail: logins paused"),
     "password_forgotten_notice_send": _("E-mail: new password letter on its way"),
+    "sip_password_reissued_notice_send": _("E-mail: IP phone password reissued by the customer centre"),
     "registrations_drop": _("Registrar: drop phones after a password reissue"),
     "cancelled_registrations_drop": _("Registrar: drop phones of cancelled numbers"),
     "registrar_drop_cancelled": _("Daily: registrar clean-up of cancelled numbers"),
