@@ -8,6 +8,12 @@ from selfcare.testing import TEST_ACTOR, CustomerFactory, PlanFactory, pool_add
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # A browser test drives the same views the test client does on both databases: it runs in the SQLite pass
+    # (scripts/test's PostgreSQL pass selects "not once"), unless it needs PostgreSQL itself.
+    once = pytest.mark.once
+    for item in items:
+        if "browser" in item.keywords and "postgres" not in item.keywords:
+            item.add_marker(once)
     if connection.vendor == "postgresql":
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL: run scripts/test (sets DATABASE_URL) or set DATABASE_URL")

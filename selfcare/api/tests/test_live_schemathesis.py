@@ -20,6 +20,8 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
+pytestmark = pytest.mark.once  # its server runs on a SQLite database of its own, whichever the tests use
+
 ROOT = Path(__file__).resolve().parents[3]
 BIN = Path(sys.executable).parent
 
