@@ -462,7 +462,8 @@ def main() -> None:
     timed(
         "empty the tables",
         "TRUNCATE letters_letter, orders_issuedline, orders_cancellation, orders_application, core_auditentry, "
-        "accounts_customer, accounts_user, accounts_plan, inventory_phonenumber, inventory_poolchange "
+        "accounts_customer, accounts_user, accounts_plan, inventory_phonenumber, inventory_poolchange, "
+        "inventory_issuecount "
         "RESTART IDENTITY CASCADE; " + "".join(f"DROP TABLE IF EXISTS {table}; " for table in WORK_TABLES),
     )
     with connection.cursor() as cursor:
@@ -493,6 +494,12 @@ def main() -> None:
         "INSERT INTO inventory_poolchange (available_from, numbers) "
         "SELECT CASE WHEN status = 'assigned' THEN NULL ELSE available_from END, count(*) "
         "FROM inventory_phonenumber GROUP BY 1",
+    )
+    timed(  # what the applications write, compacted: the numbers issued each day in the carrier's time zone
+        "numbers issued by day",
+        "INSERT INTO inventory_issuecount (day, numbers) "
+        "SELECT (placed_at AT TIME ZONE %(tz)s)::date, sum(count) FROM orders_application GROUP BY 1",
+        {"tz": settings.TIME_ZONE},
     )
     with connection.cursor() as cursor:
         cursor.execute(

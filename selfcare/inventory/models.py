@@ -93,3 +93,24 @@ class PoolChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.available_from or 'held'} {self.numbers:+d}"
+
+
+class IssueCount(models.Model):
+    """Numbers issued to customers on a day (the carrier's, settings.TIME_ZONE), written in the application's
+    transaction: one row per application, summed by ``pool_tally_compact`` (daily) into one row per day.
+
+    The staff dashboard's numbers added by week read these rows, a few a day, instead of the applications of
+    twelve weeks (a hundred thousand at ten million numbers). Numbers cancelled later still count: they were
+    added. ``check_invariants`` compares the sums with the applications placed each day.
+    """
+
+    day = models.DateField(_("day"), db_index=True)
+    numbers = models.IntegerField(_("numbers"))
+
+    class Meta:
+        verbose_name = _("numbers issued on a day")
+        verbose_name_plural = _("numbers issued by day")
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.day} +{self.numbers}"

@@ -20,13 +20,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from selfcare.accounts.models import Customer
-from selfcare.inventory.models import PhoneNumber, PoolChange
+from selfcare.inventory.models import IssueCount, PhoneNumber, PoolChange
 from selfcare.letters.models import Letter
 from selfcare.orders.models import Application, IssuedLine
 from selfcare.orders.services import quarantine_end
 
 EXAMPLES = 10
 T = TypeVar("T")
+ISSUE_COUNT = "the numbers issued by day are those of the applications placed that day"
 
 
 @dataclass
@@ -51,6 +52,7 @@ def _tables() -> dict[str, str]:
         "customer": Customer._meta.db_table,
         "letter": Letter._meta.db_table,
         "tally": PoolChange._meta.db_table,
+        "issued": IssueCount._meta.db_table,
     }
 
 
@@ -77,8 +79,12 @@ def _count_and_examples(
 
 
 def _stream(sql: str) -> Iterator[tuple]:
+    return _stream_with(sql, None)
+
+
+def _stream_with(sql: str, params: list[Any] | None) -> Iterator[tuple]:
     with connection.cursor() as cursor:
-        cursor.execute(sql.format(**_tables()))
+        cursor.execute(sql.format(**_tables()), params)
         while rows := cursor.fetchmany(10_000):
             yield from rows
 
@@ -199,6 +205,7 @@ def _plan(*, lines: int, numbers: int, free: int, applications: int, customers: 
             "WHERE c.numbers_added > c.addition_limit OR c.numbers_added <> COALESCE(a.total, 0)",
         ),
         partial(_check_pool_tally, numbers),
+        partial(_check_issue_count, applications),
         check(
             _count_and_examples,
             3,
@@ -229,6 +236,7 @@ ORDER = [
     "no number was issued again before its quarantine ended",
     "every cancelled number in the pool waits until its quarantine ends",
     "the pool tally counts what the numbers table holds",
+    ISSUE_COUNT,
 ]
 """The order the checks are reported in: by invariant (they run slowest first)."""
 
@@ -274,6 +282,37 @@ def _check_pool_tally(numbers: int) -> CheckResult:
     result.examples = [
         f"{'held' if day is None else _as_date(day)}: tally {tallied}, numbers {counted}"
         for day, tallied, counted in sorted(rows, key=lambda row: (row[0] is not None, str(row[0])))[:EXAMPLES]
+    ]
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _check_issue_count(applications: int) -> CheckResult:
+    """Invariant 9 for the dashboard's numbers added by week: each day's count (``IssueCount``) is the sum of
+    the applications placed that day in the carrier's time zone."""
+    started = time.monotonic()
+    if connection.vendor == "postgresql":
+        # One statement, one snapshot: the counts and the applications (their covering index of placed_at).
+        rows = list(
+            _stream_with(
+                "SELECT day, SUM(tallied), SUM(counted) FROM (SELECT day, numbers AS tallied, 0 AS counted FROM "
+                "{issued} UNION ALL SELECT (placed_at AT TIME ZONE %s)::date, 0, count FROM {app}) x "
+                "GROUP BY day HAVING SUM(tallied) <> SUM(counted)",
+                [settings.TIME_ZONE],
+            )
+        )
+    else:
+        sums: dict[dt.date, list[int]] = {}
+        for day, n in _stream("SELECT day, numbers FROM {issued}"):
+            sums.setdefault(_as_date(day), [0, 0])[0] += n
+        for placed_at, n in _stream("SELECT placed_at, count FROM {app}"):
+            sums.setdefault(_as_date(placed_at), [0, 0])[1] += n
+        rows = [(day, tallied, counted) for day, (tallied, counted) in sums.items() if tallied != counted]
+    result = CheckResult(9, ISSUE_COUNT, applications)
+    result.violations = len(rows)
+    result.examples = [
+        f"{_as_date(day)}: counted {tallied}, applications {counted}"
+        for day, tallied, counted in sorted(rows, key=lambda row: str(row[0]))[:EXAMPLES]
     ]
     result.seconds = time.monotonic() - started
     return result

@@ -7,13 +7,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from selfcare.core import clock
 from selfcare.inventory.models import format_number
 from selfcare.orders.errors import (
     CancellationBeforeIssue,
+    FormReceivedBeforeIssue,
     LineNotFound,
     LineNotLive,
     NothingToCancel,
@@ -37,12 +38,14 @@ class LineToCancel:
         return format_number(self.number)
 
 
-def cancellation_lines(*, customer_id: int, numbers: list[str], effective_on: dt.date) -> list[LineToCancel]:
+def cancellation_lines(
+    *, customer_id: int, numbers: list[str], effective_on: dt.date, received_on: dt.date | None = None
+) -> list[LineToCancel]:
     """The customer's lines a paper cancellation of ``numbers`` would end, by number; changes nothing.
 
     Raises what ``numbers_cancel`` would raise for the same form (NothingToCancel, NumbersNotHeld,
-    CancellationBeforeIssue), so staff confirm only what can be recorded; the service checks it all
-    again under its locks.
+    FormReceivedBeforeIssue, CancellationBeforeIssue), so staff confirm only what can be recorded; the
+    service checks it all again under its locks.
     """
     wanted = sorted(set(numbers))
     if not wanted:
@@ -64,6 +67,13 @@ def cancellation_lines(*, customer_id: int, numbers: list[str], effective_on: dt
         )
         for line in lines
     ]
+    for row in rows:
+        if received_on is not None and received_on < row.issued_on:
+            raise FormReceivedBeforeIssue(
+                number=format_number(row.number),
+                issued_on=row.issued_on.isoformat(),
+                received_on=received_on.isoformat(),
+            )
     for row in rows:
         if effective_on < row.issued_on:
             raise CancellationBeforeIssue(number=row.number, issued_on=row.issued_on.isoformat())
@@ -150,32 +160,12 @@ def cancellations_pending_count(*, today: dt.date) -> int:
 
 
 def additions_by_week(*, weeks: int = 12) -> list[tuple[dt.date, int]]:
-    """Numbers issued in each of the last ``weeks`` ISO weeks, the current one last, keyed by their Monday.
+    """Numbers issued in each of the last ``weeks`` ISO weeks (the carrier's), the current one last, keyed by
+    their Monday; cancelled since or not. Read from the day counts the applications write
+    (``inventory.tally.issued_by_week``), not from the applications themselves."""
+    from selfcare.inventory.tally import issued_by_week
 
-    Weeks are the carrier's (settings.TIME_ZONE): a number issued on Monday 00:30
-    in Tokyo counts in that week although it is still Sunday in UTC. Weeks
-    without additions are listed with 0. Lines cancelled since still count: they
-    were added.
-    """
-    if weeks < 1:
-        raise ValueError("weeks must be at least 1")
-    carrier_tz = timezone.get_default_timezone()
-    today = clock.today()
-    this_monday = today - dt.timedelta(days=today.weekday())
-    mondays = [this_monday - dt.timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
-    starts = [dt.datetime.combine(monday, dt.time.min, tzinfo=carrier_tz) for monday in mondays]
-    starts.append(starts[-1] + dt.timedelta(weeks=1))
-    # An application's lines are issued when it is placed: its count is what it added, read along the
-    # covering index of placed_at (the lines table has millions of rows and no index on issued_at). One sum
-    # per week over the window, each a comparison of the stored time: a third of the time of truncating
-    # every application's time to its week in Tokyo and grouping.
-    added = Application.objects.filter(placed_at__gte=starts[0], placed_at__lt=starts[-1]).aggregate(
-        **{
-            f"week{i}": Sum("count", filter=Q(placed_at__gte=starts[i], placed_at__lt=starts[i + 1]))
-            for i in range(weeks)
-        }
-    )
-    return [(monday, added[f"week{i}"] or 0) for i, monday in enumerate(mondays)]
+    return issued_by_week(weeks=weeks)
 
 
 # The customer's own (invariant 7: every read is filtered by the customer) ---------------------------

@@ -15,7 +15,7 @@ from selfcare.core import clock, crypto
 from selfcare.core.audit import Actor, actor_to_json, audit_record, audit_refusal
 from selfcare.core.errors import DomainError
 from selfcare.inventory.models import PhoneNumber, format_number
-from selfcare.inventory.tally import HELD, numbers_taken, pool_changed
+from selfcare.inventory.tally import HELD, numbers_issued, pool_changed
 from selfcare.jobs import enqueue
 from selfcare.letters.models import Letter
 from selfcare.ops import metrics
@@ -117,7 +117,7 @@ def _place(*, customer: Customer, count: int, idempotency_key: str, actor: Actor
     )
     if claimed != count:  # the locks make this impossible; never issue on a doubt
         raise IntegrityError(f"claimed {claimed} of {count} locked numbers")
-    pool_changed(numbers_taken(day for _number, day in locked))
+    numbers_issued((day for _number, day in locked), at=now)
     IssuedLine.objects.bulk_create(
         _new_line(application=application, customer=customer, number=number, issued_at=now)
         for number in sorted(numbers)

@@ -466,7 +466,7 @@ def demo(db):
 def test_given_an_empty_database_when_checking_invariants_then_all_pass(db):
     output = run("check_invariants")
 
-    assert "All 10 checks passed" in output
+    assert "All 11 checks passed" in output
     assert "FAIL" not in output
 
 
@@ -485,7 +485,7 @@ def test_given_an_empty_database_when_seeding_then_demo_data_is_ready_and_the_pa
 def test_given_seeded_data_when_checking_invariants_then_all_pass(demo):
     output = run("check_invariants")
 
-    assert "All 10 checks passed" in output
+    assert "All 11 checks passed" in output
     assert "FAIL" not in output
 
 
@@ -515,7 +515,7 @@ def test_given_seeded_data_when_seeding_again_then_nothing_is_duplicated_and_a_n
     user = User.objects.get(username="demo0001")
     assert user.check_password(_demo_password(again))
     assert not user.check_password(first_password)
-    assert "All 10 checks passed" in run("check_invariants")
+    assert "All 11 checks passed" in run("check_invariants")
 
 
 def _set_back_to_free():
@@ -567,7 +567,7 @@ def test_given_corrupted_seed_data_when_checking_invariants_then_the_command_fai
 
     error, output = refused("check_invariants")
 
-    assert re.fullmatch(r"\d+ of 10 checks failed \(\d+\.\d s\)\.", error)
+    assert re.fullmatch(r"\d+ of 11 checks failed \(\d+\.\d s\)\.", error)
     failing = [line for line in output.splitlines() if line.startswith("FAIL")]
     assert any(failed_check in line for line in failing), output
     assert example in output

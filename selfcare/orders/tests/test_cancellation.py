@@ -214,7 +214,7 @@ def test_given_a_cancelled_number_when_reissued_after_quarantine_then_both_owner
         assert failed == []
         out = StringIO()
         call_command("check_invariants", stdout=out)
-        assert "All 10 checks passed" in out.getvalue()
+        assert "All 11 checks passed" in out.getvalue()
         assert "FAIL" not in out.getvalue()
 
 

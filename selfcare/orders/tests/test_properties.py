@@ -46,7 +46,7 @@ from selfcare.accounts.services import customer_set_limit, customer_set_status
 from selfcare.core import clock
 from selfcare.core.errors import DomainError
 from selfcare.core.models import AuditEntry
-from selfcare.inventory.models import PhoneNumber, PoolChange
+from selfcare.inventory.models import IssueCount, PhoneNumber, PoolChange
 from selfcare.inventory.services import iter_range, numbers_import
 from selfcare.letters.models import Letter
 from selfcare.orders.errors import (
@@ -174,7 +174,8 @@ def _delete_everything() -> None:
     else:
         # AuditEntry.delete() refuses on purpose: delete raw (no signals, no instance delete()).
         AuditEntry.objects.all()._raw_delete(AuditEntry.objects.db)
-    for model in (Letter, IssuedLine, Cancellation, Application, PhoneNumber, PoolChange, Customer, User, Plan):
+    tables = (Letter, IssuedLine, Cancellation, Application, PhoneNumber, PoolChange, IssueCount, Customer, User, Plan)
+    for model in tables:
         model.objects.all()._raw_delete(model.objects.db)
 
 

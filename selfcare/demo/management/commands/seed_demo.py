@@ -18,7 +18,7 @@ from selfcare.accounts.services import (
 )
 from selfcare.core import clock
 from selfcare.core.audit import Actor
-from selfcare.inventory.models import PhoneNumber
+from selfcare.inventory.models import IssueCount, PhoneNumber
 from selfcare.inventory.services import iter_range, numbers_import
 from selfcare.orders.models import Application, IssuedLine
 from selfcare.orders.services import numbers_add, numbers_cancel
@@ -118,6 +118,10 @@ class Command(BaseCommand):
                 placed_at=issued, application_number=f"{timezone.localtime(issued):%y%m%d}-{suffix}"
             )
             IssuedLine.objects.filter(application=placement.application).update(issued_at=issued)
+            # The numbers issued by day move with them (the dashboard's numbers added by week).
+            IssueCount.objects.bulk_create(
+                [IssueCount(day=today, numbers=-40), IssueCount(day=timezone.localdate(issued), numbers=40)]
+            )
         numbers = list(iter_range(RECYCLED_FIRST, RECYCLED_LAST))
         for chunk, months_ago in ((numbers[:20], 8), (numbers[20:], 2)):
             day = clock.add_months(today, -months_ago)
