@@ -10,6 +10,7 @@ __all__ = [
     "CancellationBeforeIssue",
     "CancellationTooLate",
     "CustomerSuspended",
+    "FormReceivedBeforeIssue",
     "LimitReached",
     "NothingToCancel",
     "NumbersNotHeld",
@@ -61,6 +62,17 @@ class NothingToCancel(DomainError):
 class CancellationBeforeIssue(DomainError):
     code = "cancellation_before_issue"
     message = _("%(number)s was issued on %(issued_on)s; its cancellation cannot take effect before that day.")
+
+
+class FormReceivedBeforeIssue(DomainError):
+    """rules.md, *cancellation*: a form received before a number was issued cannot be for that number."""
+
+    code = "form_received_before_issue"
+    message = _(
+        "%(number)s was issued on %(issued_on)s, after the form was received (%(received_on)s): "
+        "a form received before a number was issued cannot cancel it. "
+        "Check the date received and the numbers against the paper form."
+    )
 
 
 class LineNotFound(DomainError):

@@ -26,6 +26,7 @@ from selfcare.orders.errors import (
     BadCancellationDates,
     CancellationBeforeIssue,
     CancellationTooLate,
+    FormReceivedBeforeIssue,
     LineNotFound,
     LineNotLive,
     NothingToCancel,
@@ -196,8 +197,8 @@ def numbers_cancel(
     The numbers stay the customer's until ``effective_on`` (default: the day
     received) and go back to the pool with ``available_from`` at the end of
     their quarantine, so no one can be issued them before then.
-    Raises NothingToCancel, BadCancellationDates, CancellationTooLate, NumbersNotHeld or
-    NumbersOfSeveralCustomers.
+    Raises NothingToCancel, BadCancellationDates, CancellationTooLate, NumbersNotHeld,
+    NumbersOfSeveralCustomers, FormReceivedBeforeIssue or CancellationBeforeIssue.
     """
     numbers = sorted(set(numbers))
     if not numbers:
@@ -225,6 +226,12 @@ def numbers_cancel(
             raise NumbersNotHeld(numbers=", ".join(format_number(n) for n in numbers if n not in held))
         for line in lines:
             issued_on = timezone.localdate(line.issued_at)
+            if received_on < issued_on:  # rules.md, *cancellation*: the form cannot be for a number not yet issued
+                raise FormReceivedBeforeIssue(
+                    number=format_number(line.number_id),
+                    issued_on=issued_on.isoformat(),
+                    received_on=received_on.isoformat(),
+                )
             if effective_on < issued_on:
                 raise CancellationBeforeIssue(number=format_number(line.number_id), issued_on=issued_on.isoformat())
         cancellation = Cancellation.objects.create(

@@ -29,6 +29,7 @@ from selfcare.backoffice.forms import BillingForm, CancellationForm
 from selfcare.backoffice.search import by_customer_found
 from selfcare.core.errors import DomainError
 from selfcare.inventory.models import format_number
+from selfcare.orders.errors import FormReceivedBeforeIssue
 from selfcare.orders.models import Application, Cancellation, IssuedLine
 from selfcare.orders.selectors import cancellation_lines
 from selfcare.orders.services import numbers_cancel, quarantine_end
@@ -117,7 +118,10 @@ class CancellationAdmin(IndexedSearchMixin, StaffAdminMixin, admin.ModelAdmin):
             customer = data["customer"]
             try:
                 lines = cancellation_lines(
-                    customer_id=customer.pk, numbers=data["numbers"], effective_on=data["effective_on"]
+                    customer_id=customer.pk,
+                    numbers=data["numbers"],
+                    effective_on=data["effective_on"],
+                    received_on=data["received_on"],
                 )
                 if "confirm" in request.POST:
                     cancellation = numbers_cancel(
@@ -128,6 +132,8 @@ class CancellationAdmin(IndexedSearchMixin, StaffAdminMixin, admin.ModelAdmin):
                         note=data["note"],
                         actor=staff_actor(request),
                     )
+            except FormReceivedBeforeIssue as refusal:
+                form.add_error("received_on", str(refusal))  # beside the date to correct, every value kept
             except DomainError as refusal:
                 form.add_error(None, str(refusal))
             else:

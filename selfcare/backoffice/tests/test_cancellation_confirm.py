@@ -209,3 +209,44 @@ def test_the_recorded_cancellation_shows_its_last_day_of_use(customer_centre, wo
 
     for page in (listed, shown):
         assert "最終利用日" in page and last in page
+
+
+def test_given_a_form_received_before_the_numbers_issue_then_refused_beside_the_date_with_every_value_kept(
+    customer_centre, world
+):
+    """rules.md, *cancellation*: a form received before a number existed for the customer cannot be for it."""
+    yesterday = clock.today() - dt.timedelta(days=1)  # the world's numbers were issued today
+    effective = clock.today() + dt.timedelta(days=10)  # a valid day to take effect: only the receipt is wrong
+    typed = {
+        "customer": "acme-tokyo",
+        "numbers": "050-0000-0000 050-0000-0001",
+        "received_on": yesterday.isoformat(),
+        "effective_on": effective.isoformat(),
+        "note": "書面 8",
+    }
+
+    for step in ({}, {"confirm": "1"}):  # the check, and a confirmation posted anyway
+        response = customer_centre.post(URL, {**typed, **step})
+
+        assert response.status_code == 200
+        page = html(response)
+        assert ja("Confirm the paper cancellation") not in page
+        message = ja(
+            "%(number)s was issued on %(issued_on)s, after the form was received (%(received_on)s): "
+            "a form received before a number was issued cannot cancel it. "
+            "Check the date received and the numbers against the paper form.",
+            number="050-0000-0000",
+            issued_on=clock.today().isoformat(),
+            received_on=yesterday.isoformat(),
+        )
+        beside_the_date = re.search(r'<ul class="errorlist" id="id_received_on_error">(.*?)</ul>', page, re.S)
+        assert beside_the_date and message in beside_the_date.group(1), error_list_text(response)
+        kept = form_data(response, None)
+        assert (kept["customer"], kept["received_on"], kept["effective_on"], kept["note"]) == (
+            "acme-tokyo",
+            yesterday.isoformat(),
+            effective.isoformat(),
+            "書面 8",
+        )
+        assert "050-0000-0001" in kept["numbers"]
+        assert nothing_recorded(world)
