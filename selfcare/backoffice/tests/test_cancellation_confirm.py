@@ -197,7 +197,7 @@ def test_the_confirmation_shows_the_last_day_of_use_the_day_before_the_cancellat
     assert "解約日（この日から利用できなくなります）" in page
     assert re.search(rf"<th[^>]*>最終利用日</th>\s*<td[^>]*>{last}</td>", page), "the summary names the last day"
     assert re.search(r"<th scope=\"col\">最終利用日</th>", page), "the numbers' table has the column"
-    row = re.search(r"<td class=\"nowrap\">050-0000-0000</td>(.*?)</tr>", page, flags=re.S)
+    row = re.search(r"<td class=\"nowrap\"[^>]*>050-0000-0000</td>(.*?)</tr>", page, flags=re.S)
     assert row and last in row.group(1)
 
 
