@@ -32,10 +32,11 @@ from selfcare.backoffice.admin.base import (
     staff_actor,
 )
 from selfcare.backoffice.forms import ReprintForm
-from selfcare.backoffice.search import by_customer_found
+from selfcare.backoffice.search import Found, Kind, Term, by_customer_found
 from selfcare.core.audit import Actor
 from selfcare.core.errors import DomainError
 from selfcare.letters.models import Letter
+from selfcare.orders.models import Application
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +64,19 @@ class UnpostedFilter(admin.SimpleListFilter):
         return queryset
 
 
+def letters_found(queryset: QuerySet, term: Term, *, emails: bool = True) -> Found:
+    """The letter list's search: as every list of a customer's rows, except that an application number also
+    finds the reissue letters of its lines (a reissue letter has no application of its own; it prints its
+    line's, and the list shows that one)."""
+    if term.kind is not Kind.APPLICATION:
+        return by_customer_found(queryset, term, emails=emails)
+    applications = Application.objects.filter(application_number__startswith=term.text).order_by().values("pk")
+    letters = Letter.objects.order_by()  # no ORDER BY inside a UNION
+    of_applications = letters.filter(application_id__in=applications).values("pk")
+    of_their_lines = letters.filter(line__application_id__in=applications).values("pk")
+    return Found(queryset.filter(pk__in=of_applications.union(of_their_lines)))
+
+
 @admin.register(Letter)
 class LetterAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
     Media = StaffMedia
@@ -83,7 +97,7 @@ class LetterAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin.Mode
     actions = ["print_letters", "mark_posted"]
     change_list_template = "backoffice/letter_changelist.html"
 
-    search_with = staticmethod(by_customer_found)
+    search_with = staticmethod(letters_found)
 
     @admin.display(description=_("application"), ordering="application__application_number")
     def application_number(self, letter: Letter) -> str | None:
