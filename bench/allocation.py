@@ -115,7 +115,7 @@ def refill(need: int) -> None:
 
 
 def _worker(customers: list[int], size: int, seconds: float, ready, go, start_at, results) -> None:
-    from selfcare.core.audit import Actor
+    from selfcare.audit.services import Actor
     from selfcare.orders.services import numbers_add
 
     actors = {cid: Actor(kind="customer", label=f"alloc-{cid}") for cid in customers}

@@ -390,7 +390,7 @@ def make_keys(stack: Stack, customers: int) -> list[str]:
     ids = [customer_id(i) for i in range(1, customers + 1)]
     code = (
         "from selfcare.accounts.selectors import customer_get\n"
-        "from selfcare.core.audit import Actor\n"
+        "from selfcare.audit.services import Actor\n"
         "from selfcare.integrations.keys import api_key_create\n"
         f"for selfcare_id in {ids!r}:\n"
         "    made = api_key_create(customer_id=customer_get(selfcare_id=selfcare_id).pk, name='benchmark', "

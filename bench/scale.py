@@ -115,7 +115,7 @@ def child(name: str, customers: list[int], samples: int) -> None:
     django.setup()
     from django.db import connection
 
-    from selfcare.core.audit import Actor
+    from selfcare.audit.services import Actor
     from selfcare.orders.services import numbers_add
 
     actor = Actor(kind="customer", label="scale")

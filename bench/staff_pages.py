@@ -51,7 +51,7 @@ LISTS = {  # every staff list, and whether it searches
     "cancellations": "/staff/orders/cancellation/",
     "applications": "/staff/orders/application/",
     "letters": "/staff/letters/letter/",
-    "audit log": "/staff/core/auditentry/",
+    "audit log": "/staff/audit/auditentry/",
     "staff accounts": "/staff/accounts/user/",
     "authenticators": "/staff/otp_totp/totpdevice/",
 }

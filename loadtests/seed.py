@@ -36,7 +36,7 @@ def main() -> None:
 
     from selfcare.accounts.models import Plan, User
     from selfcare.accounts.services import customer_create
-    from selfcare.core.audit import Actor
+    from selfcare.audit.services import Actor
     from selfcare.inventory.services import iter_range, numbers_import
 
     actor = Actor.system("loadtest")

@@ -57,7 +57,7 @@ TARGETS = {
 }
 # Pages only a logged-in user gets (anything else redirects to the login page): the crawl must reach them.
 CUSTOMER_PAGES = ["/menu/", "/numbers/", "/numbers/add/", "/numbers/add/confirm/", "/applications/", "/password/"]
-STAFF_PAGES = ["/staff/accounts/customer/", "/staff/inventory/phonenumber/", "/staff/core/auditentry/"]
+STAFF_PAGES = ["/staff/accounts/customer/", "/staff/inventory/phonenumber/", "/staff/audit/auditentry/"]
 
 
 # recreate-db ----------------------------------------------------------------------------------

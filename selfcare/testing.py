@@ -12,7 +12,7 @@ from django.core.mail import EmailMessage
 from factory.django import DjangoModelFactory
 
 from selfcare.accounts.models import Customer, Plan, User
-from selfcare.core.audit import Actor
+from selfcare.audit.services import Actor
 from selfcare.inventory.services import iter_range, numbers_import
 from selfcare.orders.services import numbers_add
 

@@ -36,8 +36,8 @@ from selfcare.accounts.login_errors import (
     CodeWrong,
 )
 from selfcare.accounts.models import Customer
+from selfcare.audit.services import Actor, audit_record
 from selfcare.core import clock
-from selfcare.core.audit import Actor, audit_record
 from selfcare.core.cache import count_in_window
 
 logger = logging.getLogger(__name__)

@@ -43,8 +43,8 @@ from selfcare.accounts.login_errors import (
     TooManyAttempts,
 )
 from selfcare.accounts.models import LoginCode, User
+from selfcare.audit.services import Actor, audit_record
 from selfcare.core import clock
-from selfcare.core.audit import Actor, audit_record
 from selfcare.core.cache import count_in_window
 from selfcare.core.errors import DomainError
 from selfcare.jobs import enqueue

@@ -43,7 +43,7 @@ ROLES: dict[str, list[str]] = {
         "orders.view_issuedline",
     ],
     "auditor": [
-        "core.view_auditentry",
+        "audit.view_auditentry",
     ],
     "operations": [
         "jobs.view_job",

@@ -26,7 +26,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from selfcare.accounts.models import User
 from selfcare.accounts.services import ENROLMENT_CODE_VALID, staff_enrolment_code_issue, staff_enrolment_start
-from selfcare.core.audit import Actor, audit_record
+from selfcare.audit.services import Actor, audit_record
 from selfcare.core.errors import DomainError
 
 # Set in the session once the right enrolment code was entered: the new authenticator it may show and confirm.

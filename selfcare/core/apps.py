@@ -1,8 +1,7 @@
 from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
 
 
 class CoreConfig(AppConfig):
     name = "selfcare.core"
     label = "core"
-    verbose_name = _("Audit")
+    verbose_name = "core"

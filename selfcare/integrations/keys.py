@@ -22,8 +22,8 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 
 from selfcare.accounts.lock_objects import customer_lock
 from selfcare.accounts.models import Customer
+from selfcare.audit.services import Actor, audit_record
 from selfcare.core import clock
-from selfcare.core.audit import Actor, audit_record
 from selfcare.integrations.errors import (
     AddressNotAllowed,
     ApiKeyExpired,

@@ -23,8 +23,8 @@ from django.db.models import F
 from standardwebhooks.webhooks import Webhook
 
 from selfcare.accounts.lock_objects import customer_lock
+from selfcare.audit.services import Actor, audit_record
 from selfcare.core import clock, crypto
-from selfcare.core.audit import Actor, audit_record
 from selfcare.integrations import outbound
 from selfcare.integrations.errors import (
     EventsMissing,

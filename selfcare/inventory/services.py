@@ -11,8 +11,8 @@ from itertools import islice
 
 from django.db import connection, transaction
 
+from selfcare.audit.services import Actor, audit_record
 from selfcare.core import clock
-from selfcare.core.audit import Actor, audit_record
 from selfcare.inventory.errors import BAD_ROWS_MORE, BadCsv, BadCsvRows, BadNumber, BadRange, RangeTooLarge
 from selfcare.inventory.models import PhoneNumber
 from selfcare.inventory.tally import pool_changed

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from selfcare.core.audit import Actor, audit_record
+from selfcare.audit.services import Actor, audit_record
 from selfcare.core.errors import DomainError
 from selfcare.jobs.models import Job
 

@@ -13,8 +13,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 
+from selfcare.audit.services import Actor, audit_record
 from selfcare.core import clock
-from selfcare.core.audit import Actor, audit_record
 from selfcare.letters.errors import (
     LetterNotPrinted,
     LettersNotFound,

@@ -32,7 +32,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import pgettext_lazy
 
-from selfcare.core.audit import Actor, audit_record
+from selfcare.audit.services import Actor, audit_record
 from selfcare.core.csv_cells import csv_writer
 from selfcare.inventory.models import format_number
 from selfcare.orders.models import IssuedLine

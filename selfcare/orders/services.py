@@ -11,15 +11,15 @@ from django.utils import timezone, translation
 
 from selfcare.accounts.lock_objects import customer_lock
 from selfcare.accounts.models import Customer
+from selfcare.audit.services import Actor, actor_to_json, audit_record, audit_refusal
 from selfcare.core import clock, crypto
-from selfcare.core.audit import Actor, actor_to_json, audit_record, audit_refusal
 from selfcare.core.errors import DomainError
 from selfcare.inventory.models import PhoneNumber, format_number
 from selfcare.inventory.tally import HELD, numbers_issued, pool_changed
 from selfcare.jobs import enqueue
 from selfcare.letters.models import Letter
 from selfcare.ops import metrics
-from selfcare.orders import credentials, webhook_events
+from selfcare.orders import credentials, signals, webhook_events
 from selfcare.orders import jobs as order_jobs
 from selfcare.orders.credentials import sip_digests
 from selfcare.orders.errors import (
@@ -38,7 +38,6 @@ from selfcare.orders.lock_objects import issuable_numbers_lock, uncancelled_line
 from selfcare.orders.models import Application, Cancellation, IssuedLine
 from selfcare.orders.parsing import parse_count
 from selfcare.orders.selectors import sip_reissue_lines
-from selfcare.registrar import jobs as registrar_jobs
 
 _APPLICATION_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 MAX_IDEMPOTENCY_KEY = 64
@@ -247,7 +246,7 @@ def numbers_cancel(
         )
         if effective_on <= clock.today():
             # In effect at once: the registrar already refuses the numbers; drop their phones too.
-            enqueue(registrar_jobs.cancelled_registrations_drop, numbers=numbers, actor=actor_to_json(actor))
+            signals.numbers_stopped_today.send(sender=IssuedLine, numbers=numbers, actor=actor_to_json(actor))
         free_from = quarantine_end(effective_on)
         freed = PhoneNumber.objects.filter(number__in=numbers, status=PhoneNumber.Status.ASSIGNED).update(
             status=PhoneNumber.Status.FREE, available_from=free_from
@@ -367,5 +366,5 @@ def _sip_password_reissue_locked(*, customer: Customer, line_id: int, actor: Act
         detail={"line": line.pk, "application": line.application.application_number, "letter": letter.pk},
     )
     webhook_events.sip_password_reissued(line=line, reissued_at=now)
-    enqueue(registrar_jobs.registrations_drop, number=line.number_id)
+    signals.sip_password_replaced.send(sender=IssuedLine, number=line.number_id)
     return Reissued(letter=letter, number=line.number_id, password=password, reissued_at=now)

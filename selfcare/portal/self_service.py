@@ -28,8 +28,8 @@ from selfcare.accounts.fresh_code import fresh_code_check, fresh_code_send
 from selfcare.accounts.login import CODE_VALID
 from selfcare.accounts.login_errors import CodeNoLongerValid
 from selfcare.accounts.models import Customer
+from selfcare.audit.services import Actor
 from selfcare.core import clock
-from selfcare.core.audit import Actor
 from selfcare.core.csv_cells import csv_writer
 from selfcare.core.errors import DomainError
 from selfcare.idempotency.errors import RequestInFlight

@@ -28,8 +28,8 @@ from selfcare.accounts.login_errors import (
 )
 from selfcare.accounts.models import Customer, LoginCode, User
 from selfcare.accounts.services import customer_password_change, customer_password_forgotten
+from selfcare.audit.services import Actor, audit_record
 from selfcare.core import clock
-from selfcare.core.audit import Actor, audit_record
 from selfcare.core.errors import Busy, DomainError
 from selfcare.idempotency.errors import IdempotencyKeyReused, RequestInFlight
 from selfcare.idempotency.services import fingerprint, request_once

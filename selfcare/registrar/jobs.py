@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from selfcare.core.audit import Actor, actor_from_json
+from selfcare.audit.services import Actor, actor_from_json
 from selfcare.jobs import job
 from selfcare.registrar import control
 from selfcare.registrar import services as registrar_services

@@ -13,8 +13,8 @@ from collections import defaultdict
 
 from django.db import transaction
 
+from selfcare.audit.services import Actor, audit_record
 from selfcare.core import clock
-from selfcare.core.audit import Actor, audit_record
 from selfcare.orders.models import IssuedLine
 from selfcare.registrar import control
 from selfcare.registrar.control import RegistrarUnreachable

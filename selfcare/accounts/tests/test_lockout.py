@@ -20,7 +20,7 @@ from django.utils import timezone, translation
 from selfcare.accounts import login as login_steps
 from selfcare.accounts.login_errors import CodeNoLongerValid, LoginRefused, TooManyAttempts
 from selfcare.accounts.models import LoginCode, User
-from selfcare.core.models import AuditEntry
+from selfcare.audit.models import AuditEntry
 from selfcare.portal.tests.conftest import PASSWORD, error_text, password_step
 
 WRONG = "not the right password at all"

@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from selfcare.accounts.errors import BadLimit, LimitBelowUsage, PlanNotFound, SelfcareIdTaken
 from selfcare.accounts.models import Customer, User
 from selfcare.accounts.services import UNAMBIGUOUS_ALPHABET, customer_create, customer_set_limit
-from selfcare.core.audit import Actor
-from selfcare.core.models import AuditEntry
+from selfcare.audit.models import AuditEntry
+from selfcare.audit.services import Actor
 from selfcare.orders.services import numbers_add
 from selfcare.testing import CustomerFactory
 

@@ -9,7 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from selfcare.accounts.models import Customer
-from selfcare.core.models import AuditEntry
+from selfcare.audit.models import AuditEntry
 from selfcare.letters.models import Letter
 from selfcare.orders.models import Application, IssuedLine
 from selfcare.testing import CustomerFactory

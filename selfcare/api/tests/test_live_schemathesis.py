@@ -27,7 +27,7 @@ BIN = Path(sys.executable).parent
 
 SEED = """
 from selfcare.accounts.models import Customer, Plan, User
-from selfcare.core.audit import Actor
+from selfcare.audit.services import Actor
 from selfcare.integrations.keys import api_key_create
 from selfcare.integrations.models import SCOPES
 from selfcare.inventory.services import iter_range, numbers_import

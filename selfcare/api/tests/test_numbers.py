@@ -8,8 +8,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from selfcare.audit.models import AuditEntry
 from selfcare.core import clock
-from selfcare.core.models import AuditEntry
 from selfcare.letters.models import Letter
 from selfcare.orders.models import IssuedLine
 from selfcare.orders.services import numbers_add, numbers_cancel

@@ -13,12 +13,12 @@ from django.utils.formats import date_format
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
+from selfcare.audit.models import AuditEntry
 from selfcare.backoffice.admin.base import IndexedSearchMixin, ReadOnlyMixin, StaffAdminMixin, StaffMedia, audit_action
 from selfcare.backoffice.audit_detail import detail_html, detail_text, target_text
 from selfcare.backoffice.audit_labels import ACTION_LABELS, action_label
 from selfcare.backoffice.search import audit_found
 from selfcare.core.csv_cells import csv_writer
-from selfcare.core.models import AuditEntry
 
 # Audit log ------------------------------------------------------------------------------------
 

@@ -23,11 +23,11 @@ from django.utils.dateparse import parse_datetime
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from selfcare.audit.models import AuditEntry
+from selfcare.audit.services import Actor, audit_record
 from selfcare.backoffice.audit_labels import action_label
 from selfcare.backoffice.names import permission_label, role_name
 from selfcare.backoffice.search import Found, recognise
-from selfcare.core.audit import Actor, audit_record
-from selfcare.core.models import AuditEntry
 
 
 def staff_actor(request: HttpRequest) -> Actor:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from selfcare.accounts import services as account_services
 from selfcare.accounts.models import Customer, Plan
+from selfcare.audit.models import AuditEntry
 from selfcare.backoffice import customer_page
 from selfcare.backoffice.admin.audit import audit_detail
 from selfcare.backoffice.admin.base import (
@@ -33,7 +34,6 @@ from selfcare.backoffice.forms import CustomerChangeForm, CustomerCreateForm
 from selfcare.backoffice.search import Kind, customers_found, recognise
 from selfcare.core import clock
 from selfcare.core.errors import DomainError
-from selfcare.core.models import AuditEntry
 from selfcare.letters.models import Letter
 from selfcare.orders.models import Application, IssuedLine
 

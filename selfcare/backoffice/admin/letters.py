@@ -23,6 +23,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from selfcare.audit.services import Actor
 from selfcare.backoffice.admin.base import (
     IndexedSearchMixin,
     ReadOnlyMixin,
@@ -33,7 +34,6 @@ from selfcare.backoffice.admin.base import (
 )
 from selfcare.backoffice.forms import ReprintForm
 from selfcare.backoffice.search import Found, Kind, Term, by_customer_found
-from selfcare.core.audit import Actor
 from selfcare.core.errors import DomainError
 from selfcare.letters.models import Letter
 from selfcare.orders.models import Application

@@ -26,9 +26,9 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from selfcare.accounts.models import User
+from selfcare.audit.models import AuditEntry
 from selfcare.backoffice.roles import ROLES
 from selfcare.core import clock, crypto
-from selfcare.core.models import AuditEntry
 from selfcare.integrations.keys import api_key_create
 from selfcare.integrations.models import WebhookEndpoint
 from selfcare.integrations.webhooks import new_secret

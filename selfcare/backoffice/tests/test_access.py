@@ -16,6 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from selfcare.accounts.models import Customer
 from selfcare.accounts.services import staff_enrolment_code_issue
+from selfcare.audit.models import AuditEntry
 from selfcare.backoffice.roles import ROLES
 from selfcare.backoffice.tests.conftest import (
     AUDITOR,
@@ -35,7 +36,6 @@ from selfcare.backoffice.tests.conftest import (
     totp_token,
     wrong_token,
 )
-from selfcare.core.models import AuditEntry
 from selfcare.letters.models import Letter
 from selfcare.orders.models import Cancellation
 from selfcare.testing import TEST_ACTOR
@@ -44,7 +44,7 @@ IMPORT_URL = "/staff/inventory/phonenumber/import/"
 BILLING_URL = "/staff/orders/application/billing/"
 CUSTOMERS_URL = "/staff/accounts/customer/"
 LETTERS_URL = "/staff/letters/letter/"
-AUDIT_URL = "/staff/core/auditentry/"
+AUDIT_URL = "/staff/audit/auditentry/"
 CANCELLATION_ADD_URL = "/staff/orders/cancellation/add/"
 QR_SVG = re.compile(r'class="otp-qr"[^>]*>\s*(?:<\?xml[^>]*>\s*)?<svg[^>]*>.*?<path', re.S)
 

@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from selfcare.accounts.models import Customer, Plan
+from selfcare.audit.models import AuditEntry
 from selfcare.backoffice.tests.conftest import (
     Staff,
     audit,
@@ -26,7 +27,6 @@ from selfcare.backoffice.tests.conftest import (
     messages_of,
 )
 from selfcare.core import clock, crypto
-from selfcare.core.models import AuditEntry
 from selfcare.inventory.models import PhoneNumber
 from selfcare.letters.models import Letter
 from selfcare.orders.billing import CSV_HEADER
@@ -630,7 +630,7 @@ def test_changing_a_role_is_audited(superuser, roles):
 
 def test_auditor_exports_the_selected_entries_as_csv(auditor, world):
     ids = list(AuditEntry.objects.filter(action="application.placed").values_list("pk", flat=True))
-    response = changelist_action(auditor, "/staff/core/auditentry/", "export_csv", ids)
+    response = changelist_action(auditor, "/staff/audit/auditentry/", "export_csv", ids)
     assert response.status_code == 200 and response["Content-Type"] == "text/csv; charset=utf-8"
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0][:6] == [ja("when"), ja("actor kind"), ja("actor name"), ja("from"), ja("action"), ja("action code")]
@@ -645,7 +645,7 @@ def test_given_a_typed_id_a_spreadsheet_would_run_when_the_audit_log_is_exported
     client.post("/login/", {"selfcare_id": "acme-tokyo", "password": "=cmd|' /C calc'!A0 but long"})
     ids = list(AuditEntry.objects.values_list("pk", flat=True))
 
-    response = changelist_action(auditor, "/staff/core/auditentry/", "export_csv", ids)
+    response = changelist_action(auditor, "/staff/audit/auditentry/", "export_csv", ids)
 
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     cells = [cell for row in rows[1:] for cell in row]

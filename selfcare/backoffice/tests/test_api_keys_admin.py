@@ -7,8 +7,8 @@ import re
 import pytest
 from django.urls import reverse
 
+from selfcare.audit.models import AuditEntry
 from selfcare.core import clock, crypto
-from selfcare.core.models import AuditEntry
 from selfcare.integrations.keys import api_key_create
 from selfcare.integrations.models import SCOPES, ApiKey, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from selfcare.integrations.webhooks import new_secret

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
+from selfcare.audit.models import AuditEntry
+from selfcare.audit.services import audit_record
 from selfcare.backoffice.audit_detail import detail_pairs
 from selfcare.backoffice.tests.conftest import html, ja
-from selfcare.core.audit import audit_record
-from selfcare.core.models import AuditEntry
 from selfcare.testing import TEST_ACTOR
 
 
@@ -20,7 +20,7 @@ def test_given_a_refused_login_when_its_entry_is_opened_then_the_detail_reads_in
         actor=TEST_ACTOR, action="login.failed", target="acme-tokyo", detail={"step": "password", "reason": "locked"}
     )
 
-    page = html(auditor.get(f"/staff/core/auditentry/{entry.pk}/change/"))
+    page = html(auditor.get(f"/staff/audit/auditentry/{entry.pk}/change/"))
 
     text = text_of(page)
     assert "段階: パスワード" in text and "理由: ログイン一時停止中" in text
@@ -66,10 +66,10 @@ def test_an_empty_list_reads_as_a_dash_not_a_blank():
 
 
 def test_an_entry_page_is_titled_in_words_not_by_its_stored_code(auditor, world):
-    from selfcare.core.models import AuditEntry
+    from selfcare.audit.models import AuditEntry
 
     entry = AuditEntry.objects.filter(action="numbers.cancelled").get()
-    page = html(auditor.get(f"/staff/core/auditentry/{entry.pk}/change/"))
+    page = html(auditor.get(f"/staff/audit/auditentry/{entry.pk}/change/"))
     assert ja("Paper cancellation recorded") in page.split("</title>")[0]
     assert "numbers.cancelled" not in page.split('<div id="content"')[0]  # neither title nor breadcrumbs
 
@@ -80,7 +80,7 @@ def test_an_entry_page_is_titled_in_words_not_by_its_stored_code(auditor, world)
 def _export(auditor, ids):
     from selfcare.backoffice.tests.conftest import changelist_action
 
-    response = changelist_action(auditor, "/staff/core/auditentry/", "export_csv", ids)
+    response = changelist_action(auditor, "/staff/audit/auditentry/", "export_csv", ids)
     assert response.status_code == 200
     return response
 
@@ -121,7 +121,7 @@ def test_the_audit_list_shows_targets_as_the_csv_writes_them(auditor, world):
     audit_record(actor=TEST_ACTOR, action="line.sip_password_reissued", target="05010000007")
     audit_record(actor=TEST_ACTOR, action="letter.posted", target="letter:7")
 
-    page = html(auditor.get("/staff/core/auditentry/"))
+    page = html(auditor.get("/staff/audit/auditentry/"))
 
     assert "050-1000-0007" in page and "郵送物 No.7" in page
     assert ">letter:7<" not in page

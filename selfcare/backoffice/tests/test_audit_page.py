@@ -5,12 +5,12 @@ from __future__ import annotations
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
+from selfcare.audit.models import AuditEntry
 from selfcare.backoffice.tests.conftest import html
-from selfcare.core.models import AuditEntry
 
 
 def test_given_the_audit_log_when_listed_then_the_action_column_has_a_translated_header(auditor, world):
-    page = html(auditor.get("/staff/core/auditentry/"))
+    page = html(auditor.get("/staff/audit/auditentry/"))
 
     with translation.override("ja"):
         header = gettext("action")

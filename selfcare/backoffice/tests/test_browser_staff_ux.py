@@ -25,7 +25,7 @@ PHONE = {"width": 390, "height": 844}
 LISTS = {
     "customers": "/staff/accounts/customer/",
     "letters": "/staff/letters/letter/",
-    "audit": "/staff/core/auditentry/",
+    "audit": "/staff/audit/auditentry/",
 }
 
 
@@ -164,7 +164,7 @@ def test_an_operators_day_by_labels(busy_back_office, tabs):  # noqa: F811
     screenshot(page, "staff-ux-inventory-quarantine-1366")
 
     # The audit log by action name.
-    page.goto(f"{base}/staff/core/auditentry/")
+    page.goto(f"{base}/staff/audit/auditentry/")
     expect(
         page.locator("td.field-audit_action").filter(has_text=ja("Paper cancellation recorded")).first
     ).to_be_visible()

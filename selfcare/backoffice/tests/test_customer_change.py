@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from django.contrib.messages import get_messages
 
+from selfcare.audit.models import AuditEntry
 from selfcare.backoffice.forms import CustomerChangeForm
 from selfcare.backoffice.tests.conftest import form_data, html
-from selfcare.core.models import AuditEntry
 from selfcare.orders.services import numbers_add
 from selfcare.testing import TEST_ACTOR
 

@@ -190,12 +190,12 @@ def test_the_next_page_is_kept_through_the_code(roles):
     code = new_code(user)
     client = logged_in(user)
 
-    response = client.post(f"{OTP_URL}?next=/staff/core/auditentry/", {"enrolment_code": code})
+    response = client.post(f"{OTP_URL}?next=/staff/audit/auditentry/", {"enrolment_code": code})
 
-    assert response.status_code == 302 and response.url == f"{OTP_URL}?next=/staff/core/auditentry/"
+    assert response.status_code == 302 and response.url == f"{OTP_URL}?next=/staff/audit/auditentry/"
     device = TOTPDevice.objects.get(user=user)
     response = client.post(response.url, {"token": totp_token(device)})
-    assert response.status_code == 302 and response.url == "/staff/core/auditentry/"
+    assert response.status_code == 302 and response.url == "/staff/audit/auditentry/"
 
 
 def test_the_code_is_stored_only_as_a_keyed_hash_and_never_written_anywhere(roles, caplog):

@@ -176,7 +176,7 @@ CHANGELIST_PARAMS = ["q", "o", "p", "all", "e", "_to_field", "_popup", "_changel
 @example(changelist="/staff/accounts/customer/", q=b"\x00")
 @example(changelist="/staff/accounts/customer/", q="０５０-００００-０００１")
 @example(changelist="/staff/inventory/phonenumber/", q="x" * 20_000)
-@example(changelist="/staff/core/auditentry/", q=str(10**30))
+@example(changelist="/staff/audit/auditentry/", q=str(10**30))
 def test_given_any_search_when_searching_a_change_list_then_a_page_not_a_server_error(admin_browser, changelist, q):
     response = admin_browser.get(changelist, [("q", q)])
 
@@ -203,9 +203,9 @@ def changelist_queries(draw: st.DrawFn) -> tuple[str, list[tuple[str, Any]]]:
 @example(query=("/staff/orders/application/", [("placed_at__year", "1")]))
 @example(query=("/staff/orders/application/", [("placed_at__year", "2026"), ("placed_at__month", "12")]))
 @example(query=("/staff/orders/cancellation/", [("recorded_at__year", "9999"), ("recorded_at__month", "12")]))
-@example(query=("/staff/core/auditentry/", [("at__year", "9999"), ("at__month", "12"), ("at__day", "31")]))
-@example(query=("/staff/core/auditentry/", [("at__gte", "0001-01-01")]))
-@example(query=("/staff/core/auditentry/", [("at__lt", "9999-12-31 23:59:59")]))
+@example(query=("/staff/audit/auditentry/", [("at__year", "9999"), ("at__month", "12"), ("at__day", "31")]))
+@example(query=("/staff/audit/auditentry/", [("at__gte", "0001-01-01")]))
+@example(query=("/staff/audit/auditentry/", [("at__lt", "9999-12-31 23:59:59")]))
 @example(query=("/staff/accounts/customer/", [("status__exact", b"\x00")]))
 @example(query=("/staff/accounts/customer/", [("plan__id__exact", str(10**30))]))
 @example(query=("/staff/orders/cancellation/", [("effective_on__gte", "0001-01-01")]))

@@ -11,8 +11,8 @@ from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from selfcare.audit.models import AuditEntry
 from selfcare.backoffice.tests.conftest import changelist_action, html, messages_of
-from selfcare.core.models import AuditEntry
 from selfcare.jobs import enqueue
 from selfcare.jobs.tests import sample_jobs
 from selfcare.testing import jobs_run

@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from selfcare.core.models import AuditEntry
+from selfcare.audit.models import AuditEntry
 from selfcare.letters.models import Letter
 from selfcare.orders.services import numbers_add
 from selfcare.testing import TEST_ACTOR, CustomerFactory

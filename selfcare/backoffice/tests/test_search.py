@@ -13,10 +13,10 @@ import pytest
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 
+from selfcare.audit.models import AuditEntry
 from selfcare.backoffice.admin.base import CappedPaginator
 from selfcare.backoffice.search import Kind, recognise
 from selfcare.backoffice.tests.conftest import html, ja, messages_of
-from selfcare.core.models import AuditEntry
 from selfcare.orders.models import IssuedLine
 
 
@@ -61,7 +61,7 @@ LISTS = {
     "cancellations": "/staff/orders/cancellation/",
     "applications": "/staff/orders/application/",
     "letters": "/staff/letters/letter/",
-    "audit": "/staff/core/auditentry/",
+    "audit": "/staff/audit/auditentry/",
 }
 
 

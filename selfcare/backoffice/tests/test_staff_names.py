@@ -15,10 +15,10 @@ from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from selfcare.audit.models import AuditEntry
+from selfcare.audit.services import audit_record
 from selfcare.backoffice.roles import ROLES
 from selfcare.backoffice.tests.conftest import changelist_action, html, ja
-from selfcare.core.audit import audit_record
-from selfcare.core.models import AuditEntry
 from selfcare.testing import TEST_ACTOR
 
 ROLE_WORDS = ["customer centre", "sales", "inventory manager", "auditor", "operations"]
@@ -106,7 +106,7 @@ def test_the_audit_csv_is_headed_in_japanese_with_times_in_japan(auditor, world)
         audit_record(actor=TEST_ACTOR, action="application.placed", customer=world.acme, target="test")
     entry = AuditEntry.objects.get(target="test")
 
-    response = changelist_action(auditor, "/staff/core/auditentry/", "export_csv", [entry.pk])
+    response = changelist_action(auditor, "/staff/audit/auditentry/", "export_csv", [entry.pk])
 
     header, row = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert header[0] == ja("when") and header[4] == ja("action") and not [h for h in header if h.isascii()]

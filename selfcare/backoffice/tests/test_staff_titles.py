@@ -43,5 +43,5 @@ def test_a_change_page_is_titled_without_spaces_around_the_name(superuser, world
 
 
 def test_a_view_only_list_is_titled_as_a_list_too(auditor, world):
-    _title, heading = titles(auditor.get("/staff/core/auditentry/"))
+    _title, heading = titles(auditor.get("/staff/audit/auditentry/"))
     assert heading.endswith("の一覧") and " " not in heading, heading

@@ -8,10 +8,10 @@ import re
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from selfcare.audit.models import AuditEntry
 from selfcare.backoffice.tests.conftest import OTP_URL, SALES, html, ja, totp_token, wrong_token
-from selfcare.core.models import AuditEntry
 
-AUDIT_URL = "/staff/core/auditentry/"
+AUDIT_URL = "/staff/audit/auditentry/"
 THROTTLED = (
     "This code was not checked: after a wrong code, codes are checked again only from %(time)s "
     "(in %(seconds)s seconds), and the wait doubles with each wrong code. Wait until then and "

@@ -6,11 +6,11 @@ from __future__ import annotations
 import datetime as dt
 
 from selfcare.accounts.models import Customer
+from selfcare.audit.models import AuditEntry
 from selfcare.backoffice.admin.base import audit_action
 from selfcare.backoffice.audit_labels import action_label
 from selfcare.backoffice.tests.conftest import audit, changelist_action, form_data, html, ja, messages_of
 from selfcare.core import clock
-from selfcare.core.models import AuditEntry
 
 CUSTOMERS_URL = "/staff/accounts/customer/"
 

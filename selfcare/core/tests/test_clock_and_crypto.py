@@ -10,9 +10,9 @@ from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
+from selfcare.audit.models import AuditEntry
+from selfcare.audit.services import audit_record
 from selfcare.core import clock, crypto
-from selfcare.core.audit import audit_record
-from selfcare.core.models import AuditEntry
 from selfcare.orders import credentials_store
 from selfcare.orders.credentials_store import credentials_rotate
 from selfcare.orders.models import IssuedLine

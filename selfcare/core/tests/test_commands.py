@@ -14,8 +14,8 @@ from django.db.models import F
 from django.utils import timezone, translation
 
 from selfcare.accounts.models import Customer, User
+from selfcare.audit.models import AuditEntry
 from selfcare.core import clock
-from selfcare.core.models import AuditEntry
 from selfcare.inventory.models import PhoneNumber
 from selfcare.letters.models import Letter
 from selfcare.orders.models import Application, Cancellation, IssuedLine

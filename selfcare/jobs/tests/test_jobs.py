@@ -12,7 +12,7 @@ from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from selfcare.core.models import AuditEntry
+from selfcare.audit.models import AuditEntry
 from selfcare.jobs import JobOutsideTransaction, enqueue
 from selfcare.jobs.models import Effect, Schedule, WorkerBeat
 from selfcare.jobs.schedules import SCHEDULES, schedules_enqueue_due

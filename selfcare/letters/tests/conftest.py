@@ -9,7 +9,7 @@ import pytest
 from pypdf import PdfReader
 
 from selfcare.accounts.models import User
-from selfcare.core.audit import Actor
+from selfcare.audit.services import Actor
 from selfcare.letters.models import Letter
 from selfcare.orders.services import numbers_add
 from selfcare.testing import TEST_ACTOR, CustomerFactory

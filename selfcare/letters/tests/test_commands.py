@@ -13,7 +13,7 @@ from django.core.management.base import CommandError
 from django.utils import translation
 from pypdf import PdfReader
 
-from selfcare.core.models import AuditEntry
+from selfcare.audit.models import AuditEntry
 from selfcare.letters.models import Letter
 from selfcare.letters.services import letters_mark_posted, letters_print
 from selfcare.orders.models import IssuedLine

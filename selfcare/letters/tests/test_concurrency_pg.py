@@ -16,7 +16,7 @@ import pytest
 import time_machine
 from django.db import connection
 
-from selfcare.core.models import AuditEntry
+from selfcare.audit.models import AuditEntry
 from selfcare.letters.errors import ReprintNeedsReason
 from selfcare.letters.models import Letter
 from selfcare.letters.services import letters_mark_posted, letters_print, posted_secrets_purge

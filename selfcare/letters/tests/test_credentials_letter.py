@@ -8,7 +8,7 @@ import time_machine
 from pypdf import PdfReader
 
 from selfcare.accounts.services import customer_create
-from selfcare.core.models import AuditEntry
+from selfcare.audit.models import AuditEntry
 from selfcare.letters.models import Letter
 from selfcare.letters.services import letters_mark_posted, letters_print, posted_secrets_purge
 

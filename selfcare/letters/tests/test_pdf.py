@@ -13,7 +13,7 @@ from PIL import Image
 from pypdf import PdfReader
 from pypdf.generic import IndirectObject
 
-from selfcare.core.models import AuditEntry
+from selfcare.audit.models import AuditEntry
 from selfcare.inventory.models import format_number
 from selfcare.letters import pdf as letter_pdf
 from selfcare.letters.errors import LettersNotFound, NoLettersSelected, SecretsUnreadable

@@ -13,7 +13,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from selfcare.core.models import AuditEntry
+from selfcare.audit.models import AuditEntry
 from selfcare.letters.errors import LetterNotPrinted, LettersNotFound, NoLettersSelected, ReprintNeedsReason
 from selfcare.letters.models import Letter
 from selfcare.letters.services import letters_mark_posted, letters_print, letters_render, posted_secrets_purge

@@ -371,7 +371,7 @@ def test_given_excel_when_exporting_to_a_file_then_the_excel_layout(customer, tm
 
 
 def test_given_the_export_command_when_it_has_written_the_month_then_the_export_is_in_the_audit_log(customer, tmp_path):
-    from selfcare.core.models import AuditEntry
+    from selfcare.audit.models import AuditEntry
 
     issue_at_tokyo(customer, D(2026, 3, 20), count=2)
 
@@ -383,7 +383,7 @@ def test_given_the_export_command_when_it_has_written_the_month_then_the_export_
 
 
 def test_given_an_export_that_cannot_be_written_then_it_is_not_on_record(db, tmp_path):
-    from selfcare.core.models import AuditEntry
+    from selfcare.audit.models import AuditEntry
 
     with pytest.raises(CommandError):
         export("--month", "2026-04", "--output", str(tmp_path / "missing-directory" / "billing.csv"))

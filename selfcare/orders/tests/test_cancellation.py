@@ -11,8 +11,8 @@ import time_machine
 from django.core.management import call_command
 
 from selfcare.accounts.models import User
-from selfcare.core.audit import Actor
-from selfcare.core.models import AuditEntry
+from selfcare.audit.models import AuditEntry
+from selfcare.audit.services import Actor
 from selfcare.inventory.models import PhoneNumber
 from selfcare.orders.errors import (
     BadCancellationDates,

@@ -29,9 +29,9 @@ import pytest
 from django.db import connection
 
 from selfcare.accounts.models import Customer
+from selfcare.audit.models import AuditEntry
+from selfcare.audit.services import Actor
 from selfcare.core import clock
-from selfcare.core.audit import Actor
-from selfcare.core.models import AuditEntry
 from selfcare.inventory.models import PhoneNumber
 from selfcare.letters.models import Letter
 from selfcare.orders.errors import LimitReached, NumbersNotHeld, PoolShort

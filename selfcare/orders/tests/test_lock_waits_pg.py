@@ -15,8 +15,8 @@ from django.db import connection, transaction
 from django.utils import translation
 
 from selfcare.accounts.lock_objects import customer_lock
+from selfcare.audit.models import AuditEntry
 from selfcare.core.errors import Busy
-from selfcare.core.models import AuditEntry
 from selfcare.orders.models import Application
 from selfcare.orders.services import numbers_add
 from selfcare.testing import TEST_ACTOR

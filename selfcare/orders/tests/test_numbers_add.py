@@ -12,9 +12,9 @@ from django.db import connection
 
 from selfcare.accounts.models import Customer
 from selfcare.accounts.services import customer_set_limit
+from selfcare.audit.models import AuditEntry
+from selfcare.audit.services import Actor
 from selfcare.core import clock, crypto
-from selfcare.core.audit import Actor
-from selfcare.core.models import AuditEntry
 from selfcare.inventory.models import PhoneNumber
 from selfcare.letters.models import Letter
 from selfcare.orders import services

@@ -43,9 +43,9 @@ from hypothesis.stateful import (
 from selfcare.accounts.errors import BadLimit, LimitBelowUsage
 from selfcare.accounts.models import Customer, Plan, User
 from selfcare.accounts.services import customer_set_limit, customer_set_status
+from selfcare.audit.models import AuditEntry
 from selfcare.core import clock
 from selfcare.core.errors import DomainError
-from selfcare.core.models import AuditEntry
 from selfcare.inventory.models import IssueCount, PhoneNumber, PoolChange
 from selfcare.inventory.services import iter_range, numbers_import
 from selfcare.letters.models import Letter

@@ -11,7 +11,7 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from selfcare.accounts.models import Customer
-from selfcare.core.models import AuditEntry
+from selfcare.audit.models import AuditEntry
 from selfcare.inventory.models import PhoneNumber, format_number
 from selfcare.orders.errors import BadCount, CustomerSuspended, LimitReached, PoolShort
 from selfcare.orders.models import Application, IssuedLine

@@ -14,8 +14,8 @@ from django.db.models import F
 from playwright.sync_api import expect
 
 from selfcare.accounts.models import Customer, LoginCode
+from selfcare.audit.services import Actor
 from selfcare.core import clock
-from selfcare.core.audit import Actor
 from selfcare.inventory.models import PhoneNumber
 from selfcare.orders.models import Application, IssuedLine
 from selfcare.orders.services import numbers_cancel

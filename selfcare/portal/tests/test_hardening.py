@@ -14,7 +14,7 @@ from django.conf import settings
 from django.test import Client
 
 from selfcare.accounts import login as login_steps
-from selfcare.core.models import AuditEntry
+from selfcare.audit.models import AuditEntry
 from selfcare.portal.tests.conftest import PASSWORD, place
 
 PERSONAL_PAGES = ["/menu/", "/numbers/", "/applications/", "/numbers/add/", "/password/"]

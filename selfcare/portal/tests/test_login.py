@@ -12,7 +12,7 @@ from django.utils import timezone, translation
 from selfcare.accounts import login as login_steps
 from selfcare.accounts.login_errors import LoginRefused, TooManyAttempts
 from selfcare.accounts.models import User
-from selfcare.core.models import AuditEntry
+from selfcare.audit.models import AuditEntry
 from selfcare.portal.tests.conftest import PASSWORD, error_text, html, log_in, password_step
 from selfcare.testing import CustomerFactory, login_code
 

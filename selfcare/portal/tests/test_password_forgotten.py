@@ -13,8 +13,8 @@ from django.test import Client
 from selfcare.accounts import services
 from selfcare.accounts.login import typed_id_label
 from selfcare.accounts.models import Customer, User
+from selfcare.audit.models import AuditEntry
 from selfcare.core import crypto
-from selfcare.core.models import AuditEntry
 from selfcare.letters import selectors as letter_selectors
 from selfcare.letters.models import Letter
 from selfcare.portal.tests.conftest import PASSWORD, error_text, html

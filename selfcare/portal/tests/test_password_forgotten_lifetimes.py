@@ -6,8 +6,8 @@ from __future__ import annotations
 from django.test import Client
 
 from selfcare.accounts import services
+from selfcare.audit.models import AuditEntry
 from selfcare.core import crypto
-from selfcare.core.models import AuditEntry
 from selfcare.letters.models import Letter
 from selfcare.portal.tests.conftest import PASSWORD, log_in, password_step
 from selfcare.testing import TEST_ACTOR

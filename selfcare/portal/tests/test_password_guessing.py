@@ -12,7 +12,7 @@ from django.core.cache import cache
 
 from selfcare.accounts import login as login_steps
 from selfcare.accounts.models import User
-from selfcare.core.models import AuditEntry
+from selfcare.audit.models import AuditEntry
 from selfcare.portal.tests.conftest import PASSWORD, html
 
 NEW = "a brand new password for the portal"

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from selfcare.core.models import AuditEntry
+from selfcare.audit.models import AuditEntry
 from selfcare.integrations.keys import api_key_authenticate
 from selfcare.integrations.models import ApiKey, WebhookEndpoint
 from selfcare.letters.models import Letter

@@ -10,8 +10,8 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from selfcare.audit.models import AuditEntry
 from selfcare.core import clock
-from selfcare.core.models import AuditEntry
 from selfcare.orders.models import IssuedLine
 from selfcare.orders.services import numbers_add, numbers_cancel
 from selfcare.registrar import control
@@ -158,7 +158,7 @@ def test_given_a_future_cancellation_when_committed_then_nothing_is_dropped_yet(
 def test_given_a_number_issued_again_when_the_old_line_is_handled_then_the_new_holders_phones_stay(
     kamcmd, customer, pool, actor, other_customer
 ):
-    from selfcare.core.audit import Actor
+    from selfcare.audit.services import Actor
 
     placement = numbers_add(customer_id=customer.pk, count=1, idempotency_key="k", actor=actor)
     (old,) = placement.application.lines.all()

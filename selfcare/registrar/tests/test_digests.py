@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from selfcare.core.models import AuditEntry
+from selfcare.audit.models import AuditEntry
 from selfcare.orders.credentials import sip_digests
 from selfcare.orders.errors import LimitReached
 from selfcare.orders.models import IssuedLine

@@ -12,8 +12,8 @@ import datetime as dt
 import pytest
 from django.core.management import call_command
 
+from selfcare.audit.models import AuditEntry
 from selfcare.core import clock
-from selfcare.core.models import AuditEntry
 from selfcare.orders.models import IssuedLine
 from selfcare.orders.services import numbers_add, numbers_cancel, sip_password_reissue
 from selfcare.registrar import control

@@ -14,9 +14,9 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.test import RequestFactory
 
 from selfcare.accounts.models import User
+from selfcare.audit.models import AuditEntry
 from selfcare.backoffice.admin import IssuedLineAdmin
 from selfcare.core import clock, crypto
-from selfcare.core.models import AuditEntry
 from selfcare.inventory.models import format_number
 from selfcare.letters.models import Letter
 from selfcare.letters.services import letters_mark_posted, letters_print, letters_render, posted_secrets_purge
@@ -84,7 +84,7 @@ def test_given_a_line_when_reissued_then_a_letter_for_that_line_is_queued_to_the
 
 def test_given_a_reissue_when_audited_then_who_and_what_but_never_the_password_or_digest(line, customer):
     staff = User.objects.create_user(username="operator7", password=None, is_staff=True)
-    from selfcare.core.audit import Actor
+    from selfcare.audit.services import Actor
 
     letter = sip_password_reissue(line_id=line.pk, actor=Actor.staff(staff, "198.51.100.9"))
 
@@ -207,7 +207,7 @@ def test_given_a_reissue_letter_when_printed_and_posted_then_audited_with_its_li
 
 @pytest.fixture
 def staff(db):
-    from selfcare.core.audit import Actor
+    from selfcare.audit.services import Actor
 
     user = User.objects.create_user(username="operator1", password=None, is_staff=True)
     return Actor.staff(user, ip_address="198.51.100.7")

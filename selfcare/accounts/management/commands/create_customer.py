@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from selfcare.accounts.services import customer_create
-from selfcare.core.audit import Actor
+from selfcare.audit.services import Actor
 from selfcare.core.commands import non_negative_int, refusals_as_command_errors
 
 

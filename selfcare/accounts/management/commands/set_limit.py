@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from selfcare.accounts.selectors import customer_get
 from selfcare.accounts.services import customer_set_limit
-from selfcare.core.audit import Actor
+from selfcare.audit.services import Actor
 from selfcare.core.commands import non_negative_int, refusals_as_command_errors
 
 

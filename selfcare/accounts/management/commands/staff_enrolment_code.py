@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from selfcare.accounts.services import ENROLMENT_CODE_VALID, staff_enrolment_code_issue
-from selfcare.core.audit import Actor
+from selfcare.audit.services import Actor
 from selfcare.core.commands import refusals_as_command_errors
 
 

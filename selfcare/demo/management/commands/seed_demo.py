@@ -16,8 +16,8 @@ from selfcare.accounts.services import (
     generate_password,
     staff_enrolment_code_issue,
 )
+from selfcare.audit.services import Actor
 from selfcare.core import clock
-from selfcare.core.audit import Actor
 from selfcare.inventory.models import IssueCount, PhoneNumber
 from selfcare.inventory.services import iter_range, numbers_import
 from selfcare.orders.models import Application, IssuedLine

@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from selfcare.accounts.selectors import customer_get
-from selfcare.core.audit import Actor
+from selfcare.audit.services import Actor
 from selfcare.core.commands import refusals_as_command_errors
 from selfcare.integrations.keys import api_key_create
 from selfcare.integrations.models import SCOPES

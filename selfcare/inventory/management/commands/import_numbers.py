@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from selfcare.core.audit import Actor
+from selfcare.audit.services import Actor
 from selfcare.core.commands import iso_date, refusals_as_command_errors
 from selfcare.inventory.services import iter_range, numbers_from_csv, numbers_import, numbers_in_range
 

@@ -8,7 +8,7 @@ from typing import IO, Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from selfcare.core.audit import Actor
+from selfcare.audit.services import Actor
 from selfcare.core.commands import refusals_as_command_errors
 from selfcare.letters.selectors import letters_unprinted_ids
 from selfcare.letters.services import letters_print

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from selfcare.core.audit import Actor
+from selfcare.audit.services import Actor
 from selfcare.core.commands import iso_date, refusals_as_command_errors
 from selfcare.inventory.services import parse_number
 from selfcare.orders.services import numbers_cancel, quarantine_end

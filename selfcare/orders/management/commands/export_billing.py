@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from selfcare.core.audit import Actor
+from selfcare.audit.services import Actor
 from selfcare.orders.billing import billing_export
 
 ACTOR = Actor.system("export_billing")

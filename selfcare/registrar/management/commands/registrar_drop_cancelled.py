@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from selfcare.core.audit import Actor
+from selfcare.audit.services import Actor
 from selfcare.core.commands import refusals_as_command_errors
 from selfcare.registrar.control import RegistrarUnreachable
 from selfcare.registrar.services import cancelled_registrations_drop

@@ -3,15 +3,34 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from django.db import transaction
 
+from selfcare.audit.models import AuditEntry
 from selfcare.core import clock
-from selfcare.core.models import AuditEntry
 
-if TYPE_CHECKING:
-    from selfcare.accounts.models import Customer, User
+
+class User(Protocol):
+    """A staff user as the log sees one (the log knows accounts' models only by name)."""
+
+    @property
+    def pk(self) -> Any: ...
+
+    def get_username(self) -> str: ...
+
+
+class Customer(Protocol):
+    """A customer as the log sees one."""
+
+    @property
+    def pk(self) -> Any: ...
+
+    @property
+    def selfcare_id(self) -> str: ...
+
+    @property
+    def user_id(self) -> Any: ...
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from tqdm import tqdm
 
-from selfcare.core.audit import Actor
+from selfcare.audit.services import Actor
 from selfcare.integrations.webhooks import webhook_secrets_rotate
 from selfcare.orders.credentials_store import credentials_rotate
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from selfcare.core.audit import Actor
+from selfcare.audit.services import Actor
 from selfcare.jobs import job
 from selfcare.letters.services import posted_secrets_purge
 

@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from selfcare.core.audit import Actor
+from selfcare.audit.services import Actor
 from selfcare.letters.services import posted_secrets_purge
 
 

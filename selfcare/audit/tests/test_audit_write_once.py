@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from selfcare.core.audit import audit_record
-from selfcare.core.models import AuditEntry
+from selfcare.audit.models import AuditEntry
+from selfcare.audit.services import audit_record
 
 
 @pytest.mark.postgres
