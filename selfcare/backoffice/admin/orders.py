@@ -197,7 +197,10 @@ class ApplicationAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin
     search_fields = ["application_number", "customer__user__username", "customer__contract_name"]
     list_select_related = ["customer__user"]
     inlines = [ApplicationLineInline]
-    exclude = ["idempotency_key"]
+    # The plan by its name, as the list, its filter and the customer's page say it (not the stored code); the
+    # idempotency key is the request's, not the customer's.
+    fields = ["application_number", "customer", "count", "monthly_fee_per_number", "plan", "placed_at"]
+    readonly_fields = ["plan"]
     change_list_template = "backoffice/application_changelist.html"
 
     search_with = staticmethod(by_customer_found)
