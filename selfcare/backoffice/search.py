@@ -53,6 +53,11 @@ class Term:
     """What was typed (NFKC, trimmed): a self-care ID can look like the start of a number (``0501-2345``)."""
 
     @property
+    def words(self) -> list[str]:
+        """A word term's words: what was typed, split at spaces (full-width ones too, made plain by NFKC)."""
+        return self.text.split()
+
+    @property
     def number_range(self) -> tuple[str, str]:
         """The first and last numbers starting with this prefix (numbers are all 11 digits: a range on an index)."""
         return self.text.ljust(NUMBER_LENGTH, "0"), self.text.ljust(NUMBER_LENGTH, "9")
@@ -87,14 +92,19 @@ def lines_of_number(term: Term) -> QuerySet:
 
 
 def users_matching(term: Term, *, emails: bool = True) -> QuerySet:
-    """Logins whose self-care ID (user name) or e-mail address contains the term, whatever its case. Without
-    ``emails`` (staff whose role may not see customers) addresses are not searched: one could read them out
-    a character at a time from what a search finds."""
+    """Logins whose self-care ID (user name) or e-mail address contains the term, whatever its case; for words
+    typed with spaces between them, each word (in either). Without ``emails`` (staff whose role may not see
+    customers) addresses are not searched: one could read them out a character at a time from what a search
+    finds."""
     if term.kind is Kind.EMAIL:
         return User.objects.filter(email__icontains=term.text) if emails else User.objects.none()
-    if not emails:
-        return User.objects.filter(username__icontains=term.text)
-    return User.objects.filter(Q(username__icontains=term.text) | Q(email__icontains=term.text))
+    users = User.objects.all()
+    for word in term.words or [term.text]:
+        if not emails:
+            users = users.filter(username__icontains=word)
+        else:
+            users = users.filter(Q(username__icontains=word) | Q(email__icontains=word))
+    return users
 
 
 def customer_ids(term: Term, *, emails: bool = True) -> QuerySet:
@@ -107,14 +117,30 @@ def customer_ids(term: Term, *, emails: bool = True) -> QuerySet:
     if term.kind is Kind.APPLICATION:
         applications = Application.objects.filter(application_number__startswith=term.text).order_by()
         return applications.values_list("customer_id", flat=True).distinct()
-    logins = users_matching(term, emails=emails).values("pk")
-    by_login = Customer.objects.filter(user__in=logins).order_by().values_list("pk", flat=True)
     if term.kind is Kind.EMAIL:
-        return by_login
+        logins = users_matching(term, emails=emails).values("pk")
+        return Customer.objects.filter(user__in=logins).order_by().values_list("pk", flat=True)
     if term.kind is Kind.WORD:
-        by_name = Customer.objects.filter(contract_name__icontains=term.text).order_by().values_list("pk", flat=True)
-        return by_name.union(by_login)
+        words = term.words
+        if len(words) == 1:
+            return _customers_of_word(words[0], emails=emails)
+        # Words typed with spaces between them (山田 太郎, アクメ 東京, a full-width space too): the customers in
+        # whose name, ID or address each word is found, wherever (as Django's own admin search reads them), so
+        # that a name stored with or without the space, or split between the name and the ID, is found.
+        customers = Customer.objects.order_by()
+        for word in words:
+            customers = customers.filter(pk__in=_customers_of_word(word, emails=emails))
+        return customers.values_list("pk", flat=True)
     return Customer.objects.none().values_list("pk", flat=True)
+
+
+def _customers_of_word(word: str, *, emails: bool) -> QuerySet:
+    """The customers whose contract name, self-care ID or e-mail address contains one word: each column by its
+    own trigram index, the union of the three."""
+    logins = users_matching(Term(Kind.WORD, word), emails=emails).values("pk")
+    by_login = Customer.objects.filter(user__in=logins).order_by().values_list("pk", flat=True)
+    by_name = Customer.objects.filter(contract_name__icontains=word).order_by().values_list("pk", flat=True)
+    return by_name.union(by_login)
 
 
 @dataclass(frozen=True)
