@@ -20,12 +20,14 @@ from selfcare.jobs.mail import mail_once
 
 
 @job(max_attempts=10, backoff_seconds=60)
-def password_changed_notice_send(*, customer_id: int, language: str) -> None:
+def password_changed_notice_send(*, customer_id: int, language: str, letter_stopped: str = "") -> None:
+    """Tell the customer their password changed and, when a forgotten-password letter was waiting with its own
+    password, what became of it (``letter_stopped``: "withdrawn" or "posted", as accounts.services says)."""
     customer = Customer.objects.select_related("user").get(pk=customer_id)
     with translation.override(language):
         body = render_to_string(
             "accounts/email/password_changed.txt",
-            {"customer": customer, "support_phone": settings.SELFCARE_SUPPORT_PHONE},
+            {"customer": customer, "support_phone": settings.SELFCARE_SUPPORT_PHONE, "letter_stopped": letter_stopped},
         )
         subject = str(_("Your self-care password was changed"))
     mail_once(subject=subject, body=body, to=customer.user.email)

@@ -129,32 +129,39 @@ def _credentials_letter_queue(*, customer: Customer, password: str) -> None:
     ).save()
 
 
-def _credentials_letters_supersede(*, customer: Customer, actor: Actor, keep_letter_id: int | None = None) -> None:
+def _credentials_letters_supersede(
+    *, customer: Customer, actor: Actor, why: str, keep_letter_id: int | None = None
+) -> list[int]:
     """The customer's password has just changed: no letter may carry the old one any more.
 
-    A credentials letter not yet printed never left the building and is withdrawn; one already
-    printed (or posted) keeps its record but loses the password, so a reprint says it must be
-    reissued instead of printing one that no longer works.
+    A credentials letter not yet posted (printed or not) is withdrawn: it stays in the letter queue,
+    marked with when and ``why`` (a ``Letter.Withdrawal``), its password destroyed, and is never
+    printed or posted; a printed copy is to be shredded. One already posted keeps its record but loses
+    the password, so a reprint says it must be reissued instead of printing one that no longer works.
+    Returns the ids of the letters withdrawn.
     """
     from selfcare.letters.models import Letter
 
-    letters = Letter.objects.filter(customer=customer, kind=Letter.Kind.SELFCARE_CREDENTIALS, secret_encrypted__gt="")
+    letters = Letter.objects.filter(
+        customer=customer, kind=Letter.Kind.SELFCARE_CREDENTIALS, secret_encrypted__gt="", withdrawn_at__isnull=True
+    )
     if keep_letter_id is not None:
         letters = letters.exclude(pk=keep_letter_id)
-    held = letters.values_list("pk", "printed_at", "posted_at")
-    withdrawn = [pk for pk, printed_at, posted_at in held if printed_at is None and posted_at is None]
-    blanked = [pk for pk, printed_at, posted_at in held if printed_at is not None or posted_at is not None]
+    held = list(letters.values_list("pk", "posted_at"))
+    withdrawn = [pk for pk, posted_at in held if posted_at is None]
+    blanked = [pk for pk, posted_at in held if posted_at is not None]
     if not (withdrawn or blanked):
-        return
-    Letter.objects.filter(pk__in=withdrawn).delete()
+        return []
+    Letter.objects.filter(pk__in=withdrawn).update(secret_encrypted="", withdrawn_at=clock.now(), withdrawn_reason=why)
     Letter.objects.filter(pk__in=blanked).update(secret_encrypted="")
     audit_record(
         actor=actor,
         action="secrets.superseded",
         customer=customer,
         target=customer.selfcare_id,
-        detail={"letters_withdrawn": withdrawn, "letters_blanked": blanked},
+        detail={"letters_withdrawn": withdrawn, "letters_blanked": blanked, "why": why},
     )
+    return withdrawn
 
 
 def customer_set_limit(*, customer_id: int, limit: int, actor: Actor) -> Customer:
@@ -214,7 +221,9 @@ def customer_pending_password_use(*, user_id: int, pending_hash: str, actor: Act
             .values_list("pk", flat=True)
             .first()
         )
-        _credentials_letters_supersede(customer=customer, actor=actor, keep_letter_id=newest)
+        _credentials_letters_supersede(
+            customer=customer, actor=actor, why=Letter.Withdrawal.SUPERSEDED, keep_letter_id=newest
+        )
         audit_record(
             actor=actor,
             action="customer.password_letter_used",
@@ -239,43 +248,76 @@ def customer_reset_password(*, customer_id: int, actor: Actor) -> str:
     return password
 
 
+@dataclass(frozen=True)
+class PasswordReplaced:
+    customer: Customer
+    letter_stopped: str
+    """What became of a forgotten-password letter waiting with its own password: "" (there was none),
+    "withdrawn" (not yet posted: it will not be) or "posted" (on its way or delivered: its password no
+    longer works)."""
+
+
 @sensitive_variables()
-def _password_replace(*, customer_id: int, password: str, change_required: bool, action: str, actor: Actor) -> Customer:
+def _password_replace(
+    *, customer_id: int, password: str, change_required: bool, action: str, actor: Actor
+) -> PasswordReplaced:
     """A new password for the customer's login, in the caller's transaction: a forgotten-password letter's
     waiting password is voided, credentials letters with the old one are withdrawn or blanked, audited."""
+    from selfcare.letters.models import Letter
+
     customer = customer_lock(customer_id=customer_id)
     pending_voided = _pending_password_void(customer.user)
     customer.user.set_password(password)
     customer.user.password_change_required = change_required
     customer.user.save(update_fields=["password", "password_change_required", "pending_password"])
-    _credentials_letters_supersede(customer=customer, actor=actor)
+    why = (
+        Letter.Withdrawal.PASSWORD_CHANGED
+        if action == "customer.password_changed"
+        else Letter.Withdrawal.PASSWORD_RESET
+    )
+    withdrawn = _credentials_letters_supersede(customer=customer, actor=actor, why=why)
+    letter_stopped = ""
+    if pending_voided:  # the newest credentials letter carried the waiting password
+        newest = (
+            Letter.objects.filter(customer=customer, kind=Letter.Kind.SELFCARE_CREDENTIALS)
+            .order_by("-queued_at", "-pk")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        letter_stopped = "withdrawn" if newest in withdrawn else "posted"
     audit_record(
         actor=actor,
         action=action,
         customer=customer,
         target=customer.selfcare_id,
-        detail={"pending_letter_voided": True} if pending_voided else None,
+        detail={"pending_letter_voided": True, "pending_letter": letter_stopped} if pending_voided else None,
     )
-    return customer
+    return PasswordReplaced(customer=customer, letter_stopped=letter_stopped)
 
 
 @sensitive_variables()
-def customer_password_change(*, customer_id: int, new_password: str, actor: Actor) -> Customer:
+def customer_password_change(*, customer_id: int, new_password: str, actor: Actor) -> PasswordReplaced:
     """The customer's own new password (checked by the caller: current password, validators).
 
     One transaction: the new hash and the audit entry; the notice to the registered address goes
-    after the commit, and a failing mail server changes nothing.
+    after the commit, and a failing mail server changes nothing. A forgotten-password letter still
+    waiting with its own password stops (``letter_stopped`` says how), and the notice says so too.
     """
     with transaction.atomic(durable=True):
-        customer = _password_replace(
+        replaced = _password_replace(
             customer_id=customer_id,
             password=new_password,
             change_required=False,
             action="customer.password_changed",
             actor=actor,
         )
-        enqueue(account_jobs.password_changed_notice_send, customer_id=customer.pk, language=translation.get_language())
-    return customer
+        enqueue(
+            account_jobs.password_changed_notice_send,
+            customer_id=customer_id,
+            language=translation.get_language(),
+            letter_stopped=replaced.letter_stopped,
+        )
+    return replaced
 
 
 # The forgotten password ----------------------------------------------------------------------------
@@ -334,7 +376,7 @@ def customer_password_forgotten(*, selfcare_id: str, email: str, ip: str | None)
             outcome = "email_mismatch"
         elif not (customer.is_active and user.is_active):
             outcome = "not_active"
-        elif letters.filter(posted_at__isnull=True).exists():
+        elif letters.filter(posted_at__isnull=True, withdrawn_at__isnull=True).exists():
             outcome = "letter_waiting"
         elif letters.filter(queued_at__gt=now - FORGOTTEN_LETTER_INTERVAL).exists():
             outcome = "letter_recent"
@@ -355,7 +397,7 @@ def customer_password_forgotten(*, selfcare_id: str, email: str, ip: str | None)
         user.pending_password = hashed
         user.save(update_fields=["pending_password"])
         if replaces_pending:  # the earlier letter's password no longer works: no letter may carry it
-            _credentials_letters_supersede(customer=customer, actor=actor)
+            _credentials_letters_supersede(customer=customer, actor=actor, why=Letter.Withdrawal.SUPERSEDED)
         _credentials_letter_queue(customer=customer, password=password)
         audit_record(
             actor=actor,

@@ -32,6 +32,7 @@ def _label(text: str) -> Promise:
 
 
 KEY_LABELS: dict[str, Promise] = {
+    "why": _label("why posting stopped"),
     "added": _label("numbers added"),
     "allowed_networks": _label("allowed client addresses"),
     "addition_limit": _label("addition limit"),
@@ -56,7 +57,7 @@ KEY_LABELS: dict[str, Promise] = {
     "letter": _label("letter no."),
     "letters": _label("letters"),
     "letters_blanked": _label("printed letters blanked"),
-    "letters_withdrawn": _label("unprinted letters withdrawn"),
+    "letters_withdrawn": _label("letters whose posting was stopped"),
     "limit": _label("addition limit"),
     "line": _label("line no."),
     "lines": _label("lines"),
@@ -64,6 +65,7 @@ KEY_LABELS: dict[str, Promise] = {
     "name": _label("name"),
     "numbers": _label("050 numbers"),
     "outcome": _label("outcome"),
+    "pending_letter": _label("the letter with that new password"),
     "pending_letter_voided": _label("new password from a letter voided"),
     "plan": _label("plan"),
     "previous_login": _label("previous password"),
@@ -87,6 +89,11 @@ KEY_LABELS: dict[str, Promise] = {
 
 # Coded values, by the key they are stored under.
 VALUE_LABELS: dict[str, dict[str, Promise]] = {
+    "why": dict(Letter.Withdrawal.choices),  # the letter page's own words
+    "pending_letter": {
+        "withdrawn": _label("not yet posted: posting stopped"),
+        "posted": _label("already posted: its password no longer works"),
+    },
     "step": {
         "password": _label("password"),
         "current_password": _label("current password (password change)"),

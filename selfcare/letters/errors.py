@@ -40,3 +40,11 @@ class LetterWithoutAddress(DomainError):
         "Letter %(letter_id)d to %(name)s has no postal code or address, so it cannot be posted. Nothing was "
         "printed. Enter the customer's postal code and contract address on the customer's page, then print again."
     )
+
+
+class LetterWithdrawn(DomainError):
+    code = "letter_withdrawn"
+    message = _(
+        "Posting of these letters was stopped, because the password they carry no longer works: %(ids)s. "
+        "Do not print or post them; shred any printed copy."
+    )

@@ -22,6 +22,13 @@ class Letter(models.Model):
         SIP_PASSWORD_REISSUE = "sip_password_reissue", _("IP phone password reissue letter")
         SELFCARE_CREDENTIALS = "selfcare_credentials", _("self-care ID and initial password letter")
 
+    class Withdrawal(models.TextChoices):
+        """Why a letter not yet posted will not be: the password it carried stopped working before it went out."""
+
+        PASSWORD_CHANGED = "password_changed", _("the customer changed their password")
+        PASSWORD_RESET = "password_reset", _("the password was reset by staff")
+        SUPERSEDED = "superseded", _("a newer password replaced the one it carries")
+
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
     customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="letters")
     application = models.OneToOneField(
@@ -61,6 +68,9 @@ class Letter(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # rules.md, *forgotten password*: kept in the queue, never printed or posted, its password destroyed.
+    withdrawn_at = models.DateTimeField(_("posting stopped"), null=True, blank=True)
+    withdrawn_reason = models.CharField(_("why posting stopped"), max_length=32, choices=Withdrawal.choices, blank=True)
 
     class Meta:
         permissions = [("print_letter", _("Can print letters")), ("post_letter", _("Can mark letters as posted"))]

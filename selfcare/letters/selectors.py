@@ -13,7 +13,7 @@ CHUNK = 500
 
 def letters_unprinted_ids() -> list[int]:
     return list(
-        Letter.objects.filter(print_count=0, posted_at__isnull=True)
+        Letter.objects.filter(print_count=0, posted_at__isnull=True, withdrawn_at__isnull=True)
         .order_by("queued_at", "pk")
         .values_list("pk", flat=True)
     )
@@ -81,7 +81,7 @@ def letters_unprinted_unaddressed() -> list[Letter]:
     letter_lacks = Q(postal_code="") | Q(address="")
     customer_lacks = Q(customer__postal_code="") | Q(customer__address="")
     return list(
-        Letter.objects.filter(print_count=0, posted_at__isnull=True)
+        Letter.objects.filter(print_count=0, posted_at__isnull=True, withdrawn_at__isnull=True)
         .filter(letter_lacks)
         .filter(customer_lacks)
         .select_related("customer__user")
@@ -93,7 +93,7 @@ def letters_waiting() -> tuple[int, int]:
     """(unprinted, printed but not posted): counted along the partial index of unposted letters."""
     from django.db.models import Count
 
-    counts = Letter.objects.filter(posted_at__isnull=True).aggregate(
+    counts = Letter.objects.filter(posted_at__isnull=True, withdrawn_at__isnull=True).aggregate(
         unprinted=Count("pk", filter=Q(print_count=0)), unposted=Count("pk", filter=Q(print_count__gt=0))
     )
     return counts["unprinted"], counts["unposted"]

@@ -18,6 +18,7 @@ from selfcare.core import clock
 from selfcare.letters.errors import (
     LetterNotPrinted,
     LettersNotFound,
+    LetterWithdrawn,
     NoLettersSelected,
     ReprintNeedsReason,
     SecretsUnreadable,
@@ -47,6 +48,11 @@ def _ids_in_print_order(letter_ids: Iterable[int]) -> list[int]:
     missing = sorted(set(wanted) - set(found))
     if missing:
         raise LettersNotFound(ids=_id_list(missing))
+    withdrawn = list(
+        Letter.objects.filter(pk__in=found, withdrawn_at__isnull=False).order_by("pk").values_list("pk", flat=True)
+    )
+    if withdrawn:
+        raise LetterWithdrawn(ids=_id_list(withdrawn))
     return found
 
 
@@ -223,7 +229,7 @@ def letters_mark_posted(*, letter_ids: Iterable[int], actor: Actor) -> int:
     would start the clock that destroys passwords the customer never received,
     so LetterNotPrinted refuses the whole request.
 
-    Raises NoLettersSelected, LettersNotFound or LetterNotPrinted.
+    Raises NoLettersSelected, LettersNotFound, LetterWithdrawn or LetterNotPrinted.
     """
     ids = sorted({int(pk) for pk in letter_ids})
     if not ids:
@@ -234,6 +240,9 @@ def letters_mark_posted(*, letter_ids: Iterable[int], actor: Actor) -> int:
         if missing:
             raise LettersNotFound(ids=_id_list(missing))
         unposted = [letter for letter in letters if letter.posted_at is None]
+        withdrawn = [letter.pk for letter in unposted if letter.withdrawn_at is not None]
+        if withdrawn:
+            raise LetterWithdrawn(ids=_id_list(withdrawn))
         unprinted = [letter.pk for letter in unposted if letter.print_count == 0]
         if unprinted:
             raise LetterNotPrinted(ids=_id_list(unprinted))

@@ -390,14 +390,15 @@ def password_view(request: HttpRequest) -> HttpResponse:
     form = PasswordForm(request.user, request.POST or None, ip=ip)
     if request.method == "POST":
         if form.is_valid():
-            customer_password_change(
+            changed = customer_password_change(
                 customer_id=customer.pk,
                 new_password=form.cleaned_data["new_password1"],
                 actor=Actor.customer(customer, ip),
             )
             customer.user.refresh_from_db(fields=["password"])
             update_session_auth_hash(request, customer.user)
-            return render(request, "portal/password_done.html", {"customer": customer})
+            context = {"customer": customer, "letter_stopped": changed.letter_stopped}
+            return render(request, "portal/password_done.html", context)
         if login_steps.is_locked(user_id=customer.user_id):
             # Wrong current passwords have locked the account: this session ends with it.
             logout(request)

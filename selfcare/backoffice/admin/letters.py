@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -52,15 +52,18 @@ class UnpostedFilter(admin.SimpleListFilter):
             ("no", _("not yet posted")),
             ("printed", _("printed, not yet posted")),
             ("yes", pgettext_lazy("letter state", "posted")),
+            ("stopped", _("posting stopped")),
         ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if self.value() == "no":
-            return queryset.filter(posted_at__isnull=True)
+            return queryset.filter(posted_at__isnull=True, withdrawn_at__isnull=True)
         if self.value() == "printed":
-            return queryset.filter(posted_at__isnull=True, print_count__gt=0)
+            return queryset.filter(posted_at__isnull=True, withdrawn_at__isnull=True, print_count__gt=0)
         if self.value() == "yes":
             return queryset.filter(posted_at__isnull=False)
+        if self.value() == "stopped":
+            return queryset.filter(withdrawn_at__isnull=False)
         return queryset
 
 
@@ -90,6 +93,7 @@ class LetterAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin.Mode
         "printed_at",
         "print_count",
         "posted_at",
+        "posting_stopped",
     ]
     list_filter = [UnpostedFilter, "kind", "queued_at"]
     search_fields = ["customer__user__username", "customer__contract_name", "application__application_number"]
@@ -104,6 +108,13 @@ class LetterAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin.Mode
         """The 申込番号 the letter prints: its own application's, or for a reissue the reissued line's."""
         application = letter.application or (letter.line.application if letter.line is not None else None)
         return application.application_number if application is not None else None
+
+    @admin.display(description=_("posting stopped"), ordering="withdrawn_at")
+    def posting_stopped(self, letter: Letter) -> str | None:
+        """A letter withdrawn before it was posted: when, and why (its password stopped working first)."""
+        if letter.withdrawn_at is None:
+            return None
+        return f"{timezone.localtime(letter.withdrawn_at):%Y-%m-%d %H:%M} {letter.get_withdrawn_reason_display()}"
 
     @admin.action(description=_("Print the selected letters as one PDF"), permissions=["print"])
     def print_letters(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:

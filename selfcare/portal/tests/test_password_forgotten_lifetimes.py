@@ -61,7 +61,7 @@ def test_given_the_customer_changes_the_password_meanwhile_then_the_letters_stop
     assert not logs_in(login_customer, letter_password) and not logs_in(login_customer, PASSWORD)
     assert logs_in(login_customer, new)
     changed = AuditEntry.objects.get(action="customer.password_changed")
-    assert changed.detail == {"pending_letter_voided": True}
+    assert changed.detail == {"pending_letter_voided": True, "pending_letter": "withdrawn"}
 
 
 def test_given_staff_reset_the_password_meanwhile_then_the_letters_stops_working(login_customer):
