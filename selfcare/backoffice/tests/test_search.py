@@ -281,7 +281,7 @@ def test_the_audit_log_by_number_shows_what_happened_to_that_number_not_the_whol
 
 
 def test_a_customer_holding_many_numbers_counts_once_against_the_cap(superuser, world, monkeypatch):
-    monkeypatch.setattr("selfcare.backoffice.search.MAX_CUSTOMERS", 2)
+    monkeypatch.setattr("selfcare.backoffice.search.MAX_HOLDERS", 2)
     # Acme's three lines and Beta's two: two customers, within a cap of two (five lines were counted).
     for listed in ("audit", "letters"):
         response = superuser.get(LISTS[listed], {"q": "050-0000-000"})
