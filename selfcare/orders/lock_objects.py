@@ -9,25 +9,47 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db import connection
+
+from selfcare.core import clock
 from selfcare.core.locking import bounded_lock_wait
 from selfcare.inventory.models import PhoneNumber
 from selfcare.orders.models import IssuedLine
 
 
 def issuable_numbers_lock(*, count: int) -> list[tuple[str, dt.date]]:
-    """Lock up to ``count`` issuable numbers in issue order, skipping ones other transactions hold: each
-    with the day it became issuable (what the pool tally counts it under).
+    """Lock up to ``count`` issuable numbers in issue order, skipping ones other transactions hold, and claim
+    them (status ``assigned``) in the same statement: each with the day it became issuable (what the pool
+    tally counts it under), in ascending number.
 
-    SKIP LOCKED lets parallel applications take different numbers instead of
-    queueing on the same rows; a shortfall means the pool is short right now.
+    SKIP LOCKED lets parallel applications take different numbers instead of queueing on the same rows; a
+    shortfall means the pool is short right now, and the caller refuses the application, which rolls the
+    claim back with everything else. The claim re-checks ``status = 'free'`` on the locked rows, so a number
+    is claimed by one transaction only.
     """
-    with bounded_lock_wait():
-        return list(
-            PhoneNumber.objects.issuable()
-            .in_issue_order()
-            .select_for_update(skip_locked=True)
-            .values_list("number", "available_from")[:count]
-        )
+    # One statement instead of a locking SELECT and a conditional UPDATE: the numbers picked are materialised
+    # first (locked in issue order, the lock order of docs/concurrency.md), then claimed. SQLite has no row
+    # locks (BEGIN IMMEDIATE serialises writers), hence no FOR UPDATE there.
+    lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    sql = (
+        "WITH picked AS MATERIALIZED ("  # noqa: S608 - only the lock clause is put in, never a value
+        " SELECT number FROM inventory_phonenumber WHERE status = %s AND available_from <= %s"
+        f" ORDER BY available_from, number LIMIT %s{lock})"
+        " UPDATE inventory_phonenumber SET status = %s"
+        " WHERE number IN (SELECT number FROM picked) AND status = %s"
+        " RETURNING number, available_from"
+    )
+    free, assigned = PhoneNumber.Status.FREE, PhoneNumber.Status.ASSIGNED
+    params = [free, connection.ops.adapt_datefield_value(clock.today()), count, assigned, free]
+    with bounded_lock_wait(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return sorted((number, _date(day)) for number, day in rows)
+
+
+def _date(value: dt.date | str) -> dt.date:
+    """A date column as read by a raw cursor (SQLite may hand back its text)."""
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def uncancelled_lines_lock(*, numbers: list[str]) -> list[IssuedLine]:
@@ -59,3 +81,4 @@ def lines_to_rotate_lock(*, after_pk: int, limit: int) -> list[IssuedLine]:
             .only("pk", "service_pin_encrypted", "sip_password_encrypted")
         )
     return sorted(lines, key=lambda line: line.pk)
+

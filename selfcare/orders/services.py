@@ -5,8 +5,8 @@ import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 
 from selfcare.accounts.lock_objects import customer_lock
@@ -74,7 +74,7 @@ def numbers_add(*, customer_id: int, count: int | str, idempotency_key: str, act
         count = parse_count(count)
         with transaction.atomic(durable=True):
             customer = customer_lock(customer_id=customer_id)
-            earlier = Application.objects.filter(customer=customer, idempotency_key=idempotency_key).first()
+            earlier = _earlier_application(customer_id=customer.pk, idempotency_key=idempotency_key)
             if earlier is not None:
                 return Placement(application=earlier, created=False)
             application = _place(customer=customer, count=count, idempotency_key=idempotency_key, actor=actor)
@@ -102,27 +102,34 @@ def _safe_params(refusal: DomainError) -> dict[str, object]:
     return {k: v for k, v in refusal.params.items() if isinstance(v, int)}
 
 
+def _earlier_application(*, customer_id: int, idempotency_key: str) -> Application | None:
+    """The application placed before with this key, if any: looked up by its unique (customer, key) and read
+    whole only when there is one (a repeat is rare)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM orders_application WHERE customer_id = %s AND idempotency_key = %s",
+            [customer_id, idempotency_key],
+        )
+        row = cursor.fetchone()
+    return None if row is None else Application.objects.get(pk=row[0])
+
+
 def _place(*, customer: Customer, count: int, idempotency_key: str, actor: Actor) -> Application:
     if (refusal := customer.addition_refusal(count)) is not None:
         raise refusal
-    locked = issuable_numbers_lock(count=count)
-    numbers = [number for number, _day in locked]
-    if len(numbers) < count:
-        raise PoolShort(requested=count, available=len(numbers))
+    claimed = issuable_numbers_lock(count=count)  # locked and claimed in one statement, ascending number
+    if len(claimed) < count:
+        raise PoolShort(requested=count, available=len(claimed))  # the rollback frees what was claimed
+    numbers = [number for number, _day in claimed]
 
     now = clock.now()
     application = _create_application(customer=customer, count=count, idempotency_key=idempotency_key, placed_at=now)
-    claimed = PhoneNumber.objects.filter(number__in=numbers, status=PhoneNumber.Status.FREE).update(
-        status=PhoneNumber.Status.ASSIGNED
-    )
-    if claimed != count:  # the locks make this impossible; never issue on a doubt
-        raise IntegrityError(f"claimed {claimed} of {count} locked numbers")
-    numbers_issued((day for _number, day in locked), at=now)
-    IssuedLine.objects.bulk_create(
-        _new_line(application=application, customer=customer, number=number, issued_at=now)
-        for number in sorted(numbers)
-    )
-    Customer.objects.filter(pk=customer.pk).update(numbers_added=F("numbers_added") + count)
+    numbers_issued((day for _number, day in claimed), at=now)
+    _create_lines(application=application, numbers=numbers)
+    with connection.cursor() as cursor:  # numbers_added = numbers_added + count, as F() would write it
+        cursor.execute(
+            "UPDATE accounts_customer SET numbers_added = numbers_added + %s WHERE id = %s", [count, customer.pk]
+        )
     Letter.to_contract_address(customer, kind=Letter.Kind.SERVICE_START, application=application, queued_at=now).save()
     # The notice is a job in this transaction: it exists exactly when the application does.
     enqueue(order_jobs.application_notice_send, application_id=application.pk, language=translation.get_language())
@@ -133,7 +140,7 @@ def _place(*, customer: Customer, count: int, idempotency_key: str, actor: Actor
         target=application.application_number,
         detail={
             "count": count,
-            "numbers": sorted(numbers),
+            "numbers": numbers,
             "monthly_fee_per_number": application.monthly_fee_per_number,
         },
     )
@@ -141,40 +148,71 @@ def _place(*, customer: Customer, count: int, idempotency_key: str, actor: Actor
     return application
 
 
-def _new_line(*, application: Application, customer: Customer, number: str, issued_at: dt.datetime) -> IssuedLine:
-    """A line with two fresh passwords, encrypted, and the registrar's digests of the IP phone password."""
+def _create_application(*, customer: Customer, count: int, idempotency_key: str, placed_at: dt.datetime) -> Application:
+    """Insert the application and return it as written, read back only for its id.
+
+    The application number is random; on the rare clash ``ON CONFLICT DO NOTHING`` writes nothing and a
+    new number is drawn, without the savepoint (two more round trips) that catching the error would need.
+    """
+    application = Application(
+        customer=customer,
+        count=count,
+        monthly_fee_per_number=customer.plan.monthly_fee_per_number,
+        plan_code=customer.plan.code,
+        idempotency_key=idempotency_key,
+        placed_at=placed_at,
+    )
+    for _attempt in range(5):
+        application.application_number = new_application_number()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO orders_application (application_number, customer_id, count, monthly_fee_per_number,"
+                " plan_code, idempotency_key, placed_at) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+                " ON CONFLICT (application_number) DO NOTHING RETURNING id",
+                [
+                    application.application_number,
+                    customer.pk,
+                    count,
+                    application.monthly_fee_per_number,
+                    application.plan_code,
+                    idempotency_key,
+                    connection.ops.adapt_datetimefield_value(placed_at),
+                ],
+            )
+            row = cursor.fetchone()
+        if row is not None:
+            application.pk = row[0]
+            application._state.adding, application._state.db = False, connection.alias  # as save() leaves it
+            return application
+    raise IntegrityError("five application numbers drawn in a row were taken")
+
+
+_LINE_COLUMNS = (
+    "application_id, customer_id, number, issued_at, service_pin_encrypted, sip_password_encrypted, sip_ha1, sip_ha1b"
+)
+
+
+def _create_lines(*, application: Application, numbers: list[str]) -> None:
+    """The application's lines, one per number, as one INSERT of their values (no model instances)."""
+    common = (application.pk, application.customer_id)
+    issued_at = connection.ops.adapt_datetimefield_value(application.placed_at)
+    params = [value for number in numbers for value in (*common, number, issued_at, *_new_line(number=number))]
+    rows = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(numbers))
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO orders_issuedline ({_LINE_COLUMNS}) VALUES {rows}", params)  # noqa: S608
+
+
+def _new_line(*, number: str) -> tuple[str, str, str, str]:
+    """A line's secrets: two fresh passwords, encrypted, and the registrar's digests of the IP phone password
+    (service PIN, IP phone password, HA1, HA1B)."""
     sip_password = credentials.new_sip_password()
     digests = sip_digests(number=number, password=sip_password)
-    return IssuedLine(
-        application=application,
-        customer=customer,
-        number_id=number,
-        issued_at=issued_at,
-        service_pin_encrypted=crypto.encrypt(credentials.new_service_pin()),
-        sip_password_encrypted=crypto.encrypt(sip_password),
-        sip_ha1=digests.ha1,
-        sip_ha1b=digests.ha1b,
+    return (
+        crypto.encrypt(credentials.new_service_pin()),
+        crypto.encrypt(sip_password),
+        digests.ha1,
+        digests.ha1b,
     )
-
-
-def _create_application(*, customer: Customer, count: int, idempotency_key: str, placed_at: dt.datetime) -> Application:
-    # The application number is random; on the rare clash, draw again inside a savepoint.
-    for attempt in range(5):
-        try:
-            with transaction.atomic():
-                return Application.objects.create(
-                    application_number=new_application_number(),
-                    customer=customer,
-                    count=count,
-                    monthly_fee_per_number=customer.plan.monthly_fee_per_number,
-                    plan_code=customer.plan.code,
-                    idempotency_key=idempotency_key,
-                    placed_at=placed_at,
-                )
-        except IntegrityError:
-            if attempt == 4:
-                raise
-    raise AssertionError("unreachable")
 
 
 def quarantine_end(effective_on: dt.date) -> dt.date:
