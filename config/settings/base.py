@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "selfcare.registrar",
     "selfcare.idempotency",
     "selfcare.integrations",
+    "selfcare.secrets",
     "ninja",
     "selfcare.api",
     "selfcare.portal",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import ipaddress
 import logging
 import re
 import secrets
@@ -43,6 +42,7 @@ from selfcare.accounts.login_errors import (
     TooManyAttempts,
 )
 from selfcare.accounts.models import LoginCode, User
+from selfcare.accounts.requesters import client_network, typed_id_label
 from selfcare.audit.services import Actor, audit_record
 from selfcare.core import clock
 from selfcare.core.cache import count_in_window
@@ -83,23 +83,6 @@ def _ip_key(ip: str | None) -> str:
     return f"login-failures:{client_network(ip)}"
 
 
-def client_network(ip: str | None) -> str:
-    """The unit the throttle counts: an IPv4 address, or the /64 an IPv6 address belongs to.
-
-    One IPv6 subscriber holds a whole /64 (and can use any address in it), so counting single
-    addresses would give each client billions of allowances.
-    """
-    try:
-        address = ipaddress.ip_address(ip or "")
-    except ValueError:
-        return "unknown"
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
-        return str(ipaddress.IPv6Network((address, 64), strict=False))
-    return str(address)
-
-
 def ip_attempt(ip: str | None) -> None:
     """Count one attempt against the address before any work is done; TooManyAttempts past the allowance.
 
@@ -120,16 +103,6 @@ def ip_attempt_succeeded(ip: str | None) -> None:
 def ip_throttled(ip: str | None) -> bool:
     """True while the address has used up its failures (a read: counts nothing)."""
     return (cache.get(_ip_key(ip)) or 0) >= IP_FAILURES_ALLOWED
-
-
-def typed_id_label(typed: str) -> str:
-    """How an ID that matches no account is recorded: a keyed digest, never the text itself.
-
-    People type passwords into the ID field; the audit log and its CSV must not keep them. The
-    digest still shows that attempts came with the same text.
-    """
-    digest = salted_hmac("selfcare.unknown-login-id", typed, algorithm="sha256").hexdigest()[:16]
-    return f"?{digest}"
 
 
 # Account lock ---------------------------------------------------------------------------------

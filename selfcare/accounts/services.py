@@ -36,8 +36,8 @@ from selfcare.accounts.errors import (
     StaffUserNotFound,
 )
 from selfcare.accounts.lock_objects import customer_lock, staff_user_lock, user_lock
-from selfcare.accounts.login import client_network, typed_id_label
 from selfcare.accounts.models import Customer, Plan, StaffEnrolmentCode, User, selfcare_id_validator
+from selfcare.accounts.requesters import client_network, typed_id_label
 from selfcare.audit.services import Actor, audit_record
 from selfcare.core import clock, crypto
 from selfcare.core.cache import count_in_window

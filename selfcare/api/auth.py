@@ -16,7 +16,7 @@ from django.core.cache import cache
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 
-from selfcare.accounts.login import client_network
+from selfcare.accounts.requesters import client_network
 from selfcare.core.cache import count_in_window
 from selfcare.integrations.errors import (
     ApiKeyExpired,

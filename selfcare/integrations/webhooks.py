@@ -31,7 +31,6 @@ from selfcare.integrations.errors import (
     TooManyEndpoints,
     WebhookEndpointNotFound,
 )
-from selfcare.integrations.lock_objects import endpoints_to_rotate_lock
 from selfcare.integrations.models import EVENTS, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from selfcare.jobs import enqueue, job
 
@@ -216,15 +215,3 @@ def webhook_attempt(*, delivery_id: int) -> str:
     if state == WebhookDelivery.State.PENDING:
         raise DeliveryFailed(f"webhook delivery {delivery.pk}: attempt {number} {reply.outcome}")
     return state
-
-
-def webhook_secrets_rotate() -> int:
-    """Re-encrypt the endpoints' signing secrets under the first key (part of ``rotate_encryption_keys``)."""
-    rotated = 0
-    with transaction.atomic():
-        for endpoint in endpoints_to_rotate_lock():
-            WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
-                secret_encrypted=crypto.rotate(endpoint.secret_encrypted)
-            )
-            rotated += 1
-    return rotated

@@ -19,6 +19,7 @@ from django.db.models import Model, Sum
 from django.utils import timezone
 
 from selfcare.core import clock
+from selfcare.inventory.lock_objects import tally_rows_lock
 from selfcare.inventory.models import IssueCount, PoolChange
 
 HELD = None
@@ -95,7 +96,7 @@ def pool_tally_compact() -> int:
 def _compact(model: type[Model], key: str) -> int:
     with transaction.atomic():
         # Locked: a second compaction waits, then sees these rows gone and the sums in their place.
-        rows = list(model._default_manager.select_for_update().values_list("pk", key, "numbers"))
+        rows = tally_rows_lock(model=model, key=key)
         sums: Counter[dt.date | None] = Counter()
         for _pk, day, n in rows:
             sums[day] += n

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from selfcare.jobs.lock_objects import due_schedules_lock
 from selfcare.jobs.models import Schedule
 from selfcare.jobs.registry import enqueue
 
@@ -41,7 +42,7 @@ class Periodic:
 SCHEDULES: dict[str, Periodic] = {
     # Cancellations take effect at the start of their day: drop the phones of those in effect today.
     "registrar_drop_cancelled": Periodic("selfcare.registrar.jobs.registrar_drop_cancelled", at=dt.time(0, 5)),
-    "purge_posted_secrets": Periodic("selfcare.letters.jobs.purge_posted_secrets", at=dt.time(3, 0)),
+    "purge_posted_secrets": Periodic("selfcare.secrets.jobs.purge_posted_secrets", at=dt.time(3, 0)),
     "compact_pool_tally": Periodic("selfcare.inventory.jobs.compact_pool_tally", at=dt.time(3, 30)),
     "jobs_prune": Periodic("selfcare.jobs.tasks.jobs_prune", at=dt.time(4, 0)),
     # The business API: number.cancelled webhooks once a cancellation is in effect; idempotency keys kept 24 h.
@@ -63,7 +64,7 @@ def schedules_enqueue_due(now: dt.datetime | None = None) -> list[str]:
         )
     enqueued: list[str] = []
     with transaction.atomic():
-        due = Schedule.objects.select_for_update(skip_locked=True).filter(name__in=SCHEDULES, next_run_at__lte=now)
+        due = due_schedules_lock(names=list(SCHEDULES), now=now)
         for row in due:
             periodic = SCHEDULES[row.name]
             enqueue(import_string(periodic.task_path))

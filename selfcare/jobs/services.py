@@ -10,6 +10,7 @@ from django_tasks_db.models import DBTaskResult
 
 from selfcare.audit.services import Actor, audit_record
 from selfcare.core.errors import DomainError
+from selfcare.jobs.lock_objects import job_lock
 from selfcare.jobs.models import Job
 
 
@@ -21,7 +22,7 @@ class JobNotFailed(DomainError):
 def job_retry(*, job_id: str, actor: Actor) -> DBTaskResult:
     """Put a failed job back in the queue with a fresh set of attempts, and record who did it and why it had failed."""
     with transaction.atomic():
-        job = Job.objects.select_for_update().get(pk=job_id)
+        job = job_lock(job_id=job_id)
         if job.status != TaskResultStatus.FAILED:
             raise JobNotFailed(status=job.status)
         attempts = len(job.worker_ids)

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -45,7 +46,31 @@ from selfcare.core import clock
 from selfcare.inventory.models import format_number
 from selfcare.letters.errors import LetterWithoutAddress
 from selfcare.letters.models import Letter
-from selfcare.orders.models import IssuedLine
+
+
+class LineOnPaper(Protocol):
+    """What a letter prints of a number's line (orders' IssuedLine, reached through the letter's foreign
+    keys: letters is below orders and imports none of it, docs/architecture.md)."""
+
+    @property
+    def number_id(self) -> str: ...
+
+    @property
+    def cancelled_on(self) -> dt.date | None: ...
+
+    @property
+    def secrets_destroyed_at(self) -> dt.datetime | None: ...
+
+    @property
+    def service_pin_encrypted(self) -> str: ...
+
+    @property
+    def sip_password_encrypted(self) -> str: ...
+
+    def service_pin(self) -> str | None: ...
+
+    def sip_password(self) -> str | None: ...
+
 
 # Plain binary (Flate) page streams: without ReportLab's optional C accelerator the ASCII85
 # pass is pure Python and a tenth of the rendering time, for no use to a printer.
@@ -464,7 +489,7 @@ class _LinesPage(_LetterPage):
         out.append((5.0, lambda y: self.text(RIGHT, y + 2.0, "以上", 9.5, align="right")))
         return out
 
-    def _cancelled(self, line: IssuedLine) -> bool:
+    def _cancelled(self, line: LineOnPaper) -> bool:
         return line.cancelled_on is not None and line.cancelled_on <= self.today
 
 
@@ -494,7 +519,7 @@ class _ServiceStartPage(_LinesPage):
         application = self.letter.application
         return [self._row(line) for line in (application.lines.all() if application is not None else [])]
 
-    def _row(self, line: IssuedLine) -> _Row:
+    def _row(self, line: LineOnPaper) -> _Row:
         number = format_number(line.number_id)
         if self._cancelled(line):
             return _Row(number, None, None, CANCELLED_TEXT)

@@ -1,15 +1,12 @@
-"""Printing and posting the letters (service start, password reissue), and destroying the passwords once posted."""
+"""Printing and posting the letters (service start, password reissue; their secrets' purge is selfcare.secrets)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from cryptography.fernet import InvalidToken
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 
@@ -23,16 +20,10 @@ from selfcare.letters.errors import (
     ReprintNeedsReason,
     SecretsUnreadable,
 )
-from selfcare.letters.lock_objects import letters_lock, lines_with_secrets_lock
+from selfcare.letters.lock_objects import letters_lock
 from selfcare.letters.models import Letter
 from selfcare.letters.pdf import letters_pdf
-from selfcare.letters.selectors import (
-    letters_for_printing,
-    letters_in_print_order,
-    lines_awaiting_reissue_letter,
-    reissued_passwords_due,
-)
-from selfcare.orders.models import IssuedLine
+from selfcare.letters.selectors import letters_for_printing, letters_in_print_order
 
 logger = logging.getLogger(__name__)
 
@@ -268,95 +259,3 @@ def letters_mark_posted(*, letter_ids: Iterable[int], actor: Actor) -> int:
             )
     logger.info("Marked %d letters posted for %s", len(unposted), actor.label)
     return len(unposted)
-
-
-def posted_secrets_purge(*, actor: Actor, now: dt.datetime | None = None) -> int:
-    """Destroy the stored passwords of every line whose letter was posted SELFCARE_SECRETS_RETENTION_DAYS ago or more.
-
-    Both encrypted fields are blanked and ``secrets_destroyed_at`` set, so from
-    then on only a reissue gives the customer a password. A line whose IP phone
-    password was reissued waits for its newest reissue letter to be that old
-    too; a password reissued after the first destruction goes once that letter
-    is (a conditional update on the reissue time, so a reissue meanwhile wins).
-    The registrar's digests stay: phones keep working. One audit entry per
-    application, with the numbers concerned. Idempotent: a second run finds
-    nothing left to destroy. Returns the number of lines purged.
-    """
-    now = now or clock.now()
-    posted_before = now - dt.timedelta(days=settings.SELFCARE_SECRETS_RETENTION_DAYS)
-    with transaction.atomic(durable=True):
-        lines = lines_with_secrets_lock(posted_before=posted_before)
-        waiting = lines_awaiting_reissue_letter(line_ids=[line.pk for line in lines], posted_before=posted_before)
-        lines = [line for line in lines if line.pk not in waiting]
-        purged = IssuedLine.objects.filter(
-            pk__in=[line.pk for line in lines], secrets_destroyed_at__isnull=True
-        ).update(service_pin_encrypted="", sip_password_encrypted="", secrets_destroyed_at=now)
-        by_application: dict[int, list[IssuedLine]] = defaultdict(list)
-        for line in lines:
-            by_application[line.application_id].append(line)
-        for application_lines in by_application.values():
-            application = application_lines[0].application
-            letter = application.letter
-            audit_record(
-                actor=actor,
-                action="secrets.purged",
-                customer_id=application.customer_id,
-                target=application.application_number,
-                detail={
-                    "lines": len(application_lines),
-                    "numbers": sorted(line.number_id for line in application_lines),
-                    "letter": letter.pk,
-                    "posted_at": letter.posted_at.isoformat() if letter.posted_at else None,
-                    "retention_days": settings.SELFCARE_SECRETS_RETENTION_DAYS,
-                },
-            )
-        purged += _reissued_passwords_purge(actor=actor, now=now, posted_before=posted_before)
-        _credentials_letters_purge(actor=actor, posted_before=posted_before)
-    if purged:
-        logger.info("Destroyed the stored passwords of %d lines", purged)
-    return purged
-
-
-def _credentials_letters_purge(*, actor: Actor, posted_before: dt.datetime) -> int:
-    """Every posted letter that still holds a secret of its own (an initial self-care password, and
-    whatever kind comes next), posted at or before ``posted_before`` as the numbers' passwords are."""
-    due = list(
-        Letter.objects.filter(posted_at__lte=posted_before, secret_encrypted__gt="").values_list(
-            "pk", "customer_id", "kind"
-        )
-    )
-    for letter_id, customer_id, kind in due:
-        Letter.objects.filter(pk=letter_id).update(secret_encrypted="")
-        audit_record(
-            actor=actor,
-            action="secrets.purged",
-            customer_id=customer_id,
-            target=f"letter:{letter_id}",
-            detail={"letter": letter_id, "kind": kind},
-        )
-    return len(due)
-
-
-def _reissued_passwords_purge(*, actor: Actor, now: dt.datetime, posted_before: dt.datetime) -> int:
-    purged = 0
-    for line in reissued_passwords_due(posted_before=posted_before):
-        done = IssuedLine.objects.filter(
-            pk=line.pk, sip_password_reissued_at=line.sip_password_reissued_at, secrets_destroyed_at__isnull=False
-        ).update(sip_password_encrypted="", secrets_destroyed_at=now)
-        if not done:
-            continue  # reissued again meanwhile: that password waits for its own letter
-        purged += 1
-        audit_record(
-            actor=actor,
-            action="secrets.purged",
-            customer_id=line.customer_id,
-            target=line.application.application_number,
-            detail={
-                "lines": 1,
-                "numbers": [line.number_id],
-                "reissued_at": line.sip_password_reissued_at.isoformat() if line.sip_password_reissued_at else None,
-                "posted_at": line.reissue_posted_at.isoformat(),  # type: ignore[attr-defined]
-                "retention_days": settings.SELFCARE_SECRETS_RETENTION_DAYS,
-            },
-        )
-    return purged

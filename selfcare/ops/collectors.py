@@ -1,18 +1,18 @@
 """Gauges that are facts in the database, read when Prometheus scrapes (not kept in any process).
 
-Two cheap queries per scrape, whatever the size of the pool: the pool tally (a grouped read of a small
-table, the dashboard's own figures) and one aggregate over the jobs that are not done, along their own
-partial index (migrations/0001: the done jobs, which pile up, are never read). Both run under a statement
-timeout on PostgreSQL, so a slow database makes the scrape say so (``selfcare_scrape_database_up 0``)
-instead of hanging it.
+Cheap queries per scrape, whatever the size of the tables: one aggregate over the jobs that are not done,
+along their own partial index (migrations/0001: the done jobs, which pile up, are never read), and the
+gauges the apps register with ``database_gauges`` (the pool's, from the inventory's tally: inventory/metrics.py).
+All run in one transaction under a statement timeout on PostgreSQL, so a slow database makes the scrape say
+so (``selfcare_scrape_database_up 0``) instead of hanging it. ops imports no app above it: an app hands it
+its gauges (docs/architecture.md).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
-from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, Min, Q
 from django_tasks.base import TaskResultStatus
@@ -20,7 +20,6 @@ from django_tasks_db.models import DBTaskResult, get_date_max
 from prometheus_client.core import GaugeMetricFamily, Metric
 
 from selfcare.core import clock
-from selfcare.inventory.selectors import pool_summary
 
 logger = logging.getLogger(__name__)
 
@@ -28,9 +27,20 @@ SCRAPE_STATEMENT_TIMEOUT_MS = 2000
 # In the order of the partial index's predicate (migrations/0001), which the planner then proves at once.
 NOT_DONE = [TaskResultStatus.READY, TaskResultStatus.RUNNING, TaskResultStatus.FAILED]
 
+# Functions the apps register (in their AppConfig.ready), each reading its gauges in the scrape's transaction.
+DATABASE_GAUGES: list[Callable[[], list[Metric]]] = []
+
+
+def database_gauges(read: Callable[[], list[Metric]]) -> Callable[[], list[Metric]]:
+    """Register ``read`` to run at every scrape (once, however often it is registered)."""
+    if read not in DATABASE_GAUGES:
+        DATABASE_GAUGES.append(read)
+    return read
+
 
 class DatabaseCollector:
-    """The pool's numbers by state and its low-water mark, the jobs by state and the oldest due job's wait."""
+    """The registered gauges (the pool's numbers by state and its low-water mark), the jobs by state and the
+    oldest due job's wait."""
 
     def collect(self) -> Iterator[Metric]:
         try:
@@ -40,36 +50,18 @@ class DatabaseCollector:
                         cursor.execute(
                             "SELECT set_config('statement_timeout', %s, true)", [f"{SCRAPE_STATEMENT_TIMEOUT_MS}ms"]
                         )
-                metrics = [*_pool_metrics(), *_job_metrics()]
+                metrics = [metric for read in DATABASE_GAUGES for metric in read()]
+                metrics += _job_metrics()
         except DatabaseError as exc:
             logger.warning("metrics: the database gauges could not be read: %s", type(exc).__name__)
-            yield _gauge("selfcare_scrape_database_up", "1 when the database gauges below could be read.", 0)
+            yield gauge("selfcare_scrape_database_up", "1 when the database gauges below could be read.", 0)
             return
-        yield _gauge("selfcare_scrape_database_up", "1 when the database gauges below could be read.", 1)
+        yield gauge("selfcare_scrape_database_up", "1 when the database gauges below could be read.", 1)
         yield from metrics
 
 
-def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
+def gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
     return GaugeMetricFamily(name, documentation, value=value)
-
-
-def _pool_metrics() -> list[Metric]:
-    summary = pool_summary()
-    numbers = GaugeMetricFamily(
-        "selfcare_numbers",
-        "050 numbers by state: issuable (free and issuable today), waiting (free from a later day: "
-        "quarantine or a future import), held (by customers).",
-        labels=["state"],
-    )
-    numbers.add_metric(["issuable"], summary.free_now)
-    numbers.add_metric(["waiting"], summary.in_quarantine)
-    numbers.add_metric(["held"], summary.assigned)
-    threshold = _gauge(
-        "selfcare_pool_low_threshold",
-        "SELFCARE_LOW_POOL_WARNING: the staff dashboard warns below this many issuable numbers.",
-        settings.SELFCARE_LOW_POOL_WARNING,
-    )
-    return [numbers, threshold]
 
 
 def _job_metrics() -> list[Metric]:
@@ -95,7 +87,7 @@ def _job_metrics() -> list[Metric]:
         jobs.add_metric([state], row[state])
     since = [moment for moment in (row["oldest_enqueued"], row["oldest_run_after"]) if moment is not None]
     oldest = max((now - min(since)).total_seconds(), 0.0) if since else 0.0
-    age = _gauge(
+    age = gauge(
         "selfcare_jobs_oldest_queued_seconds",
         "How long the longest-waiting due job has been due (0 when none waits).",
         oldest,

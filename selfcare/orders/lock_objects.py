@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import connection
+from django.db.models import Q
 
 from selfcare.core import clock
 from selfcare.core.locking import bounded_lock_wait
@@ -82,3 +83,14 @@ def lines_to_rotate_lock(*, after_pk: int, limit: int) -> list[IssuedLine]:
         )
     return sorted(lines, key=lambda line: line.pk)
 
+
+def lines_with_secrets_lock(*, where: Q) -> list[IssuedLine]:
+    """Lock the lines still holding passwords that also meet ``where`` (the secrets purge's condition on
+    their letters), in ascending number as everywhere else, with their applications."""
+    with bounded_lock_wait():
+        return list(
+            IssuedLine.objects.select_for_update(of=("self",))
+            .select_related("application")
+            .filter(where, secrets_destroyed_at__isnull=True)
+            .order_by("number_id", "pk")
+        )

@@ -1,10 +1,10 @@
-"""The letters' periodic job (scheduled by the jobs worker: selfcare/jobs/schedules.py)."""
+"""The secrets' periodic job (scheduled by the jobs worker: selfcare/jobs/schedules.py)."""
 
 from __future__ import annotations
 
 from selfcare.audit.services import Actor
 from selfcare.jobs import job
-from selfcare.letters.services import posted_secrets_purge
+from selfcare.secrets.purge import posted_secrets_purge
 
 
 @job(max_attempts=6, backoff_seconds=300)

@@ -14,6 +14,7 @@ from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult, get_date_max
 
 from selfcare.backoffice.admin.base import ReadOnlyMixin, StaffAdminMixin, StaffMedia, staff_actor
+from selfcare.core.errors import Busy
 from selfcare.jobs.models import Job
 from selfcare.jobs.registry import policy_of
 from selfcare.jobs.services import JobNotFailed, job_retry
@@ -126,7 +127,7 @@ class JobAdmin(StaffAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
         for job in queryset.only("id"):
             try:
                 job_retry(job_id=str(job.pk), actor=staff_actor(request))
-            except JobNotFailed as refusal:
+            except (JobNotFailed, Busy) as refusal:
                 messages.warning(request, str(refusal))
             else:
                 done += 1

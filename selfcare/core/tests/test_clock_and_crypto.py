@@ -13,10 +13,10 @@ from django.utils import timezone
 from selfcare.audit.models import AuditEntry
 from selfcare.audit.services import audit_record
 from selfcare.core import clock, crypto
-from selfcare.orders import credentials_store
-from selfcare.orders.credentials_store import credentials_rotate
 from selfcare.orders.models import IssuedLine
 from selfcare.orders.services import numbers_add
+from selfcare.secrets import rotation as credentials_store
+from selfcare.secrets.rotation import credentials_rotate
 
 D = dt.date
 KEY_A = Fernet.generate_key().decode()

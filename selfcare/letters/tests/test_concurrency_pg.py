@@ -19,8 +19,9 @@ from django.db import connection
 from selfcare.audit.models import AuditEntry
 from selfcare.letters.errors import ReprintNeedsReason
 from selfcare.letters.models import Letter
-from selfcare.letters.services import letters_mark_posted, letters_print, posted_secrets_purge
+from selfcare.letters.services import letters_mark_posted, letters_print
 from selfcare.orders.models import IssuedLine
+from selfcare.secrets.purge import posted_secrets_purge
 from selfcare.testing import TEST_ACTOR, CustomerFactory, PlanFactory, pool_add
 
 from .conftest import place

@@ -10,7 +10,8 @@ from pypdf import PdfReader
 from selfcare.accounts.services import customer_create
 from selfcare.audit.models import AuditEntry
 from selfcare.letters.models import Letter
-from selfcare.letters.services import letters_mark_posted, letters_print, posted_secrets_purge
+from selfcare.letters.services import letters_mark_posted, letters_print
+from selfcare.secrets.purge import posted_secrets_purge
 
 
 def _created(plan, actor):
@@ -83,7 +84,7 @@ def test_key_rotation_re_encrypts_the_initial_password_too(plan, actor, settings
     from cryptography.fernet import Fernet
 
     from selfcare.core import crypto
-    from selfcare.orders.credentials_store import credentials_rotate
+    from selfcare.secrets.rotation import credentials_rotate
 
     created = _created(plan, actor)
     old_key = settings.SELFCARE_ENCRYPTION_KEYS[0]

@@ -16,9 +16,10 @@ from django.utils import timezone
 from selfcare.audit.models import AuditEntry
 from selfcare.letters.errors import LetterNotPrinted, LettersNotFound, NoLettersSelected, ReprintNeedsReason
 from selfcare.letters.models import Letter
-from selfcare.letters.services import letters_mark_posted, letters_print, letters_render, posted_secrets_purge
+from selfcare.letters.services import letters_mark_posted, letters_print, letters_render
 from selfcare.orders.invariants import invariants_check
 from selfcare.orders.models import IssuedLine
+from selfcare.secrets.purge import posted_secrets_purge
 from selfcare.testing import TEST_ACTOR, CustomerFactory
 
 from .conftest import pdf_text, place, secrets_of

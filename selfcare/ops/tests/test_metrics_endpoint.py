@@ -117,12 +117,12 @@ def test_given_the_database_failing_when_scraped_then_the_counters_still_come_an
 ):
     from django.db import OperationalError
 
-    from selfcare.ops import collectors
+    from selfcare.inventory import metrics as inventory_metrics
 
     def broken():
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr(collectors, "pool_summary", broken)
+    monkeypatch.setattr(inventory_metrics, "pool_summary", broken)
 
     values = scraped(client.get("/metrics"))
 

@@ -19,13 +19,14 @@ from selfcare.backoffice.admin import IssuedLineAdmin
 from selfcare.core import clock, crypto
 from selfcare.inventory.models import format_number
 from selfcare.letters.models import Letter
-from selfcare.letters.services import letters_mark_posted, letters_print, letters_render, posted_secrets_purge
+from selfcare.letters.services import letters_mark_posted, letters_print, letters_render
 from selfcare.letters.tests.conftest import pdf_text, place
 from selfcare.orders.credentials import sip_digests
 from selfcare.orders.errors import LineNotFound, LineNotLive
 from selfcare.orders.invariants import invariants_check
 from selfcare.orders.models import IssuedLine
 from selfcare.orders.services import numbers_cancel, sip_password_reissue
+from selfcare.secrets.purge import posted_secrets_purge
 from selfcare.testing import TEST_ACTOR, jobs_run
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -287,7 +288,7 @@ def test_given_destroyed_passwords_when_reissued_then_the_new_one_is_kept_until_
 def test_given_a_reissue_after_the_purge_chose_the_line_then_the_newer_password_survives(
     customer, pool, staff, monkeypatch
 ):
-    from selfcare.letters import services as letter_services
+    from selfcare.secrets import purge as letter_services
 
     with at(POSTED - dt.timedelta(hours=3)):
         start = place(customer, 1)

@@ -17,10 +17,10 @@ from django.test.utils import CaptureQueriesContext
 from selfcare.core.errors import Busy
 from selfcare.letters.lock_objects import letters_with_secret_lock
 from selfcare.letters.models import Letter
-from selfcare.orders.credentials_store import credentials_rotate
 from selfcare.orders.lock_objects import lines_to_rotate_lock, uncancelled_lines_lock
 from selfcare.orders.models import IssuedLine
 from selfcare.orders.services import numbers_add
+from selfcare.secrets.rotation import credentials_rotate
 from selfcare.testing import TEST_ACTOR
 
 

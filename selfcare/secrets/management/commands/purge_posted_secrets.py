@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from selfcare.audit.services import Actor
-from selfcare.letters.services import posted_secrets_purge
+from selfcare.secrets.purge import posted_secrets_purge
 
 
 class Command(BaseCommand):

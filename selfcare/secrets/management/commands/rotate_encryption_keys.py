@@ -6,8 +6,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from tqdm import tqdm
 
 from selfcare.audit.services import Actor
-from selfcare.integrations.webhooks import webhook_secrets_rotate
-from selfcare.orders.credentials_store import credentials_rotate
+from selfcare.secrets.rotation import credentials_rotate, webhook_secrets_rotate
 
 
 class Command(BaseCommand):
