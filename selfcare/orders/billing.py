@@ -1,6 +1,6 @@
 """The monthly billing export: one row per issued line held on any day of a calendar month.
 
-DESIGN.md: "each added number is billed at the customer's current plan's
+rules.md, *monthly fee*: "each added number is billed at the customer's current plan's
 per-number monthly fee". A line is held from the carrier's calendar date of
 its issue (Asia/Tokyo, settings.TIME_ZONE) up to the day before its
 cancellation takes effect (``cancelled_on`` is the first day no longer held);

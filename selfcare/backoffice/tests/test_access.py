@@ -246,7 +246,7 @@ def test_the_code_page_does_not_redirect_to_another_site(roles, time_machine):
 
 
 def test_a_wrong_staff_password_is_audited(roles):
-    """DESIGN invariant 8: every failed login leaves an audit record, the staff site's password step included."""
+    """Invariant 8 (rules.md): every failed login leaves an audit record, the staff site's password step included."""
     user = _staff_user(SALES)
     response = _password_step(Client(), user.username, "not the password at all, sorry")
     assert response.status_code == 200 and not response.redirect_chain

@@ -613,7 +613,7 @@ def test_plans_created_and_changed_are_audited(superuser, world):
 
 
 def test_changing_a_role_is_audited(superuser, roles):
-    """Granting a role a permission is a staff action like any other (DESIGN invariant 8)."""
+    """Granting a role a permission is a staff action like any other (invariant 8, rules.md)."""
     group = Group.objects.get(name="auditor")
     response = superuser.get(f"/staff/auth/group/{group.pk}/change/")
     data = form_data(response, "group_form")

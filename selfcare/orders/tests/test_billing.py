@@ -1,4 +1,4 @@
-"""The monthly billing export (DESIGN.md "monthly fee"): who held which number on which days, and for how much."""
+"""The monthly billing export (rules.md, *monthly fee*): who held which number on which days, and for how much."""
 
 from __future__ import annotations
 
