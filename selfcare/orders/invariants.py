@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,6 +28,8 @@ from selfcare.orders.services import quarantine_end
 EXAMPLES = 10
 T = TypeVar("T")
 ISSUE_COUNT = "the numbers issued by day are those of the applications placed that day"
+ONE_LIVE_HOLDER = "no number has two holders not cancelled"
+FREE_WITH_HOLDER = "no free number has a holder not cancelled"
 
 
 @dataclass
@@ -113,13 +115,18 @@ def invariants_check() -> list[CheckResult]:
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         with _tuned():
             counts = {name: _scalar(sql) for name, sql in _COUNTS.items()}
-            results = [check() for check in _plan(**counts)]
+            results = _flat(check() for check in _plan(**counts))
     else:
         with ThreadPoolExecutor(max_workers=SESSIONS) as pool:
             counted = pool.map(_in_a_session_of_its_own, [partial(_scalar, sql) for sql in _COUNTS.values()])
             counts = dict(zip(_COUNTS, counted, strict=True))
-            results = list(pool.map(_in_a_session_of_its_own, _plan(**counts)))
+            results = _flat(pool.map(_in_a_session_of_its_own, _plan(**counts)))
     return sorted(_assigned_rechecked(results), key=lambda result: ORDER.index(result.description))
+
+
+def _flat(made: Iterable[CheckResult | list[CheckResult]]) -> list[CheckResult]:
+    """The results of the calls of a plan: one each, or several from one that made more than one check."""
+    return [result for one in made for result in (one if isinstance(one, list) else [one])]
 
 
 def _assigned_rechecked(results: list[CheckResult]) -> list[CheckResult]:
@@ -161,7 +168,9 @@ _COUNTS = {  # the rows each check reads, for its report (counted in the session
 }
 
 
-def _plan(*, lines: int, numbers: int, free: int, applications: int, customers: int) -> list[Callable[[], CheckResult]]:
+def _plan(
+    *, lines: int, numbers: int, free: int, applications: int, customers: int
+) -> list[Callable[[], CheckResult | list[CheckResult]]]:
     """The checks, slowest first (so two sessions finish together), as calls to make."""
     check = partial
     return [
@@ -177,23 +186,9 @@ def _plan(*, lines: int, numbers: int, free: int, applications: int, customers: 
             "WHERE COALESCE(l.n, 0) <> a.count OR l.lo <> a.customer_id OR l.hi <> a.customer_id",
         ),
         check(_check_assigned_have_lines, numbers),
-        check(
-            _count_and_examples,
-            1,
-            "no free number has a holder not cancelled",
-            lines,
-            "SELECT p.number FROM {number} p JOIN {line} l ON l.number = p.number "
-            # 'free' (the only other status the table allows) lets the free numbers' partial index serve.
-            "WHERE l.cancellation_id IS NULL AND p.status = 'free'",
-        ),
+        *_free_number_checks(lines=lines, free=free),
         *_reissue_checks(lines=lines, free=free),
-        check(
-            _count_and_examples,
-            1,
-            "no number has two holders not cancelled",
-            lines,
-            "SELECT number, COUNT(*) FROM {line} WHERE cancellation_id IS NULL GROUP BY number HAVING COUNT(*) > 1",
-        ),
+        check(_check_one_live_holder, lines),
         check(
             _count_and_examples,
             2,
@@ -242,7 +237,7 @@ ORDER = [
 
 
 ASSIGNED_HAVE_LINES = "every assigned number has exactly its holder's line"
-_PROOF_OF_ASSIGNED = ("no number has two holders not cancelled", "no free number has a holder not cancelled")
+_PROOF_OF_ASSIGNED = (ONE_LIVE_HOLDER, FREE_WITH_HOLDER)
 _ASSIGNED_WITHOUT_LINE = (
     "SELECT p.number FROM {number} p WHERE p.status = 'assigned' AND NOT EXISTS "
     "(SELECT 1 FROM {line} l WHERE l.number = p.number AND l.cancellation_id IS NULL)"
@@ -261,6 +256,31 @@ def _check_assigned_have_lines(numbers: int) -> CheckResult:
     if live == assigned:
         return CheckResult(1, ASSIGNED_HAVE_LINES, numbers, seconds=time.monotonic() - started)
     return _count_and_examples(1, ASSIGNED_HAVE_LINES, numbers, _ASSIGNED_WITHOUT_LINE)
+
+
+TWO_LIVE_HOLDERS = (
+    "SELECT number, COUNT(*) FROM {line} WHERE cancellation_id IS NULL GROUP BY number HAVING COUNT(*) > 1"
+)
+ONE_LIVE_HOLDER_INDEX = "USING btree (number) WHERE (cancellation_id IS NULL)"
+"""How PostgreSQL writes the lines' unique index of numbers not cancelled (``line_one_holder_per_number``)."""
+
+
+def _check_one_live_holder(lines: int) -> CheckResult:
+    """Invariant 1: no number has two lines not cancelled. On PostgreSQL the lines' unique index of numbers
+    not cancelled refuses a second one as it is written: while that index is there, valid and in use, it has
+    checked every line, and grouping the seven million live lines again (1.7 s at ten million numbers) proves
+    nothing more. Without it (dropped, or left invalid by a failed build) the lines are grouped as before."""
+    started = time.monotonic()
+    if connection.vendor == "postgresql":
+        definitions = _rows(
+            "SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i WHERE i.indrelid = %s::regclass "
+            "AND i.indisunique AND i.indisvalid AND i.indisready AND i.indislive",
+            [IssuedLine._meta.db_table],
+            limit=100,
+        )
+        if any(definition.endswith(ONE_LIVE_HOLDER_INDEX) for (definition,) in definitions):
+            return CheckResult(1, ONE_LIVE_HOLDER, lines, seconds=time.monotonic() - started)
+    return _count_and_examples(1, ONE_LIVE_HOLDER, lines, TWO_LIVE_HOLDERS)
 
 
 def _check_pool_tally(numbers: int) -> CheckResult:
@@ -318,26 +338,58 @@ def _check_issue_count(applications: int) -> CheckResult:
     return result
 
 
+_FREE_WITH_HOLDER = (
+    "SELECT p.number FROM {number} p JOIN {line} l ON l.number = p.number "
+    # 'free' (the only other status the table allows) lets the free numbers' partial index serve.
+    "WHERE l.cancellation_id IS NULL AND p.status = 'free'"
+)
+WAITS = "every cancelled number in the pool waits until its quarantine ends"
+# Each cancelled line of a free number, not the latest per number: the same answer (a day after every
+# cancellation's quarantine is after the latest's) without grouping millions of lines. PostgreSQL adds calendar
+# months the way clock.add_months does (clamped to the month's end).
+_RETURNED_EARLY = (
+    "SELECT p.number, p.available_from, l.cancelled_on FROM {line} l JOIN {number} p "
+    "ON p.number = l.number WHERE l.cancelled_on IS NOT NULL AND p.status = 'free' "
+    "AND p.available_from < (l.cancelled_on + make_interval(months => %s))::date"
+)
+
+
+def _free_number_checks(*, lines: int, free: int) -> list[Callable[[], CheckResult | list[CheckResult]]]:
+    """Invariant 1 (no free number has a live line) and invariant 5 (a free number's cancelled lines ended
+    their quarantine before its day): on PostgreSQL both are read in one join of the free numbers to their
+    lines, which builds the free numbers' table once for both (two joins: 5.8 s of work at ten million
+    numbers)."""
+    if connection.vendor != "postgresql":
+        return [partial(_count_and_examples, 1, FREE_WITH_HOLDER, lines, _FREE_WITH_HOLDER)]
+    return [partial(_check_free_numbers, lines=lines, free=free)]
+
+
+def _check_free_numbers(*, lines: int, free: int) -> list[CheckResult]:
+    started = time.monotonic()
+    months = settings.SELFCARE_QUARANTINE_MONTHS
+    [(held, early)] = _rows(
+        "SELECT COUNT(*) FILTER (WHERE l.cancellation_id IS NULL), COUNT(*) FILTER (WHERE l.cancelled_on IS "
+        "NOT NULL AND p.available_from < (l.cancelled_on + make_interval(months => %s))::date) "
+        "FROM {line} l JOIN {number} p ON p.number = l.number WHERE p.status = 'free'",
+        [months],
+    )
+    found = CheckResult(1, FREE_WITH_HOLDER, lines, held)
+    returned = CheckResult(5, WAITS, free, early)
+    if held:
+        found.examples = [" ".join(str(c) for c in row) for row in _rows(_FREE_WITH_HOLDER)]
+    if early:
+        returned.examples = [" ".join(str(c) for c in row) for row in _rows(_RETURNED_EARLY, [months])]
+    found.seconds = returned.seconds = time.monotonic() - started
+    return [found, returned]
+
+
 def _reissue_checks(*, lines: int, free: int) -> list[Callable[[], CheckResult]]:
     """Invariant 5 (and 1 over time): a number's holders never overlap, quarantine included."""
     months = settings.SELFCARE_QUARANTINE_MONTHS
     if connection.vendor != "postgresql":
         return [_check_reissues_streamed, _check_pool_streamed]
-    # PostgreSQL adds calendar months the way clock.add_months does (clamped to the month's end).
+    # The free numbers' cancelled lines: _check_free_numbers.
     return [
-        partial(
-            _count_and_examples,
-            5,
-            "every cancelled number in the pool waits until its quarantine ends",
-            free,
-            # Each cancelled line of a free number, not the latest per number: the same answer (a day after
-            # every cancellation's quarantine is after the latest's) without grouping millions of lines.
-            # A free number with a line not cancelled is the invariant 1 check's.
-            "SELECT p.number, p.available_from, l.cancelled_on FROM {line} l JOIN {number} p "
-            "ON p.number = l.number WHERE l.cancelled_on IS NOT NULL AND p.status = 'free' "
-            "AND p.available_from < (l.cancelled_on + make_interval(months => %s))::date",
-            [months],
-        ),
         partial(
             _count_and_examples,
             5,
