@@ -36,6 +36,7 @@ MAX_CUSTOMERS = 10
 # 8-digit prefix is a thousand numbers, each with its holders.
 MAX_HOLDERS = 1000
 NUMBER_LENGTH = 11  # inventory.models.NUMBER_PATTERN: 050 and eight digits
+TRIGRAM = 3  # the shortest word a trigram index can look up
 
 _DIGITS = re.compile(r"[0-9]+", flags=re.ASCII)
 _APPLICATION = re.compile(r"[0-9]{6}-[0-9A-Z]{0,8}", flags=re.ASCII)
@@ -122,7 +123,7 @@ def _addresses_containing(text: str) -> QuerySet:
     another; the part after it when that is shorter than a trigram), and the whole text is compared in the
     rows it offers: the same addresses, the index reading a few hundred entries instead of thousands."""
     local, _at, domain = text.partition("@")
-    piece = f"{local}@" if len(local) >= 3 or not domain else f"@{domain}"
+    piece = f"{local}@" if len(local) >= TRIGRAM or not domain else f"@{domain}"
     users = User.objects.filter(email__icontains=piece)
     if piece == text:
         return users
@@ -150,10 +151,19 @@ def customer_ids(term: Term, *, emails: bool = True) -> QuerySet:
             return _customers_of_word(words[0], emails=emails)
         # Words typed with spaces between them (山田 太郎, アクメ 東京, a full-width space too): the customers in
         # whose name, ID or address each word is found, wherever (as Django's own admin search reads them), so
-        # that a name stored with or without the space, or split between the name and the ID, is found.
+        # that a name stored with or without the space, or split between the name and the ID, is found. The
+        # longest word, when it has a trigram, is looked up by the indexes; the others are compared in the rows
+        # it found. Words of one or two characters (山田 太郎) have no trigram: the customers and their logins
+        # are then read once for all the words, not once a word.
+        longest = max(words, key=len)
         customers = Customer.objects.order_by()
-        for word in words:
-            customers = customers.filter(pk__in=_customers_of_word(word, emails=emails))
+        rest = list(words)
+        if len(longest) >= TRIGRAM:
+            customers = customers.filter(pk__in=_customers_of_word(longest, emails=emails))
+            rest.remove(longest)
+        for word in rest:
+            found = Q(contract_name__icontains=word) | Q(user__username__icontains=word)
+            customers = customers.filter(found | Q(user__email__icontains=word) if emails else found)
         return customers.values_list("pk", flat=True)
     return Customer.objects.none().values_list("pk", flat=True)
 

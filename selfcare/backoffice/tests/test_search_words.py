@@ -64,3 +64,14 @@ def test_on_postgresql_words_with_spaces_are_served_by_indexes(superuser, world,
     assert response.status_code == 200
     with transaction.atomic():
         assert not _whole_table_reads(response.context["cl"].queryset)
+
+
+def test_words_are_looked_up_by_the_longest_one_and_short_ones_in_one_pass(db):
+    """Each word was a union of three lookups: 山田 太郎, two words without a trigram, read the customers and
+    their logins whole four times at half a million customers."""
+    from selfcare.backoffice.search import customer_ids
+
+    short = str(customer_ids(recognise("山田 太郎")).query).upper()
+    assert "UNION" not in short and short.count("FROM") == 1  # one pass over customers and their logins
+    longest = str(customer_ids(recognise("アクメ東京 株式会社")).query).upper()
+    assert longest.count("UNION") == 1 and "%アクメ東京%" in longest.split("UNION")[0]  # the index: アクメ東京
