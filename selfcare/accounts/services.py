@@ -39,10 +39,18 @@ from selfcare.accounts.lock_objects import customer_lock, staff_user_lock, user_
 from selfcare.accounts.models import Customer, Plan, StaffEnrolmentCode, User, selfcare_id_validator
 from selfcare.accounts.requesters import client_network, typed_id_label
 from selfcare.audit.services import Actor, audit_record
-from selfcare.core import clock, crypto
+from selfcare.core import clock
 from selfcare.core.cache import count_in_window
 from selfcare.core.errors import DomainError
 from selfcare.jobs import enqueue
+from selfcare.letters.credentials import (
+    credentials_letter_newest_id,
+    credentials_letter_queue,
+    credentials_letter_queued_since,
+    credentials_letter_waiting,
+    credentials_letters_supersede,
+)
+from selfcare.letters.models import Letter
 
 # Letters and digits without look-alikes, for passwords the carrier hands out on paper.
 UNAMBIGUOUS_ALPHABET = "".join(c for c in string.ascii_letters + string.digits if c not in "0Oo1lI")
@@ -104,7 +112,7 @@ def customer_create(
                 customer.addition_limit = addition_limit
             customer.save()
             if generated is not None:
-                _credentials_letter_queue(customer=customer, password=generated)
+                credentials_letter_queue(customer=customer, password=generated)
             audit_record(
                 actor=actor,
                 action="customer.created",
@@ -117,18 +125,6 @@ def customer_create(
     return CreatedCustomer(customer=customer, initial_password=generated)
 
 
-def _credentials_letter_queue(*, customer: Customer, password: str) -> None:
-    """The self-care ID and its generated password go by post too; the password only encrypted."""
-    from selfcare.letters.models import Letter
-
-    Letter.to_contract_address(
-        customer,
-        kind=Letter.Kind.SELFCARE_CREDENTIALS,
-        secret_encrypted=crypto.encrypt(password),
-        queued_at=clock.now(),
-    ).save()
-
-
 def _credentials_letters_supersede(
     *, customer: Customer, actor: Actor, why: str, keep_letter_id: int | None = None
 ) -> list[int]:
@@ -138,22 +134,13 @@ def _credentials_letters_supersede(
     marked with when and ``why`` (a ``Letter.Withdrawal``), its password destroyed, and is never
     printed or posted; a printed copy is to be shredded. One already posted keeps its record but loses
     the password, so a reprint says it must be reissued instead of printing one that no longer works.
-    Returns the ids of the letters withdrawn.
+    Returns the ids of the letters withdrawn. The letters' rows are letters' to write
+    (``letters.credentials``); this audits what became of them.
     """
-    from selfcare.letters.models import Letter
-
-    letters = Letter.objects.filter(
-        customer=customer, kind=Letter.Kind.SELFCARE_CREDENTIALS, secret_encrypted__gt="", withdrawn_at__isnull=True
-    )
-    if keep_letter_id is not None:
-        letters = letters.exclude(pk=keep_letter_id)
-    held = list(letters.values_list("pk", "posted_at"))
-    withdrawn = [pk for pk, posted_at in held if posted_at is None]
-    blanked = [pk for pk, posted_at in held if posted_at is not None]
+    superseded = credentials_letters_supersede(customer_id=customer.pk, why=why, keep_letter_id=keep_letter_id)
+    withdrawn, blanked = superseded.withdrawn, superseded.blanked
     if not (withdrawn or blanked):
         return []
-    Letter.objects.filter(pk__in=withdrawn).update(secret_encrypted="", withdrawn_at=clock.now(), withdrawn_reason=why)
-    Letter.objects.filter(pk__in=blanked).update(secret_encrypted="")
     audit_record(
         actor=actor,
         action="secrets.superseded",
@@ -208,19 +195,12 @@ def customer_pending_password_use(*, user_id: int, pending_hash: str, actor: Act
     one, is kept), audited. The conditional update decides, so of two logins at once one promotes and
     the other finds the password already in place; False when the pending password changed meanwhile.
     """
-    from selfcare.letters.models import Letter
-
     with transaction.atomic(durable=True):
         promoted = User.objects.filter(pk=user_id, pending_password=pending_hash).exclude(pending_password="")
         if not promoted.update(password=pending_hash, pending_password="", password_change_required=True):
             return User.objects.filter(pk=user_id, password=pending_hash).exists()
         customer = Customer.objects.get(user_id=user_id)
-        newest = (
-            Letter.objects.filter(customer=customer, kind=Letter.Kind.SELFCARE_CREDENTIALS)
-            .order_by("-queued_at", "-pk")
-            .values_list("pk", flat=True)
-            .first()
-        )
+        newest = credentials_letter_newest_id(customer_id=customer.pk)
         _credentials_letters_supersede(
             customer=customer, actor=actor, why=Letter.Withdrawal.SUPERSEDED, keep_letter_id=newest
         )
@@ -263,8 +243,6 @@ def _password_replace(
 ) -> PasswordReplaced:
     """A new password for the customer's login, in the caller's transaction: a forgotten-password letter's
     waiting password is voided, credentials letters with the old one are withdrawn or blanked, audited."""
-    from selfcare.letters.models import Letter
-
     customer = customer_lock(customer_id=customer_id)
     pending_voided = _pending_password_void(customer.user)
     customer.user.set_password(password)
@@ -278,12 +256,7 @@ def _password_replace(
     withdrawn = _credentials_letters_supersede(customer=customer, actor=actor, why=why)
     letter_stopped = ""
     if pending_voided:  # the newest credentials letter carried the waiting password
-        newest = (
-            Letter.objects.filter(customer=customer, kind=Letter.Kind.SELFCARE_CREDENTIALS)
-            .order_by("-queued_at", "-pk")
-            .values_list("pk", flat=True)
-            .first()
-        )
+        newest = credentials_letter_newest_id(customer_id=customer.pk)
         letter_stopped = "withdrawn" if newest in withdrawn else "posted"
     audit_record(
         actor=actor,
@@ -348,8 +321,6 @@ def customer_password_forgotten(*, selfcare_id: str, email: str, ip: str | None)
     request is audited, an ID that matches no account only as its keyed digest.
     PasswordRequestsTooMany, before any work, when the client's address has asked too often.
     """
-    from selfcare.letters.models import Letter
-
     _forgotten_request_count(ip)
     typed_id = selfcare_id.strip()[:150]
     typed_email = email.strip()
@@ -371,14 +342,13 @@ def customer_password_forgotten(*, selfcare_id: str, email: str, ip: str | None)
         customer = customer_lock(customer_id=customer.pk)
         user = customer.user
         actor = Actor(kind="customer", label=user.username, user_id=user.pk, ip_address=ip)
-        letters = Letter.objects.filter(customer=customer, kind=Letter.Kind.SELFCARE_CREDENTIALS)
         if not constant_time_compare(typed_email.casefold(), user.email.casefold()):
             outcome = "email_mismatch"
         elif not (customer.is_active and user.is_active):
             outcome = "not_active"
-        elif letters.filter(posted_at__isnull=True, withdrawn_at__isnull=True).exists():
+        elif credentials_letter_waiting(customer_id=customer.pk):
             outcome = "letter_waiting"
-        elif letters.filter(queued_at__gt=now - FORGOTTEN_LETTER_INTERVAL).exists():
+        elif credentials_letter_queued_since(customer_id=customer.pk, since=now - FORGOTTEN_LETTER_INTERVAL):
             outcome = "letter_recent"
         else:
             outcome = "letter_queued"
@@ -398,7 +368,7 @@ def customer_password_forgotten(*, selfcare_id: str, email: str, ip: str | None)
         user.save(update_fields=["pending_password"])
         if replaces_pending:  # the earlier letter's password no longer works: no letter may carry it
             _credentials_letters_supersede(customer=customer, actor=actor, why=Letter.Withdrawal.SUPERSEDED)
-        _credentials_letter_queue(customer=customer, password=password)
+        credentials_letter_queue(customer=customer, password=password)
         audit_record(
             actor=actor,
             action="customer.password_letter_queued",

@@ -30,3 +30,14 @@ def letters_with_secret_lock() -> list[Letter]:
             .order_by("pk")
             .only("pk", "secret_encrypted")
         )
+
+
+def credentials_letters_lock(*, customer_id: int) -> list[Letter]:
+    """The customer's self-care ID letters, by ascending id (the caller holds the customer's lock)."""
+    with bounded_lock_wait():
+        return list(
+            Letter.objects.select_for_update()
+            .filter(customer_id=customer_id, kind=Letter.Kind.SELFCARE_CREDENTIALS)
+            .order_by("pk")
+            .only("pk", "secret_encrypted", "posted_at", "withdrawn_at")
+        )
