@@ -8,6 +8,11 @@ tpcb-like script in its own database (what this server does with a textbook tran
 
     .venv/bin/python bench/allocation.py --clients 1 4 16 32 --sizes 1 10 --seconds 10
 
+With ``--before``, each row also runs bench/allocation_before.py, the placement path as it was before the lean
+path, with as many workers on the same pool, in the same run: before and after take turns in going first
+(one row or round before-then-after, the next after-then-before), so neither always meets a warmer or a busier
+machine. ``--rounds N`` measures each row N times (``--seconds`` each) and reports the rounds together.
+
 Uses the databases selfcare_bench_alloc (populated afresh each run) and selfcare_bench_pgbench.
 """
 
@@ -51,6 +56,8 @@ TABLES = [
     "letters_letter",
     "accounts_customer",
     "core_auditentry",
+    "inventory_poolchange",
+    "django_tasks_database_dbtaskresult",
 ]
 SQL_SCRIPT = BENCH / "allocation.sql"
 
@@ -114,11 +121,16 @@ def refill(need: int) -> None:
 # --- our code: one process per client ---------------------------------------------------------
 
 
-def _worker(customers: list[int], size: int, seconds: float, ready, go, start_at, results) -> None:
+def _worker(customers: list[int], size: int, seconds: float, ready, go, start_at, results, before: bool) -> None:
     from selfcare.audit.services import Actor
-    from selfcare.orders.services import numbers_add
+
+    if before:
+        from bench.allocation_before import numbers_add
+    else:
+        from selfcare.orders.services import numbers_add
 
     actors = {cid: Actor(kind="customer", label=f"alloc-{cid}") for cid in customers}
+    _connect()
     latencies: list[float] = []
     errors = 0
     # Warm up (connect, fill Django's caches, touch the customer rows), then start with the others.
@@ -153,8 +165,24 @@ def _worker(customers: list[int], size: int, seconds: float, ready, go, start_at
     results.put((latencies, errors, time.time(), client_cpu, server))
 
 
-def run_ours(*, clients: int, size: int, seconds: float, first: int) -> Figures:
-    """``clients`` processes calling numbers_add, each on its own connection and its own customers."""
+def _connect() -> None:
+    """Connect, waiting up to a minute while the server has no connection to spare (others share it)."""
+    from django.db import OperationalError, connection
+
+    for _attempt in range(60):
+        try:
+            connection.ensure_connection()
+            return
+        except OperationalError:
+            time.sleep(1)
+    connection.ensure_connection()
+
+
+def run_ours(
+    *, clients: int, size: int, seconds: float, first: int, before: bool = False, latencies: list[float] | None = None
+) -> Figures:
+    """``clients`` processes calling numbers_add (``before``: the earlier path's), each on its own connection and
+    its own customers. ``latencies``, when given, is extended with every application's latency in ms."""
     if clients + 2 > MAX_CONNECTIONS:
         raise ValueError(f"{clients} workers would pass the limit of {MAX_CONNECTIONS} connections")
     from django.db import connections
@@ -175,6 +203,7 @@ def run_ours(*, clients: int, size: int, seconds: float, first: int) -> Figures:
                 go,
                 start_at,
                 results,
+                before,
             ),
         )
         for w in range(clients)
@@ -185,6 +214,7 @@ def run_ours(*, clients: int, size: int, seconds: float, first: int) -> Figures:
         ready.get(timeout=120)
     start_at.value = time.time() + 0.2
     go.set()
+    collected = latencies
     latencies: list[float] = []
     errors = 0
     ended = start_at.value
@@ -203,24 +233,43 @@ def run_ours(*, clients: int, size: int, seconds: float, first: int) -> Figures:
     for worker in workers:
         worker.join(timeout=30)
     figures = Figures.of(latencies, ended - start_at.value, errors)
+    if collected is not None:
+        collected.extend(latencies)
     if latencies:
         figures.client_cpu_ms = client_cpu * 1000 / len(latencies)
         figures.server_cpu_ms = server_cpu * 1000 / len(latencies) if server_cpu is not None else None
     return figures
 
 
-def run_sql(*, clients: int, size: int, seconds: float, first: int) -> Figures:
+def run_sql(*, clients: int, size: int, seconds: float, first: int, latencies: list[float] | None = None) -> Figures:
     return pgbench(
         DATABASE,
         clients=clients,
         seconds=seconds,
         script=SQL_SCRIPT,
         defines={"n": size, "cfirst": first, "clast": first + CUSTOMERS - 1},
+        latencies=latencies,
     )
+
+
+def merged(rounds: list[Figures], latencies: list[float]) -> Figures:
+    """Rounds of one run taken as one: their applications over their seconds, CPU per application weighted by
+    the applications of each round, percentiles of every latency."""
+    figures = Figures.of(latencies, sum(f.seconds for f in rounds), sum(f.errors for f in rounds))
+    figures.count = sum(f.count for f in rounds)
+    for attribute in ("client_cpu_ms", "server_cpu_ms"):
+        values = [(getattr(f, attribute), f.count) for f in rounds]
+        if all(value is not None for value, _count in values) and figures.count:
+            setattr(figures, attribute, sum(value * count for value, count in values) / figures.count)
+    return figures
 
 
 def run_tpcb(*, clients: int, seconds: float) -> Figures:
     return pgbench(PGBENCH_DATABASE, clients=clients, seconds=seconds, builtin="tpcb-like", vacuum_first=True)
+
+
+def _cpu(ours: Figures, sql: Figures) -> bool:
+    return bool(ours.server_cpu_ms and sql.server_cpu_ms)
 
 
 def main() -> None:
@@ -230,6 +279,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="measured time of each run")
     parser.add_argument("--tpcb-scale", type=int, default=32, help="pgbench -i scale of the tpcb-like database")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--before", action="store_true", help="also run the placement path as it was (bench/allocation_before.py)"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="measure each row this many times (each time: ours, the SQL script)"
+    )
     args = parser.parse_args()
 
     first, _last = prepare(args.tpcb_scale)
@@ -250,32 +305,62 @@ def main() -> None:
             f"{clients:>7} {'':>4}  {'pgbench tpcb-like':<20} {tpcb.per_second:>8.0f} {'':>9}  {tpcb.latency_text():>22}"
         )
         for size in args.sizes:
-            refill(max(100_000, int(3 * fastest * args.seconds)))
-            ours = run_ours(clients=clients, size=size, seconds=args.seconds, first=first)
-            refill(max(100_000, int(3 * max(fastest, ours.per_second * size) * args.seconds)))
-            sql = run_sql(clients=clients, size=size, seconds=args.seconds, first=first)
-            fastest = max(fastest, ours.per_second * size, sql.per_second * size)
+            rounds: dict[str, list[Figures]] = {"ours": [], "before": [], "sql": []}
+            latencies: dict[str, list[float]] = {"ours": [], "before": [], "sql": []}
+            for round_ in range(args.rounds):
+                # before and after take turns in going first, row after row and round after round
+                order = [False, True] if (len(points) + round_) % 2 == 0 else [True, False]
+                for before in order if args.before else [False]:
+                    who = "before" if before else "ours"
+                    refill(max(100_000, int(3 * fastest * args.seconds)))
+                    figures = run_ours(
+                        clients=clients,
+                        size=size,
+                        seconds=args.seconds,
+                        first=first,
+                        before=before,
+                        latencies=latencies[who],
+                    )
+                    rounds[who].append(figures)
+                    fastest = max(fastest, figures.per_second * size)
+                refill(max(100_000, int(3 * fastest * args.seconds)))
+                figures = run_sql(
+                    clients=clients, size=size, seconds=args.seconds, first=first, latencies=latencies["sql"]
+                )
+                rounds["sql"].append(figures)
+                fastest = max(fastest, figures.per_second * size)
+            ours, sql = merged(rounds["ours"], latencies["ours"]), merged(rounds["sql"], latencies["sql"])
+            earlier = merged(rounds["before"], latencies["before"]) if args.before else None
             ratio = ours.per_second / sql.per_second if sql.per_second else 0.0
-            for who, figures in (("numbers_add", ours), ("SQL script (ceiling)", sql)):
+            rows = [("numbers_add", ours, ratio)]
+            if earlier is not None:
+                before_ratio = earlier.per_second / sql.per_second if sql.per_second else 0.0
+                rows.insert(0, ("numbers_add before", earlier, before_ratio))
+            for who, figures, row_ratio in (*rows, ("SQL script (ceiling)", sql, None)):
                 print(
                     f"{clients:>7} {size:>4}  {who:<20} {figures.per_second:>8.0f} {figures.per_second * size:>9.0f}  "
                     f"{figures.latency_text():>22}  "
-                    + (f"{ratio:.2f}" if figures is ours else "    ")
-                    + f"  {figures.cpu_text()}",
+                    + (f"{row_ratio:.2f}" if row_ratio is not None else "    ")
+                    + f"  {figures.cpu_text()}"
+                    + (f"  server ratio {sql.server_cpu_ms / figures.server_cpu_ms:.2f}" if _cpu(figures, sql) else ""),
                     flush=True,
                 )
-            if ours.errors or sql.errors:
-                print(f"  errors: numbers_add {ours.errors}, SQL script {sql.errors}", flush=True)
-            points.append(
-                {
-                    "clients": clients,
-                    "size": size,
-                    "ours": ours.as_dict(),
-                    "sql": sql.as_dict(),
-                    "tpcb": tpcb.as_dict(),
-                    "ratio": ratio,
-                }
-            )
+            if ours.errors or sql.errors or (earlier is not None and earlier.errors):
+                before_errors = f", before {earlier.errors}" if earlier is not None else ""
+                print(f"  errors: numbers_add {ours.errors}{before_errors}, SQL script {sql.errors}", flush=True)
+            point = {
+                "clients": clients,
+                "size": size,
+                "ours": ours.as_dict(),
+                "sql": sql.as_dict(),
+                "tpcb": tpcb.as_dict(),
+                "ratio": ratio,
+            }
+            if earlier is not None:
+                point["before"] = earlier.as_dict()
+                point["before_ratio"] = before_ratio
+                point["rounds"] = args.rounds
+            points.append(point)
     write_json(args.json, {"seconds": args.seconds, "tpcb_scale": args.tpcb_scale, "points": points})
 
 
