@@ -13,8 +13,10 @@ from factory.django import DjangoModelFactory
 
 from selfcare.accounts.models import Customer, Plan, User
 from selfcare.audit.services import Actor
+from selfcare.core import clock
 from selfcare.inventory.services import iter_range, numbers_import
-from selfcare.orders.services import numbers_add
+from selfcare.orders.models import Cancellation
+from selfcare.orders.services import numbers_add, numbers_cancel
 
 TEST_ACTOR = Actor.system("tests")
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -70,18 +72,66 @@ def login_code(mail: EmailMessage | str) -> str:
     return match.group(1)
 
 
-def at_tokyo(day: dt.date, hour: int = 12, minute: int = 0) -> time_machine.travel:
+# The clock and the carrier's calendar -----------------------------------------------------------------
+
+
+def tokyo_time(day: dt.date, hour: int = 12, minute: int = 0, second: int = 0) -> dt.datetime:
+    """This Tokyo wall-clock time on ``day``, as an aware datetime."""
+    return dt.datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=TOKYO)
+
+
+def frozen_at(moment: dt.datetime) -> time_machine.travel:
+    """Stand still at ``moment`` (a context manager)."""
+    return time_machine.travel(moment, tick=False)
+
+
+def at_tokyo(day: dt.date, hour: int = 12, minute: int = 0, second: int = 0) -> time_machine.travel:
     """Stand still at this Tokyo wall-clock time (a context manager)."""
-    return time_machine.travel(dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=TOKYO), tick=False)
+    return frozen_at(tokyo_time(day, hour, minute, second))
+
+
+# Numbers issued and cancelled through the services ------------------------------------------------------
+
+
+def issue(customer: Customer, count: int = 1, key: str = "issue", actor: Actor = TEST_ACTOR) -> list[str]:
+    """An application of ``count`` numbers placed now (idempotency key ``key``); the numbers issued, ascending."""
+    placement = numbers_add(customer_id=customer.pk, count=count, idempotency_key=key, actor=actor)
+    return sorted(placement.application.lines.values_list("number_id", flat=True))
 
 
 def issue_at_tokyo(customer: Customer, on: dt.date, count: int = 1, hour: int = 12, minute: int = 0) -> list[str]:
     """An application of ``count`` numbers placed at that Tokyo time; the numbers issued, ascending."""
     with at_tokyo(on, hour, minute):
-        placement = numbers_add(
-            customer_id=customer.pk, count=count, idempotency_key=f"{on}-{hour}-{minute}", actor=TEST_ACTOR
-        )
-    return sorted(placement.application.lines.values_list("number_id", flat=True))
+        return issue(customer, count, key=f"{on}-{hour}-{minute}")
+
+
+def issue_with_passwords(customer: Customer, actor: Actor, count: int = 1) -> list[tuple[str, str]]:
+    """Numbers issued now through the add-numbers service, each with its IP phone password, ascending."""
+    placement = numbers_add(customer_id=customer.pk, count=count, idempotency_key=f"k{count}", actor=actor)
+    issued = []
+    for line in placement.application.lines.order_by("number_id"):
+        password = line.sip_password()
+        assert password is not None, f"{line.number_id} was issued without an IP phone password"
+        issued.append((line.number_id, password))
+    return issued
+
+
+def cancel(
+    numbers: list[str], *, effective_on: dt.date, received_on: dt.date | None = None, actor: Actor = TEST_ACTOR
+) -> Cancellation:
+    """A paper cancellation of ``numbers`` in effect from ``effective_on``, its form received on ``received_on``
+    (by default today, by the clock as it stands)."""
+    return numbers_cancel(
+        numbers=numbers, received_on=received_on or clock.today(), effective_on=effective_on, actor=actor
+    )
+
+
+def cancel_at_tokyo(numbers: list[str], effective_on: dt.date, *, days_notice: int = 0) -> Cancellation:
+    """A cancellation in effect from ``effective_on``, its form received and recorded ``days_notice`` days before
+    (at noon, Tokyo): the numbers are issuable again six months after ``effective_on``."""
+    received_on = effective_on - dt.timedelta(days=days_notice)
+    with at_tokyo(received_on):
+        return cancel(numbers, effective_on=effective_on, received_on=received_on)
 
 
 def jobs_run() -> int:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 
 import pytest
-import time_machine
 
 from selfcare.backoffice.tests.conftest import CUSTOMER_CENTRE, audit, error_list_text, html
 from selfcare.core import clock
@@ -14,15 +12,9 @@ from selfcare.inventory.models import PhoneNumber
 from selfcare.orders.errors import PoolShort
 from selfcare.orders.models import IssuedLine
 from selfcare.orders.services import numbers_add, quarantine_end
-from selfcare.testing import TEST_ACTOR, CustomerFactory, pool_add
+from selfcare.testing import TEST_ACTOR, CustomerFactory, at_tokyo, frozen_at, pool_add, tokyo_time
 
-TOKYO = zoneinfo.ZoneInfo("Asia/Tokyo")
 NUMBER = "05012340000"
-
-
-def at(day: dt.date, hour: int, minute: int = 0, second: int = 0) -> dt.datetime:
-    """A moment of the carrier's calendar day ``day`` (Asia/Tokyo)."""
-    return dt.datetime.combine(day, dt.time(hour, minute, second), tzinfo=TOKYO)
 
 
 def add_one(customer, key: str):
@@ -65,8 +57,8 @@ def test_cancel_then_quarantine_then_reissue(make_staff, plan, one_number):
     assert IssuedLine.objects.live().filter(customer=first, number_id=NUMBER).exists()
 
     # Not issuable on the day the cancellation takes effect, nor at the last second of the day before reopening.
-    for moment in (at(effective, 12), at(reopens - dt.timedelta(days=1), 23, 59, 59)):
-        with time_machine.travel(moment, tick=False):
+    for moment in (tokyo_time(effective, 12), tokyo_time(reopens - dt.timedelta(days=1), 23, 59, 59)):
+        with frozen_at(moment):
             assert not PhoneNumber.objects.issuable().exists()
             with pytest.raises(PoolShort):
                 add_one(second, f"try-{moment:%Y%m%d}")
@@ -75,7 +67,7 @@ def test_cancel_then_quarantine_then_reissue(make_staff, plan, one_number):
     assert [entry.detail["reason"] for entry in refusals] == ["pool_short", "pool_short"]
 
     # One second into the reopening day in Tokyo (still the day before in UTC): issued to the second customer.
-    with time_machine.travel(at(reopens, 0, 0, 1), tick=False):
+    with at_tokyo(reopens, 0, 0, 1):
         placement = add_one(second, "after-quarantine")
         assert [line.number_id for line in placement.application.lines.all()] == [NUMBER]
     assert PhoneNumber.objects.get(pk=NUMBER).status == "assigned"
@@ -110,13 +102,13 @@ def test_a_cancelled_number_waits_while_fresh_numbers_are_issued(make_staff, pla
     assert response.status_code == 302, error_list_text(response)
     reopens = quarantine_end(today)
 
-    with time_machine.travel(at(reopens - dt.timedelta(days=1), 18), tick=False):
+    with at_tokyo(reopens - dt.timedelta(days=1), 18):
         got = [line.number_id for line in add_one(second, "before").application.lines.all()]
     assert got == ["05012340001"]
-    with time_machine.travel(at(reopens, 9), tick=False):
+    with at_tokyo(reopens, 9):
         got = [line.number_id for line in add_one(third, "after").application.lines.all()]
     # Issue order: oldest available_from first, so the fresh 05012340002 (available since import) goes first.
     assert got == ["05012340002"]
-    with time_machine.travel(at(reopens, 9, 5), tick=False):
+    with at_tokyo(reopens, 9, 5):
         got = [line.number_id for line in add_one(third, "after-2").application.lines.all()]
     assert got == [NUMBER]

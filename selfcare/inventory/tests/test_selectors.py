@@ -14,16 +14,9 @@ from selfcare.inventory.selectors import (
     pool_summary,
     quarantine_releases_by_month,
 )
-from selfcare.orders.services import numbers_cancel
-from selfcare.testing import TEST_ACTOR, at_tokyo, issue_at_tokyo, pool_add
+from selfcare.testing import at_tokyo, cancel_at_tokyo, issue_at_tokyo, pool_add
 
 D = dt.date
-
-
-def cancel(numbers: list[str], effective_on: dt.date) -> None:
-    """Cancellation in effect from ``effective_on``: the numbers are issuable again six months later."""
-    with at_tokyo(effective_on):
-        numbers_cancel(numbers=numbers, received_on=effective_on, effective_on=effective_on, actor=TEST_ACTOR)
 
 
 def one_grouped_query(call):
@@ -54,7 +47,7 @@ def test_given_imports_additions_and_cancellations_when_summarising_then_each_st
     with at_tokyo(D(2026, 3, 15)):
         assert pool_summary() == PoolSummary(free_now=7, in_quarantine=5, assigned=3, total=15)
 
-    cancel(numbers[:1], effective_on=D(2026, 3, 20))
+    cancel_at_tokyo(numbers[:1], effective_on=D(2026, 3, 20))
     with at_tokyo(D(2026, 3, 20)):
         assert pool_summary() == PoolSummary(free_now=7, in_quarantine=6, assigned=2, total=15)
 
@@ -82,11 +75,11 @@ def quarantined(customer):
     with at_tokyo(D(2025, 9, 1)):
         pool_add("05000000000", 6)
     numbers = issue_at_tokyo(customer, D(2025, 9, 1), count=6)
-    cancel([numbers[0]], D(2025, 9, 15))  # free from 2026-03-15
-    cancel([numbers[1]], D(2025, 9, 20))  # free from 2026-03-20
-    cancel([numbers[2]], D(2025, 10, 31))  # free from 2026-04-30
-    cancel([numbers[3]], D(2025, 12, 31))  # free from 2026-06-30
-    cancel([numbers[4]], D(2026, 3, 10))  # free from 2026-09-10
+    cancel_at_tokyo([numbers[0]], D(2025, 9, 15))  # free from 2026-03-15
+    cancel_at_tokyo([numbers[1]], D(2025, 9, 20))  # free from 2026-03-20
+    cancel_at_tokyo([numbers[2]], D(2025, 10, 31))  # free from 2026-04-30
+    cancel_at_tokyo([numbers[3]], D(2025, 12, 31))  # free from 2026-06-30
+    cancel_at_tokyo([numbers[4]], D(2026, 3, 10))  # free from 2026-09-10
     return numbers
 
 
@@ -125,8 +118,8 @@ def test_given_just_after_midnight_tokyo_when_listing_releases_then_the_tokyo_mo
     with at_tokyo(D(2025, 8, 1)):
         pool_add("05000000000", 2)
     numbers = issue_at_tokyo(customer, D(2025, 8, 1), count=2)
-    cancel([numbers[0]], D(2025, 9, 1))  # free from 2026-03-01
-    cancel([numbers[1]], D(2025, 9, 2))  # free from 2026-03-02
+    cancel_at_tokyo([numbers[0]], D(2025, 9, 1))  # free from 2026-03-01
+    cancel_at_tokyo([numbers[1]], D(2025, 9, 2))  # free from 2026-03-02
 
     # 2026-03-01 00:30 in Tokyo is still 2026-02-28 in UTC.
     with at_tokyo(D(2026, 3, 1), 0, 30):

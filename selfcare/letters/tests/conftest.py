@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import io
 import itertools
 import subprocess
@@ -12,10 +13,12 @@ from selfcare.accounts.models import User
 from selfcare.audit.services import Actor
 from selfcare.letters.models import Letter
 from selfcare.orders.services import numbers_add
-from selfcare.testing import TEST_ACTOR, CustomerFactory
+from selfcare.testing import TEST_ACTOR, TOKYO, CustomerFactory
 
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "letters"
 _keys = itertools.count()
+# When the letters are posted: some days ahead of the real clock, so the test pool's numbers become issuable today.
+POSTED = (dt.datetime.now(TOKYO) + dt.timedelta(days=10)).replace(hour=17, minute=0, second=0, microsecond=0)
 
 
 def place(customer, count: int) -> Letter:

@@ -7,10 +7,8 @@ import datetime as dt
 import json
 import logging
 import re
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.utils import timezone
 
 from selfcare.audit.models import AuditEntry
@@ -20,17 +18,9 @@ from selfcare.letters.services import letters_mark_posted, letters_print, letter
 from selfcare.orders.invariants import invariants_check
 from selfcare.orders.models import IssuedLine
 from selfcare.secrets.purge import posted_secrets_purge
-from selfcare.testing import TEST_ACTOR, CustomerFactory
+from selfcare.testing import TEST_ACTOR, CustomerFactory, frozen_at
 
-from .conftest import pdf_text, place, secrets_of
-
-JST = ZoneInfo("Asia/Tokyo")
-# Some days ahead of the real clock: the test pool's numbers become issuable today.
-POSTED = (dt.datetime.now(JST) + dt.timedelta(days=10)).replace(hour=17, minute=0, second=0, microsecond=0)
-
-
-def at(moment: dt.datetime):
-    return time_machine.travel(moment, tick=False)
+from .conftest import POSTED, pdf_text, place, secrets_of
 
 
 def _entries(action: str) -> list[AuditEntry]:
@@ -48,7 +38,7 @@ def _reload(letter: Letter) -> Letter:
 def test_given_new_letters_when_printed_then_counted_stamped_and_one_audit_entry_each(plan, pool, staff):
     letters = [place(CustomerFactory(plan=plan), n) for n in (1, 2)]
 
-    with at(POSTED - dt.timedelta(days=1)):
+    with frozen_at(POSTED - dt.timedelta(days=1)):
         pdf = letters_print(letter_ids=[letter.pk for letter in letters], actor=staff)
 
     assert pdf.startswith(b"%PDF")
@@ -148,7 +138,7 @@ def test_given_printed_letters_when_marked_posted_then_stamped_with_who_and_audi
     letters = [place(CustomerFactory(plan=plan), 1) for _ in range(2)]
     letters_print(letter_ids=[letter.pk for letter in letters], actor=staff)
 
-    with at(POSTED):
+    with frozen_at(POSTED):
         marked = letters_mark_posted(letter_ids=[letter.pk for letter in letters], actor=staff)
 
     assert marked == 2
@@ -164,10 +154,10 @@ def test_given_printed_letters_when_marked_posted_then_stamped_with_who_and_audi
 def test_given_a_posted_letter_when_marked_again_then_it_keeps_its_first_date_and_no_new_entry(plan, pool, staff):
     posted, fresh = (place(CustomerFactory(plan=plan), 1) for _ in range(2))
     letters_print(letter_ids=[posted.pk, fresh.pk], actor=staff)
-    with at(POSTED):
+    with frozen_at(POSTED):
         letters_mark_posted(letter_ids=[posted.pk], actor=staff)
 
-    with at(POSTED + dt.timedelta(days=3)):
+    with frozen_at(POSTED + dt.timedelta(days=3)):
         marked = letters_mark_posted(letter_ids=[posted.pk, fresh.pk], actor=staff)
 
     assert marked == 1
@@ -206,10 +196,10 @@ def test_given_unknown_letters_when_marking_posted_then_refused(letter, staff):
 @pytest.fixture
 def posted(customer, pool, staff) -> Letter:
     """A letter of 3 numbers printed and posted at POSTED."""
-    with at(POSTED - dt.timedelta(hours=2)):
+    with frozen_at(POSTED - dt.timedelta(hours=2)):
         letter = place(customer, 3)
         letters_print(letter_ids=[letter.pk], actor=staff)
-    with at(POSTED):
+    with frozen_at(POSTED):
         letters_mark_posted(letter_ids=[letter.pk], actor=staff)
     return letter
 
@@ -222,7 +212,7 @@ def _with_secrets(letter: Letter) -> int:
 def test_given_a_letter_posted_29_days_ago_when_purging_then_its_passwords_stay(posted, offset):
     kept = secrets_of(posted)
 
-    with at(POSTED + offset):
+    with frozen_at(POSTED + offset):
         assert posted_secrets_purge(actor=TEST_ACTOR) == 0
 
     assert secrets_of(posted) == kept
@@ -232,7 +222,7 @@ def test_given_a_letter_posted_29_days_ago_when_purging_then_its_passwords_stay(
 
 @pytest.mark.parametrize("offset", [dt.timedelta(days=30), dt.timedelta(days=31)])
 def test_given_a_letter_posted_30_days_ago_when_purging_then_both_passwords_of_each_line_are_destroyed(posted, offset):
-    with at(POSTED + offset):
+    with frozen_at(POSTED + offset):
         purged = posted_secrets_purge(actor=TEST_ACTOR)
 
     assert purged == 3
@@ -250,11 +240,11 @@ def test_given_a_letter_posted_30_days_ago_when_purging_then_both_passwords_of_e
 
 
 def test_given_the_purge_ran_when_it_runs_again_then_nothing_changes(posted):
-    with at(POSTED + dt.timedelta(days=30)):
+    with frozen_at(POSTED + dt.timedelta(days=30)):
         posted_secrets_purge(actor=TEST_ACTOR)
     destroyed_at = set(IssuedLine.objects.values_list("secrets_destroyed_at", flat=True))
 
-    with at(POSTED + dt.timedelta(days=31)):
+    with frozen_at(POSTED + dt.timedelta(days=31)):
         assert posted_secrets_purge(actor=TEST_ACTOR) == 0
 
     assert set(IssuedLine.objects.values_list("secrets_destroyed_at", flat=True)) == destroyed_at
@@ -276,10 +266,10 @@ def test_given_letters_not_posted_or_posted_lately_when_purging_then_only_the_ol
     queued_only = place(CustomerFactory(plan=plan), 2)
     recent = place(CustomerFactory(plan=plan), 2)
     letters_print(letter_ids=[recent.pk], actor=staff)
-    with at(POSTED + dt.timedelta(days=5)):
+    with frozen_at(POSTED + dt.timedelta(days=5)):
         letters_mark_posted(letter_ids=[recent.pk], actor=staff)
 
-    with at(POSTED + dt.timedelta(days=30)):
+    with frozen_at(POSTED + dt.timedelta(days=30)):
         assert posted_secrets_purge(actor=TEST_ACTOR) == 3
 
     assert _with_secrets(posted) == 0
@@ -287,7 +277,7 @@ def test_given_letters_not_posted_or_posted_lately_when_purging_then_only_the_ol
 
 
 def test_given_purged_lines_when_checking_invariants_then_all_hold(posted):
-    with at(POSTED + dt.timedelta(days=30)):
+    with frozen_at(POSTED + dt.timedelta(days=30)):
         posted_secrets_purge(actor=TEST_ACTOR)
 
     failures = [r for r in invariants_check() if not r.ok]
@@ -295,7 +285,7 @@ def test_given_purged_lines_when_checking_invariants_then_all_hold(posted):
 
 
 def test_given_purged_lines_when_the_letter_is_reprinted_then_it_says_a_reissue_is_needed(posted, staff):
-    with at(POSTED + dt.timedelta(days=30)):
+    with frozen_at(POSTED + dt.timedelta(days=30)):
         posted_secrets_purge(actor=TEST_ACTOR)
 
         (text,) = pdf_text(letters_print(letter_ids=[posted.pk], actor=staff, reason="お客様から再送依頼"))
@@ -307,10 +297,10 @@ def test_given_a_cancelled_number_of_a_posted_letter_when_purging_then_its_passw
     from selfcare.orders.services import numbers_cancel
 
     number = posted.application.lines.first().number_id
-    with at(POSTED + dt.timedelta(days=2)):
+    with frozen_at(POSTED + dt.timedelta(days=2)):
         numbers_cancel(numbers=[number], received_on=timezone.localdate(), actor=TEST_ACTOR)
 
-    with at(POSTED + dt.timedelta(days=30)):
+    with frozen_at(POSTED + dt.timedelta(days=30)):
         assert posted_secrets_purge(actor=TEST_ACTOR) == 3
 
 
@@ -325,13 +315,13 @@ def test_given_the_whole_life_of_letters_when_done_then_no_password_is_in_the_au
     ids = [letter.pk for letter in letters]
     secrets = [s for letter in letters for s in secrets_of(letter)]
 
-    with at(POSTED - dt.timedelta(days=1)):
+    with frozen_at(POSTED - dt.timedelta(days=1)):
         letters_render(letter_ids=ids)
         letters_print(letter_ids=ids, actor=staff)
         letters_print(letter_ids=ids, actor=staff, reason="印刷かすれ")
-    with at(POSTED):
+    with frozen_at(POSTED):
         letters_mark_posted(letter_ids=ids, actor=staff)
-    with at(POSTED + dt.timedelta(days=30)):
+    with frozen_at(POSTED + dt.timedelta(days=30)):
         posted_secrets_purge(actor=TEST_ACTOR)
 
     details = [json.dumps(e.detail, ensure_ascii=False) for e in AuditEntry.objects.all()]

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from selfcare.inventory.tests.test_selectors import D, cancel
 from selfcare.orders.selectors import additions_by_week
-from selfcare.testing import at_tokyo, issue_at_tokyo, pool_add
+from selfcare.testing import at_tokyo, cancel_at_tokyo, issue_at_tokyo, pool_add
+
+D = dt.date
 
 # --- additions_by_week -------------------------------------------------------------------------------
 
@@ -65,7 +68,7 @@ def test_given_cancelled_numbers_when_counting_by_week_then_they_still_count_as_
     with at_tokyo(D(2026, 1, 1)):
         pool_add("05000000000", 3)
     numbers = issue_at_tokyo(customer, D(2026, 3, 2), count=3)
-    cancel(numbers[:2], D(2026, 3, 3))
+    cancel_at_tokyo(numbers[:2], D(2026, 3, 3))
 
     with at_tokyo(D(2026, 3, 4)):
         assert additions_by_week(weeks=1) == [(D(2026, 3, 2), 3)]

@@ -13,20 +13,18 @@ from django.core.management.base import CommandError
 from selfcare.accounts.models import Plan
 from selfcare.orders.billing import CSV_HEADER, BillingRow, billing_csv, billing_rows
 from selfcare.orders.services import numbers_cancel
-from selfcare.testing import TEST_ACTOR, CustomerFactory, UserFactory, at_tokyo, issue_at_tokyo, pool_add
+from selfcare.testing import (
+    TEST_ACTOR,
+    CustomerFactory,
+    UserFactory,
+    at_tokyo,
+    cancel_at_tokyo,
+    issue_at_tokyo,
+    pool_add,
+)
 
 D = dt.date
 FEE = 330  # PlanFactory's basic plan
-
-
-def cancel(numbers: list[str], effective_on: dt.date) -> None:
-    with at_tokyo(effective_on - dt.timedelta(days=1)):
-        numbers_cancel(
-            numbers=numbers,
-            received_on=effective_on - dt.timedelta(days=1),
-            effective_on=effective_on,
-            actor=TEST_ACTOR,
-        )
 
 
 def rows(month: dt.date) -> list[BillingRow]:
@@ -79,7 +77,7 @@ def test_given_a_line_added_on_the_10th_of_a_30_day_month_when_billing_then_21_d
 
 def test_given_a_line_cancelled_from_the_16th_when_billing_then_15_days(customer):
     numbers = issue_at_tokyo(customer, D(2026, 2, 3))
-    cancel(numbers, effective_on=D(2026, 4, 16))
+    cancel_at_tokyo(numbers, effective_on=D(2026, 4, 16), days_notice=1)
 
     row = only_row(D(2026, 4, 1))
 
@@ -90,7 +88,7 @@ def test_given_a_line_cancelled_from_the_16th_when_billing_then_15_days(customer
 
 def test_given_a_line_added_and_cancelled_in_the_same_month_when_billing_then_the_days_between(customer):
     numbers = issue_at_tokyo(customer, D(2026, 4, 10))
-    cancel(numbers, effective_on=D(2026, 4, 16))
+    cancel_at_tokyo(numbers, effective_on=D(2026, 4, 16), days_notice=1)
 
     row = only_row(D(2026, 4, 1))
 
@@ -106,7 +104,7 @@ def test_given_a_line_cancelled_before_the_month_when_billing_then_it_is_absent(
     customer, effective_on, last_day_billed
 ):
     numbers = issue_at_tokyo(customer, D(2026, 2, 3))
-    cancel(numbers, effective_on=effective_on)
+    cancel_at_tokyo(numbers, effective_on=effective_on, days_notice=1)
 
     assert rows(D(2026, 4, 1)) == []
     # The month it ended in is still billed, up to the day before the cancellation took effect.
@@ -115,7 +113,7 @@ def test_given_a_line_cancelled_before_the_month_when_billing_then_it_is_absent(
 
 def test_given_a_line_cancelled_from_the_first_when_billing_the_month_before_then_the_whole_month(customer):
     numbers = issue_at_tokyo(customer, D(2026, 2, 3))
-    cancel(numbers, effective_on=D(2026, 4, 1))
+    cancel_at_tokyo(numbers, effective_on=D(2026, 4, 1), days_notice=1)
 
     row = only_row(D(2026, 3, 1))
 

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from io import StringIO
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.core.management import call_command
 
 from selfcare.accounts.models import User
@@ -23,29 +21,18 @@ from selfcare.orders.errors import (
 )
 from selfcare.orders.invariants import invariants_check
 from selfcare.orders.models import Cancellation, IssuedLine
-from selfcare.orders.services import numbers_add, numbers_cancel, quarantine_end
-from selfcare.testing import TEST_ACTOR, CustomerFactory, pool_add
+from selfcare.orders.services import numbers_cancel, quarantine_end
+from selfcare.testing import TEST_ACTOR, CustomerFactory, at_tokyo, issue, pool_add
 
-JST = ZoneInfo("Asia/Tokyo")
 D = dt.date
-
-
-def at(day: dt.date, hour: int = 12, minute: int = 0, second: int = 0):
-    """Stand still at this Tokyo wall-clock time."""
-    return time_machine.travel(dt.datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=JST), tick=False)
-
-
-def _issue(customer, count, key):
-    placement = numbers_add(customer_id=customer.pk, count=count, idempotency_key=key, actor=TEST_ACTOR)
-    return sorted(placement.application.lines.values_list("number_id", flat=True))
 
 
 @pytest.fixture
 def holder(customer):
     """On 2024-01-10 the customer is issued all 3 numbers of the pool."""
-    with at(D(2024, 1, 10)):
+    with at_tokyo(D(2024, 1, 10)):
         pool_add("05000000000", 3, available_from=D(2024, 1, 1))
-        numbers = _issue(customer, 3, "holder")
+        numbers = issue(customer, 3, "holder")
     return customer, numbers
 
 
@@ -99,7 +86,7 @@ def test_given_a_cancellation_when_recorded_then_the_number_waits_until_the_quar
 ):
     customer, numbers = holder
 
-    with at(D(2024, 2, 20)):
+    with at_tokyo(D(2024, 2, 20)):
         cancellation = numbers_cancel(
             numbers=[numbers[0]], received_on=D(2024, 2, 20), effective_on=effective_on, actor=TEST_ACTOR
         )
@@ -129,7 +116,7 @@ def test_given_a_cancellation_when_recorded_then_the_number_waits_until_the_quar
 def test_given_no_effective_date_when_cancelling_then_it_takes_effect_on_the_day_received(holder):
     _, numbers = holder
 
-    with at(D(2024, 3, 5)):
+    with at_tokyo(D(2024, 3, 5)):
         cancellation = numbers_cancel(numbers=numbers[:2], received_on=D(2024, 3, 5), actor=TEST_ACTOR)
 
     assert cancellation.effective_on == D(2024, 3, 5)
@@ -141,7 +128,7 @@ def test_given_staff_recording_a_form_when_cancelling_then_the_staff_member_is_o
     _, numbers = holder
     staff = User.objects.create_user(username="operator1", password=None, is_staff=True)
 
-    with at(D(2024, 3, 5)):
+    with at_tokyo(D(2024, 3, 5)):
         cancellation = numbers_cancel(
             numbers=[numbers[0], numbers[0]],
             received_on=D(2024, 3, 5),
@@ -163,41 +150,41 @@ def test_given_staff_recording_a_form_when_cancelling_then_the_staff_member_is_o
 
 def test_given_a_quarantine_ending_tomorrow_when_another_customer_adds_then_the_number_is_not_issued(holder):
     _, numbers = holder
-    with at(D(2024, 8, 31)):
+    with at_tokyo(D(2024, 8, 31)):
         numbers_cancel(numbers=[numbers[0]], received_on=D(2024, 8, 31), actor=TEST_ACTOR)
     newcomer = CustomerFactory()
 
-    with at(D(2025, 2, 27), 23, 59, 59):
+    with at_tokyo(D(2025, 2, 27), 23, 59, 59):
         assert not PhoneNumber.objects.issuable().filter(number=numbers[0]).exists()
         assert PhoneNumber.objects.in_quarantine().filter(number=numbers[0]).exists()
         with pytest.raises(PoolShort):
-            _issue(newcomer, 1, "too-early")
+            issue(newcomer, 1, "too-early")
 
     assert IssuedLine.objects.filter(number_id=numbers[0]).count() == 1
 
 
 def test_given_a_quarantine_ending_today_when_another_customer_adds_then_the_number_is_issued(holder):
     _, numbers = holder
-    with at(D(2024, 8, 31)):
+    with at_tokyo(D(2024, 8, 31)):
         numbers_cancel(numbers=[numbers[0]], received_on=D(2024, 8, 31), actor=TEST_ACTOR)
     newcomer = CustomerFactory()
 
     # 00:00:30 in Tokyo is still the day before in UTC: the carrier's calendar decides.
-    with at(D(2025, 2, 28), 0, 0, 30):
+    with at_tokyo(D(2025, 2, 28), 0, 0, 30):
         assert PhoneNumber.objects.issuable().filter(number=numbers[0]).exists()
-        assert _issue(newcomer, 1, "on-the-day") == [numbers[0]]
+        assert issue(newcomer, 1, "on-the-day") == [numbers[0]]
 
     assert [result.description for result in invariants_check() if not result.ok] == []
 
 
 def test_given_a_cancelled_number_when_reissued_after_quarantine_then_both_owners_stay_on_record(holder):
     former, numbers = holder
-    with at(D(2024, 8, 31)):
+    with at_tokyo(D(2024, 8, 31)):
         numbers_cancel(numbers=[numbers[0]], received_on=D(2024, 8, 31), actor=TEST_ACTOR)
     newcomer = CustomerFactory()
 
-    with at(D(2025, 3, 3)):
-        assert _issue(newcomer, 1, "reissue") == [numbers[0]]
+    with at_tokyo(D(2025, 3, 3)):
+        assert issue(newcomer, 1, "reissue") == [numbers[0]]
 
         lines = list(IssuedLine.objects.filter(number_id=numbers[0]).order_by("issued_at"))
         assert [line.customer_id for line in lines] == [former.pk, newcomer.pk]
@@ -220,13 +207,13 @@ def test_given_a_cancelled_number_when_reissued_after_quarantine_then_both_owner
 
 def test_given_a_reissued_number_when_its_new_owner_cancels_then_it_waits_a_new_quarantine(holder):
     _, numbers = holder
-    with at(D(2024, 8, 31)):
+    with at_tokyo(D(2024, 8, 31)):
         numbers_cancel(numbers=[numbers[0]], received_on=D(2024, 8, 31), actor=TEST_ACTOR)
     newcomer = CustomerFactory()
-    with at(D(2025, 3, 3)):
-        _issue(newcomer, 1, "reissue")
+    with at_tokyo(D(2025, 3, 3)):
+        issue(newcomer, 1, "reissue")
 
-    with at(D(2025, 4, 30)):
+    with at_tokyo(D(2025, 4, 30)):
         cancellation = numbers_cancel(numbers=[numbers[0]], received_on=D(2025, 4, 30), actor=TEST_ACTOR)
 
     assert cancellation.customer_id == newcomer.pk
@@ -240,17 +227,17 @@ def test_given_a_reissued_number_when_its_new_owner_cancels_then_it_waits_a_new_
 
 def test_given_a_future_effective_date_when_cancelled_then_the_number_stays_held_until_that_day(holder):
     customer, numbers = holder
-    with at(D(2024, 8, 20)):
+    with at_tokyo(D(2024, 8, 20)):
         numbers_cancel(numbers=[numbers[0]], received_on=D(2024, 8, 20), effective_on=D(2024, 9, 10), actor=TEST_ACTOR)
     newcomer = CustomerFactory()
 
-    with at(D(2024, 9, 9), 23, 59, 59):
+    with at_tokyo(D(2024, 9, 9), 23, 59, 59):
         live = set(IssuedLine.objects.live().filter(customer=customer).values_list("number_id", flat=True))
         assert live == set(numbers)
         with pytest.raises(PoolShort):
-            _issue(newcomer, 1, "while-held")
+            issue(newcomer, 1, "while-held")
 
-    with at(D(2024, 9, 10), 0, 0, 1):
+    with at_tokyo(D(2024, 9, 10), 0, 0, 1):
         live = set(IssuedLine.objects.live().filter(customer=customer).values_list("number_id", flat=True))
         assert live == set(numbers[1:])
         assert not PhoneNumber.objects.issuable().filter(number=numbers[0]).exists()
@@ -260,7 +247,7 @@ def test_given_a_future_effective_date_when_cancelled_then_the_number_stays_held
 
 def test_given_a_cancellation_not_yet_in_effect_when_cancelling_again_then_refused(holder):
     _, numbers = holder
-    with at(D(2024, 8, 20)):
+    with at_tokyo(D(2024, 8, 20)):
         numbers_cancel(numbers=[numbers[0]], received_on=D(2024, 8, 20), effective_on=D(2024, 9, 10), actor=TEST_ACTOR)
 
         with pytest.raises(NumbersNotHeld):
@@ -276,7 +263,7 @@ def test_given_a_cancellation_not_yet_in_effect_when_cancelling_again_then_refus
 def test_given_an_effective_date_before_the_received_date_when_cancelling_then_refused(holder):
     _, numbers = holder
 
-    with at(D(2024, 3, 5)), pytest.raises(BadCancellationDates) as refused:
+    with at_tokyo(D(2024, 3, 5)), pytest.raises(BadCancellationDates) as refused:
         numbers_cancel(numbers=numbers, received_on=D(2024, 3, 5), effective_on=D(2024, 3, 4), actor=TEST_ACTOR)
 
     assert refused.value.params == {"effective_on": "2024-03-04", "received_on": "2024-03-05"}
@@ -294,7 +281,7 @@ def test_given_no_numbers_when_cancelling_then_nothing_to_cancel(holder):
 
 def test_given_a_number_in_the_pool_never_issued_when_cancelling_then_not_held(holder):
     _, numbers = holder
-    with at(D(2024, 1, 10)):
+    with at_tokyo(D(2024, 1, 10)):
         free = pool_add("05000000100", 1, available_from=D(2024, 1, 1))
 
     with pytest.raises(NumbersNotHeld) as refused:
@@ -316,7 +303,7 @@ def test_given_an_unknown_number_when_cancelling_then_not_held(holder):
 
 def test_given_one_held_and_one_not_held_number_when_cancelling_then_refused_naming_the_stranger(holder):
     _, numbers = holder
-    with at(D(2024, 1, 10)):
+    with at_tokyo(D(2024, 1, 10)):
         free = pool_add("05000000100", 1, available_from=D(2024, 1, 1))
 
     with pytest.raises(NumbersNotHeld) as refused:
@@ -339,9 +326,9 @@ def test_given_a_number_of_another_customer_when_cancelling_for_this_customer_th
 def test_given_numbers_of_two_customers_when_cancelling_on_one_form_then_refused(holder):
     _, numbers = holder
     other = CustomerFactory()
-    with at(D(2024, 1, 11)):
+    with at_tokyo(D(2024, 1, 11)):
         pool_add("05000000100", 2, available_from=D(2024, 1, 1))
-        others = _issue(other, 2, "other")
+        others = issue(other, 2, "other")
 
     with pytest.raises(NumbersOfSeveralCustomers):
         numbers_cancel(numbers=[numbers[0], others[0]], received_on=D(2024, 3, 5), actor=TEST_ACTOR)
@@ -351,7 +338,7 @@ def test_given_numbers_of_two_customers_when_cancelling_on_one_form_then_refused
 
 def test_given_an_already_cancelled_number_when_cancelling_again_then_not_held(holder):
     _, numbers = holder
-    with at(D(2024, 3, 5)):
+    with at_tokyo(D(2024, 3, 5)):
         numbers_cancel(numbers=[numbers[0]], received_on=D(2024, 3, 5), actor=TEST_ACTOR)
 
         with pytest.raises(NumbersNotHeld):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -21,9 +20,8 @@ from selfcare.orders import services
 from selfcare.orders.errors import BadCount, CustomerSuspended, LimitReached, PoolShort
 from selfcare.orders.models import Application, IssuedLine
 from selfcare.orders.services import numbers_add
-from selfcare.testing import TEST_ACTOR, CustomerFactory, PlanFactory, pool_add
+from selfcare.testing import TEST_ACTOR, TOKYO, CustomerFactory, PlanFactory, pool_add
 
-JST = ZoneInfo("Asia/Tokyo")
 LOOK_ALIKES = set("0Oo1lI")
 
 
@@ -466,11 +464,11 @@ def test_given_an_application_when_placed_then_an_audit_entry_records_who_what_a
     assert entry.detail["monthly_fee_per_number"] == 330
 
 
-@time_machine.travel(dt.datetime(2024, 8, 20, 23, 30, tzinfo=JST), tick=False)
+@time_machine.travel(dt.datetime(2024, 8, 20, 23, 30, tzinfo=TOKYO), tick=False)
 def test_given_a_late_evening_in_tokyo_when_adding_then_the_application_number_carries_the_tokyo_date(customer):
     pool_add("05000000000", 5)
 
     placement = _add(customer, 1)
 
     assert re.fullmatch(r"240820-[23456789A-HJ-NP-Z]{8}", placement.application.application_number)
-    assert placement.application.placed_at == dt.datetime(2024, 8, 20, 23, 30, tzinfo=JST)
+    assert placement.application.placed_at == dt.datetime(2024, 8, 20, 23, 30, tzinfo=TOKYO)

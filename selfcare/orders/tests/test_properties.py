@@ -20,7 +20,6 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import string
-import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -62,9 +61,8 @@ from selfcare.orders.errors import (
 from selfcare.orders.invariants import invariants_check
 from selfcare.orders.models import Application, Cancellation, IssuedLine
 from selfcare.orders.services import numbers_add, numbers_cancel
-from selfcare.testing import TEST_ACTOR, CustomerFactory, PlanFactory
+from selfcare.testing import TEST_ACTOR, TOKYO, CustomerFactory, PlanFactory
 
-TOKYO = zoneinfo.ZoneInfo("Asia/Tokyo")
 MAX_PER_APPLICATION = 50  # docs/rules.md: 1 to 50 numbers per application
 QUARANTINE_MONTHS = 6  # docs/rules.md: 6 calendar months after the cancellation takes effect
 DEFAULT_LIMIT = 50  # docs/rules.md: 50 numbers in total by default

@@ -10,8 +10,8 @@ import pytest
 
 from selfcare.core import clock
 from selfcare.orders.models import IssuedLine
-from selfcare.orders.services import numbers_cancel
 from selfcare.portal.tests.conftest import html, place
+from selfcare.testing import cancel
 
 
 def rows(page: str, table_class: str) -> list[str]:
@@ -29,16 +29,12 @@ def two_placed(logged_in, login_customer, pool):
     return url, lines
 
 
-def cancel(line: IssuedLine, *, effective_on: dt.date, actor) -> None:
-    numbers_cancel(numbers=[line.number_id], received_on=clock.today(), effective_on=effective_on, actor=actor)
-
-
 def test_a_number_cancelled_since_shows_marked_and_without_its_passwords_on_the_completion_page(
     logged_in, two_placed, actor
 ):
     url, (kept, gone) = two_placed
     today = clock.today()
-    cancel(gone, effective_on=today, actor=actor)
+    cancel([gone.number_id], effective_on=today, actor=actor)
 
     page = html(logged_in.get(url))
 
@@ -54,7 +50,7 @@ def test_a_cancellation_received_but_not_yet_in_effect_keeps_the_passwords_and_s
 ):
     url, (_kept, leaving) = two_placed
     day = clock.today() + dt.timedelta(days=10)
-    cancel(leaving, effective_on=day, actor=actor)
+    cancel([leaving.number_id], effective_on=day, actor=actor)
 
     page = html(logged_in.get(url))
 
@@ -68,7 +64,7 @@ def test_a_cancellation_received_but_not_yet_in_effect_keeps_the_passwords_and_s
 def test_the_numbers_list_shows_the_same_state(logged_in, two_placed, actor):
     _url, (kept, gone) = two_placed
     today = clock.today()
-    cancel(gone, effective_on=today, actor=actor)
+    cancel([gone.number_id], effective_on=today, actor=actor)
 
     page = html(logged_in.get("/numbers/"))
 

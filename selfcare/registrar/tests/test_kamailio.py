@@ -15,26 +15,15 @@ from django.core.management import call_command
 from selfcare.audit.models import AuditEntry
 from selfcare.core import clock
 from selfcare.orders.models import IssuedLine
-from selfcare.orders.services import numbers_add, numbers_cancel, sip_password_reissue
+from selfcare.orders.services import numbers_cancel, sip_password_reissue
 from selfcare.registrar import control
-from selfcare.testing import jobs_run
+from selfcare.testing import issue_with_passwords, jobs_run
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def issue(customer, actor, count: int = 1) -> list[tuple[str, str]]:
-    """Numbers issued through the add-numbers service, with their IP phone passwords."""
-    placement = numbers_add(customer_id=customer.pk, count=count, idempotency_key=f"k{count}", actor=actor)
-    issued = []
-    for line in placement.application.lines.order_by("number_id"):
-        password = line.sip_password()
-        assert password is not None, f"{line.number_id} was issued without an IP phone password"
-        issued.append((line.number_id, password))
-    return issued
-
-
 def test_an_issued_number_registers_with_its_password(registrar, customer, pool, actor):
-    [(number, password)] = issue(customer, actor)
+    [(number, password)] = issue_with_passwords(customer, actor)
 
     registrar.register(number=number, password=password, expect=200)
 
@@ -43,7 +32,7 @@ def test_an_issued_number_registers_with_its_password(registrar, customer, pool,
 
 
 def test_the_domain_form_of_the_username_uses_ha1b(registrar, customer, pool, actor, settings):
-    [(number, password)] = issue(customer, actor)
+    [(number, password)] = issue_with_passwords(customer, actor)
 
     registrar.register(
         number=number, password=password, username=f"{number}@{settings.SELFCARE_SIP_DOMAIN}", expect=200
@@ -51,7 +40,7 @@ def test_the_domain_form_of_the_username_uses_ha1b(registrar, customer, pool, ac
 
 
 def test_a_wrong_password_is_refused(registrar, customer, pool, actor):
-    [(number, password)] = issue(customer, actor)
+    [(number, password)] = issue_with_passwords(customer, actor)
 
     registrar.register(number=number, password=password[::-1], expect=403)
     registrar.register(number=number, password=password.lower() + "x", expect=403)
@@ -60,7 +49,7 @@ def test_a_wrong_password_is_refused(registrar, customer, pool, actor):
 
 
 def test_an_unknown_number_is_refused(registrar, customer, pool, actor):
-    [(_number, password)] = issue(customer, actor)
+    [(_number, password)] = issue_with_passwords(customer, actor)
     never_issued = pool[-1]
 
     registrar.register(number=never_issued, password=password, expect=403)
@@ -69,14 +58,14 @@ def test_an_unknown_number_is_refused(registrar, customer, pool, actor):
 
 
 def test_someone_elses_number_cannot_be_registered_with_ones_own_credentials(registrar, customer, pool, actor):
-    [(number, password), (other, _)] = issue(customer, actor, count=2)
+    [(number, password), (other, _)] = issue_with_passwords(customer, actor, count=2)
 
     # Authenticating as one number while registering the other: the registrar checks the username too.
     registrar.register(number=other, username=number, password=password, expect=403)
 
 
 def test_a_cancellation_in_effect_is_refused_and_its_phones_dropped(registrar, customer, pool, actor):
-    [(number, password), (kept, kept_password)] = issue(customer, actor, count=2)
+    [(number, password), (kept, kept_password)] = issue_with_passwords(customer, actor, count=2)
     registrar.register(number=number, password=password, expect=200)
     registrar.register(number=kept, password=kept_password, expect=200)
 
@@ -97,7 +86,7 @@ def test_a_cancellation_in_effect_is_refused_and_its_phones_dropped(registrar, c
 def test_a_future_cancellation_works_until_its_date_then_the_daily_run_drops_it(
     registrar, customer, pool, actor, time_machine
 ):
-    [(number, password)] = issue(customer, actor)
+    [(number, password)] = issue_with_passwords(customer, actor)
     today = clock.today()
     numbers_cancel(numbers=[number], received_on=today, effective_on=today + dt.timedelta(days=1), actor=actor)
 
@@ -116,7 +105,7 @@ def test_a_future_cancellation_works_until_its_date_then_the_daily_run_drops_it(
 
 
 def test_after_a_reissue_the_old_password_is_refused_and_the_new_one_accepted(registrar, customer, pool, actor):
-    [(number, old_password)] = issue(customer, actor)
+    [(number, old_password)] = issue_with_passwords(customer, actor)
     registrar.register(number=number, password=old_password, expect=200)
 
     line = IssuedLine.objects.get(number_id=number)
@@ -139,7 +128,7 @@ def test_a_realm_other_than_the_domain(registrar_login, transactional_db, custom
     from selfcare.registrar.tests.kamailio import Registrar
 
     settings.SELFCARE_SIP_REALM = "050 registrar"
-    [(number, password)] = issue(customer, actor)
+    [(number, password)] = issue_with_passwords(customer, actor)
     running = Registrar(db_url=registrar_db_url(registrar_login))
     try:
         running.start()

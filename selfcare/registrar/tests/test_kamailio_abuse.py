@@ -28,7 +28,7 @@ from selfcare.registrar.tests.kamailio import (
     status,
     with_headers,
 )
-from selfcare.registrar.tests.test_kamailio import issue
+from selfcare.testing import issue_with_passwords
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -90,7 +90,7 @@ def register_request(
 def test_a_captured_register_replayed_elsewhere_is_challenged_and_registers_nothing(
     registrar: Registrar, customer, pool, actor, attacker_host
 ):
-    [(number, password)] = issue(customer, actor)
+    [(number, password)] = issue_with_passwords(customer, actor)
     phone = registrar.register(number=number, password=password, expect=200)
     captured = authorized_register(phone)
     captured_nonce = digest_params(header(captured, "Authorization")[0])["nonce"]
@@ -117,7 +117,7 @@ def test_a_phone_re_uses_its_nonce_with_a_rising_count_and_answers_a_stale_chall
     registrar: Registrar, customer, pool, actor, settings
 ):
     """What phones do between challenges: RFC 2617 nonce counts, and a new challenge once the count repeats."""
-    [(number, password)] = issue(customer, actor)
+    [(number, password)] = issue_with_passwords(customer, actor)
     first = registrar.register(number=number, password=password, expect=200)  # nc 1 of the nonce
     nonce = challenge_of(first.received()[0])["nonce"]
     captured = authorized_register(first)
@@ -160,7 +160,7 @@ def test_a_retransmitted_register_is_answered_again_not_taken_for_a_replay(
     registrar: Registrar, customer, pool, actor, settings
 ):
     """Over UDP a phone sends its REGISTER again when the answer is late or lost (RFC 3261 17.1.2.2)."""
-    [(number, password)] = issue(customer, actor)
+    [(number, password)] = issue_with_passwords(customer, actor)
     domain = settings.SELFCARE_SIP_DOMAIN
     call_id = uuid.uuid4().hex
     with UdpPeer() as phone:
@@ -188,7 +188,7 @@ def test_a_retransmitted_register_is_answered_again_not_taken_for_a_replay(
 
 def test_a_phone_without_qop_may_use_each_nonce_once(registrar: Registrar, customer, pool, actor, settings):
     """A phone that ignores qop sends no nonce count: its nonces are good for one REGISTER."""
-    [(number, password)] = issue(customer, actor)
+    [(number, password)] = issue_with_passwords(customer, actor)
     domain = settings.SELFCARE_SIP_DOMAIN
     call_id = uuid.uuid4().hex
     with UdpPeer() as phone:
@@ -242,7 +242,7 @@ def test_a_stray_reply_is_not_forwarded_to_the_address_in_its_via(registrar: Reg
 
 
 def test_a_phone_that_asks_for_a_gruu_gets_none(registrar: Registrar, customer, pool, actor):
-    [(number, password)] = issue(customer, actor)
+    [(number, password)] = issue_with_passwords(customer, actor)
 
     result = registrar.register(
         number=number,

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.contrib.auth.models import Permission
 from django.contrib.messages.storage.fallback import FallbackStorage
 from django.contrib.sessions.backends.db import SessionStore
@@ -20,22 +18,14 @@ from selfcare.core import clock, crypto
 from selfcare.inventory.models import format_number
 from selfcare.letters.models import Letter
 from selfcare.letters.services import letters_mark_posted, letters_print, letters_render
-from selfcare.letters.tests.conftest import pdf_text, place
+from selfcare.letters.tests.conftest import POSTED, pdf_text, place
 from selfcare.orders.credentials import sip_digests
 from selfcare.orders.errors import LineNotFound, LineNotLive
 from selfcare.orders.invariants import invariants_check
 from selfcare.orders.models import IssuedLine
 from selfcare.orders.services import numbers_cancel, sip_password_reissue
 from selfcare.secrets.purge import posted_secrets_purge
-from selfcare.testing import TEST_ACTOR, jobs_run
-
-JST = ZoneInfo("Asia/Tokyo")
-# Some days ahead of the real clock: the test pool's numbers become issuable today.
-POSTED = (dt.datetime.now(JST) + dt.timedelta(days=10)).replace(hour=17, minute=0, second=0, microsecond=0)
-
-
-def at(moment: dt.datetime):
-    return time_machine.travel(moment, tick=False)
+from selfcare.testing import TEST_ACTOR, frozen_at, jobs_run
 
 
 def reload(line: IssuedLine) -> IssuedLine:
@@ -218,31 +208,31 @@ def staff(db):
 
 
 def _post(letter: Letter, staff, moment: dt.datetime) -> None:
-    with at(moment - dt.timedelta(hours=1)):
+    with frozen_at(moment - dt.timedelta(hours=1)):
         letters_print(letter_ids=[letter.pk], actor=staff, reason="reissue" if letter.print_count else "")
-    with at(moment):
+    with frozen_at(moment):
         letters_mark_posted(letter_ids=[letter.pk], actor=staff)
 
 
 def test_given_a_reissue_letter_not_yet_posted_when_the_start_letter_is_old_then_the_new_password_stays(
     customer, pool, staff
 ):
-    with at(POSTED - dt.timedelta(hours=3)):
+    with frozen_at(POSTED - dt.timedelta(hours=3)):
         start = place(customer, 1)
     _post(start, staff, POSTED)
     (line,) = start.application.lines.all()
-    with at(POSTED + dt.timedelta(days=29)):
+    with frozen_at(POSTED + dt.timedelta(days=29)):
         reissue = sip_password_reissue(line_id=line.pk, actor=TEST_ACTOR)
     password = reload(line).sip_password()
 
-    with at(POSTED + dt.timedelta(days=31)):
+    with frozen_at(POSTED + dt.timedelta(days=31)):
         assert posted_secrets_purge(actor=TEST_ACTOR) == 0
     assert reload(line).sip_password() == password
 
     _post(reissue, staff, POSTED + dt.timedelta(days=32))
-    with at(POSTED + dt.timedelta(days=61)):
+    with frozen_at(POSTED + dt.timedelta(days=61)):
         assert posted_secrets_purge(actor=TEST_ACTOR) == 0
-    with at(POSTED + dt.timedelta(days=62)):
+    with frozen_at(POSTED + dt.timedelta(days=62)):
         assert posted_secrets_purge(actor=TEST_ACTOR) == 1
     after = reload(line)
     assert (after.sip_password(), after.service_pin()) == (None, None)
@@ -253,15 +243,15 @@ def test_given_a_reissue_letter_not_yet_posted_when_the_start_letter_is_old_then
 def test_given_destroyed_passwords_when_reissued_then_the_new_one_is_kept_until_its_letter_is_old(
     customer, pool, staff
 ):
-    with at(POSTED - dt.timedelta(hours=3)):
+    with frozen_at(POSTED - dt.timedelta(hours=3)):
         start = place(customer, 1)
     _post(start, staff, POSTED)
     (line,) = start.application.lines.all()
-    with at(POSTED + dt.timedelta(days=30)):
+    with frozen_at(POSTED + dt.timedelta(days=30)):
         assert posted_secrets_purge(actor=TEST_ACTOR) == 1
     destroyed_at = reload(line).secrets_destroyed_at
 
-    with at(POSTED + dt.timedelta(days=40)):
+    with frozen_at(POSTED + dt.timedelta(days=40)):
         reissue = sip_password_reissue(line_id=line.pk, actor=TEST_ACTOR)
     after = reload(line)
     assert after.sip_password() and after.service_pin() is None
@@ -271,9 +261,9 @@ def test_given_destroyed_passwords_when_reissued_then_the_new_one_is_kept_until_
     assert after.sip_password() in text
 
     _post(reissue, staff, POSTED + dt.timedelta(days=41))
-    with at(POSTED + dt.timedelta(days=70)):
+    with frozen_at(POSTED + dt.timedelta(days=70)):
         assert posted_secrets_purge(actor=TEST_ACTOR) == 0
-    with at(POSTED + dt.timedelta(days=71)):
+    with frozen_at(POSTED + dt.timedelta(days=71)):
         assert posted_secrets_purge(actor=TEST_ACTOR) == 1
         assert posted_secrets_purge(actor=TEST_ACTOR) == 0
     purged = reload(line)
@@ -290,13 +280,13 @@ def test_given_a_reissue_after_the_purge_chose_the_line_then_the_newer_password_
 ):
     from selfcare.secrets import purge as letter_services
 
-    with at(POSTED - dt.timedelta(hours=3)):
+    with frozen_at(POSTED - dt.timedelta(hours=3)):
         start = place(customer, 1)
     _post(start, staff, POSTED)
     (line,) = start.application.lines.all()
-    with at(POSTED + dt.timedelta(days=30)):
+    with frozen_at(POSTED + dt.timedelta(days=30)):
         posted_secrets_purge(actor=TEST_ACTOR)
-    with at(POSTED + dt.timedelta(days=31)):
+    with frozen_at(POSTED + dt.timedelta(days=31)):
         reissue = sip_password_reissue(line_id=line.pk, actor=TEST_ACTOR)
     _post(reissue, staff, POSTED + dt.timedelta(days=32))
     choose = letter_services.reissued_passwords_due
@@ -310,7 +300,7 @@ def test_given_a_reissue_after_the_purge_chose_the_line_then_the_newer_password_
         return chosen
 
     monkeypatch.setattr(letter_services, "reissued_passwords_due", reissue_meanwhile)
-    with at(POSTED + dt.timedelta(days=70)):
+    with frozen_at(POSTED + dt.timedelta(days=70)):
         assert posted_secrets_purge(actor=TEST_ACTOR) == 0
     assert reload(line).sip_password() == "NEWERPASSWRD"
 
