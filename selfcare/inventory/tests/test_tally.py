@@ -131,3 +131,19 @@ def test_an_assigned_number_without_its_line_is_caught_even_when_the_counts_bala
     assert "no free number has a holder not cancelled" in failed
     assigned = failed["every assigned number has exactly its holder's line"]
     assert assigned.examples == ["05000000004"]
+
+
+def test_the_tally_and_the_count_of_assigned_numbers_against_live_lines_are_one_read(customer):
+    """Invariant 9 and invariant 1's counting proof both counted the assigned numbers (seven million at ten
+    million numbers): one statement now reads the tally, the numbers and the live lines in one snapshot."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with at_tokyo(D(2026, 3, 1)):
+        pool_add("05000000000", 5)
+    issue_at_tokyo(customer, D(2026, 3, 2), count=2)
+    with CaptureQueriesContext(connection) as queries:
+        results = invariants_check()
+    assert all(r.ok for r in results)
+    assigned = [q["sql"] for q in queries.captured_queries if "status = 'assigned'" in q["sql"]]
+    assert len(assigned) == 1 and "cancellation_id IS NULL" in assigned[0]
