@@ -174,17 +174,7 @@ def _plan(
     """The checks, slowest first (so two sessions finish together), as calls to make."""
     check = partial
     return [
-        check(
-            _count_and_examples,
-            3,
-            "every application has exactly its count of lines, all of its customer",
-            applications,
-            # One pass over the lines: per application their count and their lowest and highest customer.
-            "SELECT a.application_number, a.count, COALESCE(l.n, 0), a.customer_id, l.lo, l.hi FROM {app} a "
-            "LEFT JOIN (SELECT application_id, COUNT(*) AS n, MIN(customer_id) AS lo, MAX(customer_id) AS hi "
-            "FROM {line} GROUP BY application_id) l ON l.application_id = a.id "
-            "WHERE COALESCE(l.n, 0) <> a.count OR l.lo <> a.customer_id OR l.hi <> a.customer_id",
-        ),
+        partial(_check_lines, applications=applications, lines=lines),
         *_free_number_checks(lines=lines, free=free),
         *_reissue_checks(lines=lines, free=free),
         check(_check_one_live_holder, lines),
@@ -200,14 +190,6 @@ def _plan(
         ),
         partial(_check_pool_tally, numbers),
         partial(_check_issue_count, applications),
-        check(
-            _count_and_examples,
-            3,
-            "every line keeps both passwords until they are destroyed",
-            lines,
-            "SELECT number FROM {line} WHERE secrets_destroyed_at IS NULL "
-            "AND (service_pin_encrypted = '' OR sip_password_encrypted = '')",
-        ),
         check(
             _count_and_examples,
             3,
@@ -241,6 +223,42 @@ _ASSIGNED_WITHOUT_LINE = (
     "SELECT p.number FROM {number} p WHERE p.status = 'assigned' AND NOT EXISTS "
     "(SELECT 1 FROM {line} l WHERE l.number = p.number AND l.cancellation_id IS NULL)"
 )
+
+
+WHOLE_APPLICATIONS = "every application has exactly its count of lines, all of its customer"
+_NOT_WHOLE = (
+    "SELECT a.application_number, a.count, COALESCE(l.n, 0), a.customer_id, l.lo, l.hi FROM {app} a "
+    "LEFT JOIN (SELECT application_id, COUNT(*) AS n, MIN(customer_id) AS lo, MAX(customer_id) AS hi "
+    "FROM {line} GROUP BY application_id) l ON l.application_id = a.id "
+    "WHERE COALESCE(l.n, 0) <> a.count OR l.lo <> a.customer_id OR l.hi <> a.customer_id"
+)
+SECRETS_KEPT = "every line keeps both passwords until they are destroyed"
+_BARE_LINES = (
+    "SELECT number FROM {line} WHERE secrets_destroyed_at IS NULL "
+    "AND (service_pin_encrypted = '' OR sip_password_encrypted = '')"
+)
+
+
+def _check_lines(*, applications: int, lines: int) -> list[CheckResult]:
+    """Invariant 3, both checks that read every line, in one pass over them: per application its lines'
+    count and their lowest and highest customer (all of the application's), and the lines missing a password
+    before it was destroyed. The examples are read only for a check that failed."""
+    started = time.monotonic()
+    [(not_whole, without)] = _rows(
+        "SELECT COUNT(*) FILTER (WHERE COALESCE(l.n, 0) <> a.count OR l.lo <> a.customer_id OR l.hi <> "
+        "a.customer_id), COALESCE(SUM(l.bare), 0) FROM {app} a LEFT JOIN (SELECT application_id, COUNT(*) AS n, "
+        "MIN(customer_id) AS lo, MAX(customer_id) AS hi, SUM(CASE WHEN secrets_destroyed_at IS NULL AND "
+        "(service_pin_encrypted = '' OR sip_password_encrypted = '') THEN 1 ELSE 0 END) AS bare FROM {line} "
+        "GROUP BY application_id) l ON l.application_id = a.id"
+    )
+    whole = CheckResult(3, WHOLE_APPLICATIONS, applications, int(not_whole))
+    kept = CheckResult(3, SECRETS_KEPT, lines, int(without))
+    if whole.violations:
+        whole.examples = [" ".join(str(c) for c in row) for row in _rows(_NOT_WHOLE)]
+    if kept.violations:
+        kept.examples = [" ".join(str(c) for c in row) for row in _rows(_BARE_LINES)]
+    whole.seconds = kept.seconds = time.monotonic() - started
+    return [whole, kept]
 
 
 TWO_LIVE_HOLDERS = (

@@ -147,3 +147,21 @@ def test_the_tally_and_the_count_of_assigned_numbers_against_live_lines_are_one_
     assert all(r.ok for r in results)
     assigned = [q["sql"] for q in queries.captured_queries if "status = 'assigned'" in q["sql"]]
     assert len(assigned) == 1 and "cancellation_id IS NULL" in assigned[0]
+
+
+def test_one_pass_over_the_lines_finds_an_application_short_of_a_line_and_a_line_without_its_password(customer):
+    from selfcare.orders.models import Application, IssuedLine
+
+    with at_tokyo(D(2026, 3, 1)):
+        pool_add("05000000000", 5)
+    first, second = issue_at_tokyo(customer, D(2026, 3, 2), count=2)
+    IssuedLine.objects.filter(number_id=first).update(service_pin_encrypted="")
+    line = IssuedLine.objects.get(number_id=second)
+    IssuedLine.objects.filter(pk=line.pk).delete()
+    PhoneNumber.objects.filter(number=second).update(status=PhoneNumber.Status.FREE)
+    results = {r.description: r for r in invariants_check()}
+    application = Application.objects.get()
+    whole = results["every application has exactly its count of lines, all of its customer"]
+    assert whole.violations == 1 and whole.examples[0].startswith(f"{application.application_number} 2 1 ")
+    kept = results["every line keeps both passwords until they are destroyed"]
+    assert kept.violations == 1 and kept.examples == [first]
