@@ -37,6 +37,32 @@ def argon2(settings):
     assert settings.PASSWORD_HASHERS[0] == "selfcare.accounts.hashers.Argon2idHasher"
 
 
+# Browser tests (marked ``browser``): Debian's Chromium through Playwright ---------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One Chromium for the test module (fails, never skips, when it is missing).
+
+    Module-scoped, so it starts before the test's own fixtures: a test whose database fixtures must come first
+    (a PostgreSQL one) opens ``chromium_browser()`` itself instead.
+    """
+    from selfcare.portal.tests.browser_support import chromium_browser
+
+    with chromium_browser() as chromium:
+        yield chromium
+
+
+@pytest.fixture
+def tabs(browser):
+    """Browser contexts for one test, closed after it; collects console errors, uncaught exceptions, CSP refusals."""
+    from selfcare.portal.tests.browser_support import Tabs
+
+    opened = Tabs(browser)
+    yield opened
+    opened.close()
+
+
 @pytest.fixture
 def actor():
     return TEST_ACTOR

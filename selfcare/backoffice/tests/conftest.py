@@ -8,6 +8,7 @@ so every test client is in exactly the state a real staff member's browser would
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
 import re
@@ -35,7 +36,7 @@ from selfcare.integrations.webhooks import new_secret
 from selfcare.letters.models import Letter
 from selfcare.letters.services import letters_mark_posted, letters_print
 from selfcare.orders.services import numbers_add, numbers_cancel
-from selfcare.testing import TEST_ACTOR, CustomerFactory, PlanFactory, UserFactory, pool_add
+from selfcare.testing import TEST_ACTOR, CustomerFactory, PlanFactory, UserFactory, frozen_at, pool_add, tokyo_time
 
 STAFF_PASSWORD = "a staff password that is long enough"
 OTP_URL = "/staff/otp/"
@@ -46,6 +47,8 @@ CUSTOMER_CENTRE = "customer centre"
 SALES = "sales"
 INVENTORY_MANAGER = "inventory manager"
 AUDITOR = "auditor"
+
+WEEKLY_ADDITIONS = [2, 4, 1, 6, 3, 0, 5, 8, 2, 7, 4, 3]  # busy_back_office's, oldest week first, this week last
 
 
 # Speed and isolation --------------------------------------------------------------------------
@@ -207,6 +210,38 @@ def world(db, plan):
         beta_letter=beta_letter,
         audit_entry=AuditEntry.objects.order_by("id").first(),
     )
+
+
+@pytest.fixture
+def busy_back_office(live_server, transactional_db, roles, plan):
+    """For the browser tests: numbers added in each of the last 12 weeks and cancellations leaving quarantine over
+    the coming months, on a live server; returns its URL and the first customer (Acme)."""
+    today = clock.today()
+    pool_add("05000000000", 300, available_from=today - dt.timedelta(weeks=13))
+    customers = [
+        CustomerFactory(
+            plan=plan,
+            user=UserFactory(username="acme-tokyo", email="info@acme-tokyo.example"),
+            contract_name="アクメ東京株式会社",
+            addition_limit=200,
+        ),
+        CustomerFactory(plan=plan, contract_name="ベータ商事株式会社", addition_limit=200),
+    ]
+    this_monday = today - dt.timedelta(days=today.weekday())
+    for weeks_ago, count in zip(range(11, -1, -1), WEEKLY_ADDITIONS, strict=True):
+        if not count:
+            continue
+        with frozen_at(tokyo_time(this_monday - dt.timedelta(weeks=weeks_ago), 10)):
+            numbers_add(
+                customer_id=customers[weeks_ago % 2].pk, count=count, idempotency_key=f"w{weeks_ago}", actor=TEST_ACTOR
+            )
+    acme_numbers = sorted(customers[0].lines.values_list("number_id", flat=True))
+    # Paper cancellations that took effect over the last weeks: their quarantines end over the coming months.
+    chunks = (acme_numbers[0:3], acme_numbers[3:4], acme_numbers[4:8], acme_numbers[8:10])
+    for days_ago, chunk in zip((60, 40, 20, 5), chunks, strict=True):
+        effective = today - dt.timedelta(days=days_ago)
+        numbers_cancel(customer_id=customers[0].pk, numbers=chunk, received_on=effective, actor=TEST_ACTOR)
+    return live_server.url, customers[0]
 
 
 # Helpers ------------------------------------------------------------------------------------------

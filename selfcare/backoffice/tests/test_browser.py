@@ -6,85 +6,24 @@ Screenshots go to test-artifacts/screenshots/staff-*.png.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-import zoneinfo
 
 import pytest
-import time_machine
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from selfcare.accounts.services import staff_enrolment_code_issue
-from selfcare.backoffice.tests.conftest import STAFF_PASSWORD, _staff_user, ja, totp_token
-from selfcare.core import clock
+from selfcare.backoffice.tests.browser_support import staff_login
+from selfcare.backoffice.tests.conftest import _staff_user, ja, totp_token
 from selfcare.letters.models import Letter
-from selfcare.orders.services import numbers_add, numbers_cancel
 from selfcare.portal.tests.browser_support import (
     DESKTOP,
     TIMEOUT_MS,
-    Tabs,
-    chromium_browser,
     screenshot,
 )
-from selfcare.testing import TEST_ACTOR, CustomerFactory, UserFactory, pool_add
+from selfcare.testing import TEST_ACTOR
 
 pytestmark = pytest.mark.browser
-
-TOKYO = zoneinfo.ZoneInfo("Asia/Tokyo")
-WEEKLY_ADDITIONS = [2, 4, 1, 6, 3, 0, 5, 8, 2, 7, 4, 3]  # oldest week first, this week last
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium_browser() as chromium:
-        yield chromium
-
-
-@pytest.fixture
-def tabs(browser):
-    opened = Tabs(browser)
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def busy_back_office(live_server, transactional_db, roles, plan):
-    """Numbers added in each of the last 12 weeks and cancellations leaving quarantine over the coming months."""
-    today = clock.today()
-    pool_add("05000000000", 300, available_from=today - dt.timedelta(weeks=13))
-    customers = [
-        CustomerFactory(
-            plan=plan,
-            user=UserFactory(username="acme-tokyo", email="info@acme-tokyo.example"),
-            contract_name="アクメ東京株式会社",
-            addition_limit=200,
-        ),
-        CustomerFactory(plan=plan, contract_name="ベータ商事株式会社", addition_limit=200),
-    ]
-    this_monday = today - dt.timedelta(days=today.weekday())
-    for weeks_ago, count in zip(range(11, -1, -1), WEEKLY_ADDITIONS, strict=True):
-        if not count:
-            continue
-        moment = dt.datetime.combine(this_monday - dt.timedelta(weeks=weeks_ago), dt.time(10), tzinfo=TOKYO)
-        with time_machine.travel(moment, tick=False):
-            numbers_add(
-                customer_id=customers[weeks_ago % 2].pk, count=count, idempotency_key=f"w{weeks_ago}", actor=TEST_ACTOR
-            )
-    acme_numbers = sorted(customers[0].lines.values_list("number_id", flat=True))
-    # Paper cancellations that took effect over the last weeks: their quarantines end over the coming months.
-    chunks = (acme_numbers[0:3], acme_numbers[3:4], acme_numbers[4:8], acme_numbers[8:10])
-    for days_ago, chunk in zip((60, 40, 20, 5), chunks, strict=True):
-        effective = today - dt.timedelta(days=days_ago)
-        numbers_cancel(customer_id=customers[0].pk, numbers=chunk, received_on=effective, actor=TEST_ACTOR)
-    return live_server.url, customers[0]
-
-
-def staff_login(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/staff/login/")
-    page.locator("#id_username").fill(username)
-    page.locator("#id_password").fill(STAFF_PASSWORD)
-    page.locator("input[type=submit]").click()
 
 
 def test_staff_pages_in_japanese(busy_back_office, tabs):

@@ -10,16 +10,15 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from selfcare.backoffice.tests.browser_support import past_both_steps
 from selfcare.backoffice.tests.conftest import ja
-from selfcare.backoffice.tests.test_browser import browser, busy_back_office, tabs  # noqa: F401
-from selfcare.backoffice.tests.test_browser_cancellation_phone import past_both_steps
 from selfcare.portal.tests.browser_support import DESKTOP, PHONE, screenshot
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["1366", "390"])
-def test_the_application_page_names_the_plan(busy_back_office, tabs, size):  # noqa: F811
+def test_the_application_page_names_the_plan(busy_back_office, tabs, size):
     base, acme = busy_back_office
     application = acme.applications.order_by("-placed_at").first()
     page = tabs.page()

@@ -11,11 +11,10 @@ import re
 
 import pytest
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Page, expect
 
-from selfcare.backoffice.tests.conftest import _staff_user, ja, totp_token
-from selfcare.backoffice.tests.test_browser import browser, busy_back_office, staff_login, tabs  # noqa: F401
+from selfcare.backoffice.tests.browser_support import past_both_steps
+from selfcare.backoffice.tests.conftest import ja
 from selfcare.core import clock
 from selfcare.inventory.models import format_number
 from selfcare.orders.models import Cancellation
@@ -24,15 +23,6 @@ from selfcare.portal.tests.browser_support import DESKTOP, PHONE, screenshot
 pytestmark = pytest.mark.browser
 
 COLUMNS = ["050 number", "application number", "issued", "last day of use", "cancellation takes effect"]
-
-
-def past_both_steps(page: Page, base: str) -> None:
-    user = _staff_user(superuser=True)
-    device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
-    staff_login(page, base, user.username)
-    page.get_by_label(ja("Authenticator code")).fill(totp_token(device))
-    page.get_by_role("button", name=ja("Verify")).click()
-    expect(page).to_have_url(re.compile(r"/staff/$"))
 
 
 def clipped(page: Page, selector: str) -> list[str]:
@@ -57,7 +47,7 @@ def clipped(page: Page, selector: str) -> list[str]:
 
 
 @pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["390", "1366"])
-def test_the_confirmation_shows_every_column_without_sideways_scrolling(busy_back_office, tabs, size):  # noqa: F811
+def test_the_confirmation_shows_every_column_without_sideways_scrolling(busy_back_office, tabs, size):
     base, acme = busy_back_office
     numbers = list(
         acme.lines.filter(cancellation__isnull=True).order_by("number_id").values_list("number_id", flat=True)[:3]
@@ -87,7 +77,7 @@ def test_the_confirmation_shows_every_column_without_sideways_scrolling(busy_bac
     assert not tabs.errors, tabs.errors
 
 
-def test_a_form_received_before_the_issue_is_refused_beside_the_date_at_390(busy_back_office, tabs):  # noqa: F811
+def test_a_form_received_before_the_issue_is_refused_beside_the_date_at_390(busy_back_office, tabs):
     base, acme = busy_back_office
     line = acme.lines.filter(cancellation__isnull=True).order_by("-issued_at", "number_id").first()
     issued_on = timezone.localdate(line.issued_at)

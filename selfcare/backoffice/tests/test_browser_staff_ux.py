@@ -13,8 +13,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Page, expect
 
 from selfcare.accounts.models import Customer, Plan
+from selfcare.backoffice.tests.browser_support import staff_login
 from selfcare.backoffice.tests.conftest import _staff_user, ja, totp_token, wrong_token
-from selfcare.backoffice.tests.test_browser import browser, busy_back_office, staff_login, tabs  # noqa: F401
 from selfcare.orders.models import Cancellation
 from selfcare.portal.tests.browser_support import screenshot
 
@@ -65,7 +65,7 @@ def every_list() -> dict[str, str]:
     }
 
 
-def test_lists_fit_at_1366_and_do_not_scroll_sideways_at_390(busy_back_office, tabs):  # noqa: F811
+def test_lists_fit_at_1366_and_do_not_scroll_sideways_at_390(busy_back_office, tabs):
     base, acme = busy_back_office
     Customer.objects.filter(pk=acme.pk).update(
         contract_name="アクメ東京ホールディングス株式会社 本社営業本部 第一営業部"
@@ -95,7 +95,7 @@ def test_lists_fit_at_1366_and_do_not_scroll_sideways_at_390(busy_back_office, t
     assert not tabs.errors, tabs.errors
 
 
-def test_an_operators_day_by_labels(busy_back_office, tabs):  # noqa: F811
+def test_an_operators_day_by_labels(busy_back_office, tabs):
     base, acme = busy_back_office
     page = tabs.page()
     page.set_viewport_size(WIDE)

@@ -26,6 +26,26 @@ def logged_in(client, login_customer, mailoutbox):
     return client
 
 
+# The portal in a browser (the ``browser`` and ``tabs`` fixtures are the root conftest's) ----------------
+
+
+@pytest.fixture
+def site(live_server, transactional_db, login_customer, pool, mailoutbox):
+    """The portal on a live server, with a customer who can log in and a pool to add numbers from."""
+    from selfcare.portal.tests.browser_support import Site
+
+    return Site(base=live_server.url, customer=login_customer, outbox=mailoutbox)
+
+
+@pytest.fixture(scope="module")
+def axe_core():
+    """For a browser test module that checks pages with axe-core: fails it (never skips) when axe-core is missing."""
+    from selfcare.portal.tests.browser_support import AXE
+
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run scripts/_env.sh (npm ci installs axe-core).")
+
+
 # Added for the portal's view tests ----------------------------------------------------------
 
 

@@ -21,7 +21,6 @@ from selfcare.orders.models import Application, IssuedLine
 from selfcare.orders.services import numbers_cancel
 from selfcare.portal.tests.browser_support import (
     ARTIFACTS,
-    AXE,
     EN,
     JA,
     PHONE,
@@ -30,7 +29,6 @@ from selfcare.portal.tests.browser_support import (
     axe_violations,
     broken_identifiers,
     button,
-    chromium_browser,
     describe_violations,
     expect_completion,
     fits_the_window,
@@ -48,30 +46,10 @@ from selfcare.portal.tests.browser_support import (
 from selfcare.portal.tests.conftest import PASSWORD
 from selfcare.testing import login_code
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("axe_core")]
 
 EXECUTE_PATH = "/numbers/add/execute/"
 NEW_PASSWORD = "a brand new passphrase for the portal"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not AXE.exists():
-        pytest.fail(f"{AXE} is missing: run scripts/_env.sh (npm ci installs axe-core).")
-    with chromium_browser() as chromium:
-        yield chromium
-
-
-@pytest.fixture
-def tabs(browser):
-    opened = Tabs(browser)
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def site(live_server, transactional_db, login_customer, pool, mailoutbox):
-    return Site(base=live_server.url, customer=login_customer, outbox=mailoutbox)
 
 
 def applications(site: Site) -> list[Application]:

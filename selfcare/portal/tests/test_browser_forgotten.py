@@ -19,9 +19,8 @@ from selfcare.portal.tests.browser_support import (
     horizontal_overflow,
     screenshot,
 )
-from selfcare.portal.tests.test_browser import browser, site, tabs  # noqa: F401
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("axe_core")]
 
 LONG_SUPPORT_PHONE = "0120-987-123-4567"  # longer than a real one: the worst case for a line break
 
@@ -48,7 +47,7 @@ def check(page: Page, screen: str, phone: bool) -> list[str]:
 
 
 @pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
-def test_forgotten_password_request_and_answer_by_their_labels(site, tabs, phone, settings):  # noqa: F811
+def test_forgotten_password_request_and_answer_by_their_labels(site, tabs, phone, settings):
     settings.SELFCARE_SUPPORT_PHONE = LONG_SUPPORT_PHONE
     page = tabs.page(phone=phone, bypass_csp=True)  # axe is injected as an inline script
     page.goto(site.url("/login/"))
@@ -79,7 +78,7 @@ def test_forgotten_password_request_and_answer_by_their_labels(site, tabs, phone
     assert tabs.errors == []
 
 
-def test_the_customer_centres_number_stays_on_one_line_in_a_refused_login_on_a_phone(site, tabs, settings):  # noqa: F811
+def test_the_customer_centres_number_stays_on_one_line_in_a_refused_login_on_a_phone(site, tabs, settings):
     settings.SELFCARE_SUPPORT_PHONE = LONG_SUPPORT_PHONE
     page = tabs.page(phone=True, bypass_csp=True)
     page.goto(site.url("/login/"))

@@ -20,9 +20,8 @@ from selfcare.portal.tests.browser_support import (
     screenshot,
 )
 from selfcare.portal.tests.conftest import PASSWORD
-from selfcare.portal.tests.test_browser import browser, site, tabs  # noqa: F401
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("axe_core")]
 
 NEW_PASSWORD = "a brand new password chosen meanwhile"
 STOPPED = (
@@ -32,7 +31,7 @@ STOPPED = (
 
 
 @pytest.mark.parametrize("phone", [True, False], ids=["390", "1366"])
-def test_the_completion_page_says_the_letter_asked_for_was_stopped(site, tabs, phone):  # noqa: F811
+def test_the_completion_page_says_the_letter_asked_for_was_stopped(site, tabs, phone):
     page = tabs.page(phone=phone)
     page.goto(site.url("/login/"))
     page.get_by_role("link", name="パスワードをお忘れの方").click()

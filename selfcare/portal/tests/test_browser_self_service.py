@@ -24,7 +24,6 @@ from selfcare.portal.tests.browser_support import (
     Tabs,
     axe_violations,
     button,
-    chromium_browser,
     describe_violations,
     header_and_nav_height,
     horizontal_overflow,
@@ -52,24 +51,6 @@ CLIPPED = """(selector) => [...document.querySelectorAll(selector)]
     .filter((e) => e.checkVisibility() && e.scrollWidth > e.clientWidth + 1
         && getComputedStyle(e).overflowX !== "auto" && getComputedStyle(e).overflowX !== "scroll")
     .map((e) => e.textContent.trim().slice(0, 60))"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium_browser() as chromium:
-        yield chromium
-
-
-@pytest.fixture
-def tabs(browser):
-    opened = Tabs(browser)
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def site(live_server, transactional_db, login_customer, pool, mailoutbox):
-    return Site(base=live_server.url, customer=login_customer, outbox=mailoutbox)
 
 
 def next_code_may_go(site: Site) -> None:
