@@ -487,9 +487,7 @@ def test_the_command_has_help(capsys):
     assert "--reset" in capsys.readouterr().out
 
 
-def test_seed_demo_prints_the_demo_staff_users_enrolment_code_and_it_works(roles, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
+def test_seed_demo_prints_the_demo_staff_users_enrolment_code_and_it_works(roles):
     output = run("seed_demo")
 
     line = next(line for line in output.splitlines() if line.startswith("Staff site"))
