@@ -37,6 +37,12 @@ MAX_CUSTOMERS = 10
 MAX_HOLDERS = 1000
 NUMBER_LENGTH = 11  # inventory.models.NUMBER_PATTERN: 050 and eight digits
 TRIGRAM = 3  # the shortest word a trigram index can look up
+# The words of one search: each word is one more pass over the customers and their logins (a short one has
+# no trigram), so a search of hundreds of words held a worker and the database for minutes. A name is a few
+# words; the list says which words were left out.
+MAX_WORDS = 4
+# The longest text a word can be found in (an e-mail address, EmailField's 254): a longer word finds nothing.
+LONGEST_SEARCHED = 254
 
 _DIGITS = re.compile(r"[0-9]+", flags=re.ASCII)
 _APPLICATION = re.compile(r"[0-9]{6}-[0-9A-Z]{0,8}", flags=re.ASCII)
@@ -61,8 +67,29 @@ class Term:
 
     @property
     def words(self) -> list[str]:
-        """A word term's words: what was typed, split at spaces (full-width ones too, made plain by NFKC)."""
-        return self.text.split()
+        """A word term's words: what was typed, split at spaces (full-width ones too, made plain by NFKC), each
+        once (whatever its case), without a word found inside another (it adds nothing: what holds the longer
+        one holds it), at most ``MAX_WORDS`` of them."""
+        return self._distinct_words()[:MAX_WORDS]
+
+    @property
+    def words_left_out(self) -> list[str]:
+        """The distinct words past ``MAX_WORDS``, not searched for (the list says so)."""
+        return self._distinct_words()[MAX_WORDS:]
+
+    def _distinct_words(self) -> list[str]:
+        typed = self.text.split()
+        folded = [word.casefold() for word in typed]
+        kept: list[str] = []
+        for index, word in enumerate(folded):
+            inside_another = any(
+                word in other and (word != other or other_index < index)
+                for other_index, other in enumerate(folded)
+                if other_index != index
+            )
+            if not inside_another:
+                kept.append(typed[index])
+        return kept
 
     @property
     def number_range(self) -> tuple[str, str]:
@@ -105,8 +132,11 @@ def users_matching(term: Term, *, emails: bool = True) -> QuerySet:
     finds."""
     if term.kind is Kind.EMAIL:
         return _addresses_containing(term.text) if emails else User.objects.none()
+    words = term.words or [term.text]
+    if any(len(word) > LONGEST_SEARCHED for word in words):
+        return User.objects.none()
     users = User.objects.all()
-    for word in term.words or [term.text]:
+    for word in words:
         if not emails:
             users = users.filter(username__icontains=word)
         else:
@@ -147,6 +177,8 @@ def customer_ids(term: Term, *, emails: bool = True) -> QuerySet:
         return Customer.objects.filter(user__in=logins).order_by().values_list("pk", flat=True)
     if term.kind is Kind.WORD:
         words = term.words
+        if any(len(word) > LONGEST_SEARCHED for word in words):
+            return Customer.objects.none().values_list("pk", flat=True)
         if len(words) == 1:
             return _customers_of_word(words[0], emails=emails)
         # Words typed with spaces between them (山田 太郎, アクメ 東京, a full-width space too): the customers in

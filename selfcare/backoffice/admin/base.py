@@ -27,7 +27,7 @@ from selfcare.audit.models import AuditEntry
 from selfcare.audit.services import Actor, audit_record
 from selfcare.backoffice.audit_labels import action_label
 from selfcare.backoffice.names import permission_label, role_name
-from selfcare.backoffice.search import Found, recognise
+from selfcare.backoffice.search import MAX_WORDS, Found, Kind, recognise
 
 
 def staff_actor(request: HttpRequest) -> Actor:
@@ -224,11 +224,19 @@ class IndexedSearchMixin:
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
         # Registered e-mail addresses are searched only for staff who may see customers (and so the addresses).
         emails = request.user.has_perm("accounts.view_customer")  # type: ignore[union-attr]
-        found = type(self).search_with(queryset, recognise(search_term), emails=emails)
+        term = recognise(search_term)
+        found = type(self).search_with(queryset, term, emails=emails)
         # Shown with the rows it is about (StaffChangeList.search_note), never as a message: a message waits for
         # the next page rendered, which after an action's redirect, a CSV or a PDF is another page or the list
         # a second time.
-        request.staff_search_note = found.note  # type: ignore[attr-defined]
+        notes = [found.note] if found.note else []
+        if term.kind is Kind.WORD and term.words_left_out:
+            notes.insert(
+                0,
+                _("Only the first %(count)d words were searched for; left out: %(words)s.")
+                % {"count": MAX_WORDS, "words": " ".join(term.words_left_out)},
+            )
+        request.staff_search_note = " ".join(notes)  # type: ignore[attr-defined]
         return found.queryset, False
 
 
