@@ -4,7 +4,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 
-from selfcare.testing import TEST_ACTOR, CustomerFactory, PlanFactory, pool_add
+from selfcare.testing import CUSTOMER_PASSWORD, TEST_ACTOR, CustomerFactory, PlanFactory, pool_add
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -76,6 +76,14 @@ def plan(db):
 @pytest.fixture
 def customer(db, plan):
     return CustomerFactory(plan=plan)
+
+
+@pytest.fixture
+def login_customer(customer):
+    """The customer, with ``CUSTOMER_PASSWORD`` as their self-care password."""
+    customer.user.set_password(CUSTOMER_PASSWORD)
+    customer.user.save()
+    return customer
 
 
 @pytest.fixture

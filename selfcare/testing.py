@@ -19,6 +19,8 @@ from selfcare.orders.models import Cancellation
 from selfcare.orders.services import numbers_add, numbers_cancel
 
 TEST_ACTOR = Actor.system("tests")
+# The self-care password of the ``login_customer`` fixture (root conftest.py).
+CUSTOMER_PASSWORD = "correct horse battery staple"  # noqa: S105 - a test password
 TOKYO = ZoneInfo("Asia/Tokyo")
 
 

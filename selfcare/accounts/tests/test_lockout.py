@@ -28,13 +28,6 @@ STAFF_PASSWORD = "a staff password that is long enough"
 COUNTS = [10, 11, 50, 51, 60, 10_000]
 
 
-@pytest.fixture
-def login_customer(customer):
-    customer.user.set_password(PASSWORD)
-    customer.user.save()
-    return customer
-
-
 def refused() -> str:
     with translation.override("ja"):
         return str(LoginRefused())

@@ -7,7 +7,7 @@ import pytest
 from selfcare.accounts.login import IP_FAILURES_ALLOWED
 from selfcare.orders.errors import BadCount, LimitReached, PoolShort
 from selfcare.orders.services import numbers_add
-from selfcare.portal.tests.conftest import PASSWORD, password_step
+from selfcare.portal.tests.conftest import password_step
 from selfcare.registrar import control
 from selfcare.registrar.control import RegistrarUnreachable
 from selfcare.testing import login_code, pool_add
@@ -48,13 +48,6 @@ def test_given_a_refusal_when_placing_then_it_is_counted_by_its_code(
 
     assert delta(REFUSED, reason=reason) == 1
     assert delta(PLACED) == 0
-
-
-@pytest.fixture
-def login_customer(customer):
-    customer.user.set_password(PASSWORD)
-    customer.user.save()
-    return customer
 
 
 def test_given_wrong_passwords_and_unknown_ids_when_logging_in_then_counted_by_step_and_reason(

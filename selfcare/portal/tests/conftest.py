@@ -4,16 +4,8 @@ import re
 
 import pytest
 
+from selfcare.testing import CUSTOMER_PASSWORD as PASSWORD  # the login_customer fixture's (root conftest.py)
 from selfcare.testing import login_code
-
-PASSWORD = "correct horse battery staple"
-
-
-@pytest.fixture
-def login_customer(customer):
-    customer.user.set_password(PASSWORD)
-    customer.user.save()
-    return customer
 
 
 @pytest.fixture

@@ -17,16 +17,8 @@ from selfcare.portal.tests.browser_support import (
     expect_completion,
     to_confirm,
 )
-from selfcare.portal.tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.postgres, pytest.mark.browser]
-
-
-@pytest.fixture
-def login_customer(customer):
-    customer.user.set_password(PASSWORD)
-    customer.user.save()
-    return customer
 
 
 # Chromium starts last, in the test (not the root conftest's module-wide ``browser``): the fixtures touch the
