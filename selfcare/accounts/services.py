@@ -313,7 +313,7 @@ def customer_password_forgotten(*, selfcare_id: str, email: str, ip: str | None)
 
     The caller answers the same whether or not they match, so this returns nothing and does
     comparable work either way (one password hash, one short transaction). When they match an
-    active customer with no credentials letter waiting to be posted and none queued within
+    active customer with no credentials letter waiting to be posted and none queued (and not withdrawn) within
     FORGOTTEN_LETTER_INTERVAL: a new generated password, to be changed at the first login, goes
     out encrypted on a letter to the contract address, as a new customer's does; the account's
     lock and failure count stay as they are. After commit the registered address is told a

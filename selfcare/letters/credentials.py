@@ -75,6 +75,10 @@ def credentials_letter_waiting(*, customer_id: int) -> bool:
 
 
 def credentials_letter_queued_since(*, customer_id: int, since: dt.datetime) -> bool:
+    """A credentials letter queued after ``since`` that was not withdrawn (a withdrawn one never goes out)."""
     return Letter.objects.filter(
-        customer_id=customer_id, kind=Letter.Kind.SELFCARE_CREDENTIALS, queued_at__gt=since
+        customer_id=customer_id,
+        kind=Letter.Kind.SELFCARE_CREDENTIALS,
+        queued_at__gt=since,
+        withdrawn_at__isnull=True,
     ).exists()

@@ -234,3 +234,28 @@ def test_given_the_account_row_stays_locked_when_asking_then_a_busy_page_not_a_s
     assert response.status_code == 503
     with translation.override("ja"):
         assert str(Busy()) in response.content.decode()
+
+
+def test_given_the_letter_queued_today_was_withdrawn_then_a_new_request_queues_a_new_letter(
+    client, login_customer, frozen, mailoutbox
+):
+    ask(client, login_customer.selfcare_id, login_customer.email)
+    jobs_run()
+    frozen.shift(dt.timedelta(hours=1))
+    services.customer_password_change(  # the customer remembered it: the waiting letter is withdrawn
+        customer_id=login_customer.pk, new_password="Remembered-2026", actor=services.Actor(kind="customer", label="c")
+    )
+    (withdrawn,) = credentials_letters(login_customer)
+    assert withdrawn.withdrawn_at is not None
+    frozen.shift(dt.timedelta(hours=2))
+
+    response = ask(Client(), login_customer.selfcare_id, login_customer.email)
+    jobs_run()
+
+    assert response.url == SENT
+    letters = credentials_letters(login_customer)
+    assert len(letters) == 2 and [letter.withdrawn_at is None for letter in letters].count(True) == 1
+    assert User.objects.get(pk=login_customer.user_id).pending_password
+    outcomes = AuditEntry.objects.filter(action="customer.password_forgotten").order_by("pk")
+    assert [entry.detail["outcome"] for entry in outcomes] == ["letter_queued", "letter_queued"]
+    assert [message.subject for message in mailoutbox].count(mailoutbox[0].subject) == 2
