@@ -6,6 +6,7 @@ import datetime as dt
 import smtplib
 
 from django.test import Client
+from django.utils import timezone
 
 from selfcare.accounts import login as login_steps
 from selfcare.portal.tests.conftest import PASSWORD, error_text, html, password_step
@@ -35,6 +36,9 @@ def test_given_any_refusal_when_the_login_page_answers_then_it_says_what_to_do_a
     assert guidance(unknown) == guidance(wrong) == guidance(locked)
     assert PAUSE in guidance(unknown)
     assert '<a href="tel:0120-987-123">0120-987-123</a>' in guidance(unknown)
+    assert "少し時間をおいて" not in guidance(unknown)  # a lock may last up to a day: no "a little later"
+    assert "最長1日" in guidance(unknown)
+    assert "お客様センターでお客様のアカウントを確認し、停止を解除できます" in guidance(unknown)
 
 
 def test_given_ten_failures_when_the_account_locks_then_its_owner_is_e_mailed_once_without_secrets(
@@ -104,3 +108,21 @@ def test_given_a_wrong_code_that_pauses_the_account_when_the_code_page_answers_t
     assert "認証コードが正しくありません。" in text
     assert "あと" not in text and "回入力できます" not in text
     assert "一時停止しています" in text and 'name="code"' not in text
+
+
+def test_given_the_lock_grows_after_its_notice_then_the_notice_promised_no_time_it_breaks(
+    client, login_customer, mailoutbox, frozen, settings
+):
+    settings.SELFCARE_SUPPORT_PHONE = "0120-987-123"
+    for _ in range(login_steps.LOCK_AFTER_FAILURES):
+        password_step(client, login_customer.selfcare_id, WRONG)
+    jobs_run()
+    for _ in range(9):  # guessing goes on: the lock grows to about 8.5 hours, no new notice
+        password_step(client, login_customer.selfcare_id, WRONG)
+    jobs_run()
+    login_customer.user.refresh_from_db()
+
+    (notice,) = mailoutbox
+    assert login_customer.user.locked_until - timezone.now() > dt.timedelta(hours=8)
+    assert "早くとも" in notice.body and "最長1日" in notice.body and "改めてお送りしません" in notice.body
+    assert "お客様センター(0120-987-123)で停止を解除できます" in notice.body
