@@ -25,6 +25,7 @@ import abc
 import datetime as dt
 import io
 import math
+import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -90,6 +91,10 @@ FOLDS = (99.0, 198.0)  # A4 in three: 297 / 3
 
 NO_BREAK_BEFORE = set("、。，．・：；？！ー）」』】〕｝〉》)]}")
 NO_BREAK_AFTER = set("（「『【〔｛〈《([{")
+# What an address never breaks inside: a run of Latin letters, digits and hyphens, half- or full-width
+# (2F, 1-2-3, the 101 of 101号室, １－２－３).
+UNBREAKABLE_RUN = re.compile(r"[A-Za-z0-9Ａ-Ｚａ-ｚ０-９\-‐‑‒–—―−－]+")
+ADDRESS_SPACES = re.compile(r"[ \u3000]+")
 DESTROYED_TEXT = "消去済み ─ 再発行のお手続きが必要です"
 CANCELLED_TEXT = "解約済み"
 SERVICE_START_TITLE = "IP電話サービス開始のご案内"
@@ -184,6 +189,63 @@ def wrap(text: str, font: str, size: float, width: float) -> tuple[str, ...]:
                 line_width += char_width
         lines.append(line)
     return tuple(lines)
+
+
+@lru_cache(maxsize=1024)
+def wrap_address(text: str, font: str, size: float, width: float) -> tuple[str, ...]:
+    """Break an address to ``width`` points at the spaces between its parts (区 and ビル名, say).
+
+    A part longer than the whole line (Japanese addresses are often written without spaces) continues
+    the line and breaks where the line is full, but never inside a run of Latin letters, digits and
+    hyphens (``UNBREAKABLE_RUN``) nor before 、。） and the like; a run longer than the line itself is
+    the one thing cut at the line's width.
+    """
+    lines: list[str] = []
+    for paragraph in text.splitlines() or [""]:
+        line = ""
+        for part, space in _address_parts(paragraph):
+            joined = line + space + part if line else part
+            if pdfmetrics.stringWidth(joined, font, size) <= width:
+                line = joined
+            elif pdfmetrics.stringWidth(part, font, size) <= width:
+                lines.append(line)
+                line = part
+            else:  # too long for any line: it fills this one and breaks inside
+                *full, line = _break_part(part, line + space if line else "", font, size, width)
+                lines.extend(full)
+        lines.append(line)
+    return tuple(lines)
+
+
+def _address_parts(paragraph: str) -> list[tuple[str, str]]:
+    """(part, the spaces before it) of a paragraph of an address."""
+    parts = ADDRESS_SPACES.split(paragraph.strip())
+    spaces = ADDRESS_SPACES.findall(paragraph.strip())
+    return [(part, spaces[index - 1] if index else "") for index, part in enumerate(parts) if part]
+
+
+def _break_part(part: str, line: str, font: str, size: float, width: float) -> list[str]:
+    """``line`` with ``part`` added, broken into lines of ``width`` at most; the last one stays open."""
+    lines: list[str] = []
+    units = [match.group() for match in re.finditer(UNBREAKABLE_RUN.pattern + "|.", part)]
+    for unit in units:
+        if not line or unit[0] in NO_BREAK_BEFORE or pdfmetrics.stringWidth(line + unit, font, size) <= width:
+            line += unit
+        else:
+            carried = ""
+            while line and line[-1] in NO_BREAK_AFTER:  # an opening bracket goes with what it opens
+                line, carried = line[:-1], line[-1] + carried
+            if line.strip():
+                lines.append(line.rstrip())
+            line = carried + unit
+        while len(unit) > 1 and len(line) > 1 and pdfmetrics.stringWidth(line, font, size) > width:
+            # the last resort: a run longer than the whole line is cut where the line is full
+            cut = len(line) - 1
+            while cut > 1 and pdfmetrics.stringWidth(line[:cut], font, size) > width:
+                cut -= 1
+            lines.append(line[:cut])
+            line = line[cut:]
+    return [*lines, line]
 
 
 @lru_cache(maxsize=8192)
@@ -292,9 +354,10 @@ class _LetterPage(abc.ABC):
     def address_block(self) -> None:
         """〒 and 親展, the address, then the name + 様, inside the envelope window.
 
-        Long addresses get smaller type. The name always shows (up to two
-        lines, ending in 様); an address too long even in 7 pt loses its end
-        rather than pushing the name out of the window.
+        The address breaks between its parts (wrap_address). Long addresses get
+        smaller type. The name always shows (up to two lines, ending in 様); an
+        address too long even in 7 pt loses its end rather than pushing the name
+        out of the window.
         """
         x, top, width, height = ADDRESS_BOX
         letter = self.letter
@@ -302,7 +365,7 @@ class _LetterPage(abc.ABC):
         name = f"{letter.recipient_name} 様"
         for size in (11.0, 10.5, 10.0, 9.5, 9.0, 8.5, 8.0, 7.5, 7.0):
             line_height, name_height = size * 1.35 / mm, (size + 1.5) * 1.4 / mm
-            address_lines = wrap(letter.address, self.font, size, width * mm) if letter.address.strip() else ()
+            address_lines = wrap_address(letter.address, self.font, size, width * mm) if letter.address.strip() else ()
             name_lines = wrap(name, self.font, size + 1.5, width * mm)
             fixed = header + gap + min(len(name_lines), 2) * name_height
             if fixed + len(address_lines) * line_height <= height and len(name_lines) <= 2:
