@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -18,7 +20,7 @@ from django.db import DataError, connection, models
 from django.db.models import QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -152,9 +154,45 @@ class PermissionChoiceField(StaffMultipleChoiceField):
         return permission_label(obj)
 
 
+def shown_moment(value: Any) -> Any:
+    """A date or time as the staff lists show it: the carrier's local time in the site's format (2026年12月2日17:15).
+
+    Django's lists format what a column's method returns, but a read-only field on a detail page prints it
+    as it is (``2026-12-02 08:15:35.836365+00:00``, in UTC); anything else passes through unchanged.
+    """
+    if isinstance(value, dt.datetime):
+        return formats.localize(timezone.localtime(value) if timezone.is_aware(value) else value)
+    if isinstance(value, dt.date):
+        return formats.localize(value)
+    return value
+
+
+def _in_local_time(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)  # keeps what admin.display set (its label, ordering, boolean)
+    def shown(*args: Any, **kwargs: Any) -> Any:
+        return shown_moment(method(*args, **kwargs))
+
+    shown.in_local_time = True  # type: ignore[attr-defined]
+    return shown
+
+
 class StaffAdminMixin:
     """Every model page of the back office: junk in the list's query string, an object's URL, an action's
-    selection or a choice of several rows is refused with a message or "not found", never a 500."""
+    selection or a choice of several rows is refused with a message or "not found", never a 500.
+
+    Every column or read-only field a method computes (``@admin.display``) that returns a date or time shows it
+    in the carrier's local time, in the site's format, on the detail page as in the list."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name, member in list(vars(cls).items()):
+            if (
+                callable(member)
+                and not isinstance(member, type)
+                and hasattr(member, "short_description")
+                and not getattr(member, "in_local_time", False)
+            ):
+                setattr(cls, name, _in_local_time(member))
 
     paginator: ClassVar[type] = CappedPaginator
     show_full_result_count = False  # a second count, of the whole table, beside the filtered one
