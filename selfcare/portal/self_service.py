@@ -25,8 +25,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from selfcare.accounts.fresh_code import fresh_code_check, fresh_code_send
-from selfcare.accounts.login import CODE_VALID
-from selfcare.accounts.login_errors import CodeNoLongerValid
+from selfcare.accounts.login import CODE_MAX_FAILURES, CODE_VALID
+from selfcare.accounts.login_errors import CodeNoLongerValid, CodeResendTooSoon
 from selfcare.accounts.models import Customer
 from selfcare.audit.services import Actor
 from selfcare.core import clock
@@ -45,6 +45,16 @@ from selfcare.orders import selectors as order_selectors
 from selfcare.orders.services import sip_password_reissue_shown
 from selfcare.portal.self_service_forms import ApiKeyForm, ConfirmCodeForm, WebhookForm
 from selfcare.portal.views import client_ip, customer_required, no_store
+
+
+class CodeSentForAnother(DomainError):
+    code = "code_sent_for_another"
+    message = gettext_lazy(
+        "A code for another request was e-mailed less than a minute ago (it can still be entered on that request's"
+        " confirmation page), so none has been sent for this one yet. Press Send again in %(seconds)d seconds"
+        " to receive a code for this request."
+    )
+
 
 PENDING = "selfcare_pending"
 MAX_PENDING = 3
@@ -167,7 +177,24 @@ def _pending_start(request: HttpRequest, customer: Customer, purpose: str, data:
     it itself, where the customer pressed 送信, with what they typed kept.
     """
     action = ACTIONS[purpose]
-    code = fresh_code_send(customer=customer, purpose=purpose, what=action.what(data), actor=_actor(request, customer))
+    try:
+        code = fresh_code_send(
+            customer=customer, purpose=purpose, what=action.what(data), actor=_actor(request, customer)
+        )
+    except CodeResendTooSoon as too_soon:
+        # The customer asked for no new code: they pressed 送信 again within a minute of the last code.
+        earlier = _pending_open(request, purpose, data)
+        if earlier is None:
+            raise CodeSentForAnother(**too_soon.params) from None
+        token, pending = earlier
+        sent = timezone.localtime(dt.datetime.fromisoformat(pending["code"]["sent_at"]))
+        pending["said"] = {
+            "text": _("The code e-mailed at %(sent)s for this request is still valid: please enter it below.")
+            % {"sent": sent.strftime("%H:%M")},
+            "error": False,
+        }
+        _pending_save(request, token, pending)
+        return redirect("portal:confirm", token=token)
     token = secrets.token_urlsafe(24)
     pending = dict(request.session.get(PENDING, {}))
     pending[token] = {"purpose": purpose, "data": data, "code": code}
@@ -220,6 +247,23 @@ def confirm_view(request: HttpRequest, token: str) -> HttpResponse:
         "back": action.back,
     }
     return render(request, "portal/confirm.html", context)
+
+
+def _pending_open(request: HttpRequest, purpose: str, data: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """The newest confirmation of this same request in the session whose code may still be entered."""
+    now = clock.now()
+    for token, pending in reversed(list(request.session.get(PENDING, {}).items())):
+        code = pending.get("code") or {}
+        if (
+            pending.get("purpose") == purpose
+            and pending.get("data") == data
+            and not code.get("used")
+            and code.get("failures", 0) < CODE_MAX_FAILURES
+            and "sent_at" in code
+            and now <= dt.datetime.fromisoformat(code["expires_at"])
+        ):
+            return token, dict(pending)
+    return None
 
 
 def _pending_save(request: HttpRequest, token: str, pending: dict[str, Any]) -> None:

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 
 import pytest
+from django.utils import timezone
 
 from selfcare.integrations.keys import api_key_create
 from selfcare.integrations.models import ApiKey, WebhookEndpoint
@@ -47,25 +48,57 @@ def endpoint(login_customer):
 # 1. A refusal is said where the customer pressed 送信, with the seconds really left --------------------
 
 
-def test_a_reissue_asked_too_soon_stays_on_its_page_with_the_seconds_left(logged_in, line, frozen):
+ANOTHER = (
+    "1分以内に別のお申込みの認証コードをお送りしたため(そのコードは、そのお申込みの確認画面で引き続き入力できます)、"
+    "このお申込みの認証コードはまだ送信していません。{seconds}秒後にもう一度「送信」を押すと、"
+    "このお申込みの認証コードをお送りします。"
+)
+
+
+def test_a_reissue_sent_again_within_a_minute_goes_back_to_its_confirmation_with_the_code_already_sent(
+    logged_in, line, frozen, mailoutbox
+):
     url = f"/numbers/{line.number_id}/sip-password/"
-    assert logged_in.post(url).status_code == 302  # the first code is sent
+    first = logged_in.post(url)  # the first code is sent
+    assert first.status_code == 302
+    sent = len(mailoutbox)
     frozen.shift(dt.timedelta(seconds=23))
 
     again = logged_in.post(url)
 
-    assert again.status_code == 200, again
-    assert error_text(again) == "新しいコードは37秒後に送信できます。"
-    assert "60秒" not in html(logged_in.get("/api-keys/"))
-    assert "秒後に送信できます" not in html(logged_in.get("/api-keys/"))
+    assert again.status_code == 302 and again.url == first.url and len(mailoutbox) == sent
+    page = logged_in.get(again.url)
+    sent_at = timezone.localtime(timezone.now() - dt.timedelta(seconds=23)).strftime("%H:%M")
+    assert notice_text(page) == (
+        f"このお申込みの認証コードは{sent_at}にメールでお送りしており、引き続き有効です。下の欄に入力してください。"
+    )
+    assert error_text(page) is None and "秒後" not in html(page)
+    assert notice_text(logged_in.get(again.url)) is None  # said once
+    assert "秒後" not in html(logged_in.get("/api-keys/"))
 
 
-def test_a_key_asked_too_soon_is_said_above_its_form_with_what_was_typed(logged_in, line):
+def test_a_key_sent_again_within_a_minute_shows_its_confirmation_not_a_wait(logged_in, frozen):
+    first = logged_in.post("/api-keys/", {"name": "請求連携", "scopes": ["numbers:read"]})
+    frozen.shift(dt.timedelta(seconds=26))
+
+    again = logged_in.post("/api-keys/", {"name": "請求連携", "scopes": ["numbers:read"]})
+
+    assert first.status_code == again.status_code == 302 and again.url == first.url
+    assert "引き続き有効です" in notice_text(logged_in.get(again.url))
+    changed = logged_in.post("/api-keys/", {"name": "在庫連携", "scopes": ["numbers:read"]})
+    assert changed.status_code == 200 and error_text(changed) == ANOTHER.format(seconds=34)
+
+
+def test_a_key_asked_within_a_minute_of_another_requests_code_is_said_above_its_form_with_what_was_typed(
+    logged_in, line, frozen
+):
     logged_in.post(f"/numbers/{line.number_id}/sip-password/")
+    frozen.shift(dt.timedelta(seconds=26))
 
     again = logged_in.post("/api-keys/", {"name": "在庫連携", "scopes": ["numbers:read"]})
 
-    assert again.status_code == 200 and "秒後に送信できます" in error_text(again)
+    assert again.status_code == 200 and error_text(again) == ANOTHER.format(seconds=34)
+    assert "新しいコードは" not in html(again)
     assert 'value="在庫連携"' in html(again) and not ApiKey.objects.exists()
 
 
@@ -74,8 +107,8 @@ def test_a_rotation_asked_too_soon_is_said_on_the_endpoints_page(logged_in, line
 
     again = logged_in.post(f"/webhooks/{endpoint.pk}/rotate/")
 
-    assert again.status_code == 200 and "秒後に送信できます" in error_text(again)
-    assert "秒後に送信できます" not in html(logged_in.get("/webhooks/"))
+    assert again.status_code == 200 and "秒後にもう一度「送信」を押すと" in error_text(again)
+    assert "秒後に" not in html(logged_in.get("/webhooks/"))
 
 
 def test_a_new_code_is_said_on_its_confirmation_page_and_nowhere_else(logged_in, line, mailoutbox, frozen):
