@@ -73,6 +73,7 @@ class StaffSite(admin.AdminSite):
 
         extra = [
             path("otp/", views.otp_view, name="otp"),
+            path("otp/logout/", views.otp_logout_view, name="otp_logout"),
             path("enrolment-code/", self.admin_view(views.enrolment_code_view), name="staff_enrolment_code"),
             path("r/<int:content_type_id>/<path:object_id>/", self.admin_view(views.view_on_site), name="view_on_site"),
         ]

@@ -9,6 +9,7 @@ import qrcode.image.svg
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
+from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.views import shortcut
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,6 +21,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.models import VerifyNotAllowed
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -59,6 +61,14 @@ def _qr_svg(uri: str) -> str:
 
 @sensitive_post_parameters("token", "enrolment_code")
 @login_required(login_url="admin:login")
+@require_POST
+def otp_logout_view(request: HttpRequest) -> HttpResponse:
+    """Log out from the second-factor page: the admin's own log-out sends a staff member who is not past the
+    second factor back to the site's index, and so to this page again."""
+    auth_logout(request)
+    return redirect("admin:login")
+
+
 def otp_view(request: HttpRequest) -> HttpResponse:
     """Second factor for staff: enrol an authenticator app on first login, then a code every login."""
     user = request.user

@@ -1,0 +1,79 @@
+"""A failed job's error in full wraps on a phone, and the second-factor page has a way out; in Chromium at 390x844
+and 1366x768. Screenshots go to test-artifacts/screenshots/staff-detail-*.png.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+import time_machine
+from django.db import transaction
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import expect
+
+from selfcare.backoffice.tests.browser_support import staff_login
+from selfcare.backoffice.tests.conftest import _staff_user, ja, totp_token
+from selfcare.jobs import enqueue
+from selfcare.jobs.tests import sample_jobs
+from selfcare.portal.tests.browser_support import screenshot
+from selfcare.testing import jobs_run
+
+pytestmark = pytest.mark.browser
+
+WIDE = {"width": 1366, "height": 768}
+PHONE = {"width": 390, "height": 844}
+
+
+def _failed_job() -> str:
+    sample_jobs.CALLS.clear()
+    sample_jobs.FAILURES_LEFT["phone"] = 3
+    with transaction.atomic():
+        job_id = enqueue(sample_jobs.flaky, name="phone")
+    now = timezone.now()
+    for _ in range(3):
+        with time_machine.travel(now, tick=False):
+            jobs_run()
+        now += dt.timedelta(hours=1)
+    return str(job_id)
+
+
+def test_a_failed_jobs_error_wraps_on_a_phone(live_server, transactional_db, roles, tabs):
+    job_id = _failed_job()
+    user = _staff_user("operations")
+    device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+    page = tabs.page()
+    for size, name in ((PHONE, "390"), (WIDE, "1366")):
+        page.set_viewport_size(size)
+        if name == "390":
+            staff_login(page, live_server.url, user.username)
+            page.get_by_label(ja("Authenticator code")).fill(totp_token(device))
+            page.get_by_role("button", name=ja("Verify")).click()
+            expect(page).to_have_url(re.compile(r"/staff/$"))
+        page.goto(f"{live_server.url}/staff/jobs/job/{job_id}/change/")
+        trace = page.locator("pre.job-trace")
+        expect(trace).to_contain_text("the far end refused")
+        screenshot(page, f"staff-detail-job-{name}")
+        box = trace.evaluate("(p) => [p.scrollWidth, p.clientWidth, p.getBoundingClientRect().right]")
+        assert box[0] <= box[1] + 1, (name, box)  # nothing cut off inside the box
+        assert box[2] <= size["width"], (name, box)
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= size["width"], name
+    assert not tabs.errors, tabs.errors
+
+
+def test_the_second_factor_page_has_a_way_out(live_server, transactional_db, roles, tabs):
+    user = _staff_user("customer centre")
+    TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+    page = tabs.page()
+    for size, name in ((WIDE, "1366"), (PHONE, "390")):
+        page.set_viewport_size(size)
+        staff_login(page, live_server.url, user.username)
+        expect(page).to_have_url(re.compile(r"/staff/otp/$"))
+        expect(page.get_by_text("認証アプリを使えない場合は管理者にお問い合わせください")).to_be_visible()
+        screenshot(page, f"staff-detail-otp-{name}")
+        page.get_by_role("button", name="ログアウト").click()
+        page.goto(f"{live_server.url}/staff/otp/")
+        expect(page).to_have_url(re.compile(r"/staff/login/"))
+    assert not tabs.errors, tabs.errors
