@@ -142,7 +142,7 @@ def test_applications_resume_on_the_promoted_standby_and_none_acknowledged_is_lo
         if fault == "primary killed":
             # With an application between taking its numbers and committing: its worker is
             # stopped there, the primary dies, the worker carries on against the dead server.
-            caught = stack.freeze_worker_inside_transaction('INSERT INTO "orders_issuedline"%')
+            caught = stack.freeze_worker_inside_transaction("INSERT INTO %orders_issuedline%")
             assert caught is not None, "no worker was seen inside an application's transaction"
             fault_at = time.monotonic()
             old.kill()

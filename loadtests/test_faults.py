@@ -123,7 +123,7 @@ def test_worker_killed_and_database_restarted_while_applications_are_in_flight(m
     try:
         time.sleep(2)
         # A worker caught between taking the numbers and committing, stopped there, then killed.
-        caught = stack.freeze_worker_inside_transaction('INSERT INTO "orders_issuedline"%')
+        caught = stack.freeze_worker_inside_transaction("INSERT INTO %orders_issuedline%")
         assert caught is not None, "no worker was seen inside an application's transaction"
         victims = [caught[0]]
         os.kill(caught[0].pid, signal.SIGKILL)
