@@ -100,6 +100,7 @@ class LetterAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin.Mode
     list_select_related = ["customer__user", "application", "line__application"]
     actions = ["print_letters", "mark_posted"]
     change_list_template = "backoffice/letter_changelist.html"
+    change_form_template = "backoffice/letter_change_form.html"
 
     search_with = staticmethod(letters_found)
 
@@ -121,6 +122,8 @@ class LetterAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin.Mode
         from selfcare.letters.services import letters_pdf_make
 
         ids = list(queryset.order_by("queued_at", "id").values_list("id", flat=True))
+        if _refused_as_withdrawn(request, queryset):  # before asking for a reprint's reason: it would be refused
+            return None
         reprint = queryset.filter(print_count__gt=0).exists()
         form = ReprintForm(request.POST if "reason" in request.POST else None)
         if reprint and not form.is_valid():
@@ -236,6 +239,8 @@ class LetterAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin.Mode
 
         letters = list(queryset.select_related("customer__user", "application").order_by("queued_at", "id"))
         if request.POST.get("post") != "yes":
+            if _refused_as_withdrawn(request, queryset):  # before the confirmation: the service would refuse them
+                return None
             unprinted = [letter.pk for letter in letters if letter.posted_at is None and letter.print_count == 0]
             if unprinted:  # refused before asking: the service would refuse the whole selection
                 shown = ", ".join(str(pk) for pk in unprinted[:20])
@@ -265,6 +270,21 @@ class LetterAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin.Mode
 
     def has_post_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("letters.post_letter")
+
+
+def _refused_as_withdrawn(request: HttpRequest, queryset: QuerySet) -> bool:
+    """Refuse at once a selection holding letters whose posting was stopped (発送中止), naming them: printing or
+    posting them would be refused only after the operator had confirmed (or given a reprint's reason)."""
+    from selfcare.letters.errors import LetterWithdrawn
+
+    withdrawn = list(
+        queryset.filter(withdrawn_at__isnull=False, posted_at__isnull=True).order_by("pk").values_list("pk", flat=True)
+    )
+    if not withdrawn:
+        return False
+    shown = ", ".join(str(pk) for pk in withdrawn[:20])
+    messages.error(request, str(LetterWithdrawn(ids=shown if len(withdrawn) <= 20 else f"{shown} …")))
+    return True
 
 
 def _print_events(ids: list[int], actor: Actor, language: str) -> Iterator[str]:
