@@ -90,8 +90,13 @@ def endpoint_with_deliveries(site: Site) -> WebhookEndpoint:
             attempts=2,
             created_at=clock.now(),
         )
-        WebhookAttempt.objects.create(delivery=delivery, number=1, at=clock.now(), status_code=503, outcome="http")
-        WebhookAttempt.objects.create(delivery=delivery, number=2, at=clock.now(), status_code=200, outcome="http")
+        first = (None, "tls_failed") if index == 0 else (503, "http_status")
+        WebhookAttempt.objects.create(
+            delivery=delivery, number=1, at=clock.now(), status_code=first[0], outcome=first[1], duration_ms=97
+        )
+        WebhookAttempt.objects.create(
+            delivery=delivery, number=2, at=clock.now(), status_code=200, outcome="delivered", duration_ms=41
+        )
     return endpoint
 
 

@@ -270,3 +270,45 @@ def test_the_top_menu_leads_to_api_keys_and_webhooks(logged_in):
     nav = html(logged_in.get("/numbers/")).split('<nav class="main"')[1].split("</nav>")[0]
 
     assert 'href="/api-keys/"' in nav and 'href="/webhooks/"' in nav
+
+
+def test_each_delivery_attempts_outcome_is_said_in_words_with_what_to_check(logged_in, endpoint, settings):
+    from selfcare.core import clock
+    from selfcare.integrations.models import WebhookAttempt, WebhookDelivery
+
+    settings.SELFCARE_WEBHOOK_TIMEOUT_SECONDS = 10
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint,
+        message_id="msg_outcomes",
+        event_type="application.completed",
+        event_key="e-outcomes",
+        payload={},
+        state=WebhookDelivery.State.DELIVERED,
+        attempts=7,
+        created_at=clock.now(),
+    )
+    tried = [
+        (None, "tls_failed"),
+        (None, "connection_failed"),
+        (None, "timeout"),
+        (None, "refused_address"),
+        (401, "http_status"),
+        (503, "http_status"),
+        (200, "delivered"),
+    ]
+    for number, (status, outcome) in enumerate(tried, start=1):
+        WebhookAttempt.objects.create(
+            delivery=delivery, number=number, at=clock.now(), status_code=status, outcome=outcome, duration_ms=97
+        )
+
+    page = html(logged_in.get(f"/webhooks/{endpoint.pk}/"))
+
+    for raw in ("tls_failed", "connection_failed", "timeout", "refused_address", "http_status", "delivered"):
+        assert raw not in page, raw
+    assert '暗号化通信(TLS)の接続に失敗しました <span class="nowrap">(97 ms)</span>' in page
+    assert "サーバー証明書が有効期限内か" in page
+    assert "接続できませんでした" in page and "ファイアウォール" in page
+    assert "10秒以内に応答がありませんでした" in page and "受信側は10秒以内に2xxを返してください" in page
+    assert "URLのホストが公開アドレスではありません" in page
+    assert "受信側が拒否しました(HTTP 401)" in page and "署名の検証" in page
+    assert "受信側でエラーが発生しました(HTTP 503)" in page and "受信されました(HTTP 200)" in page
