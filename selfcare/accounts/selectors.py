@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 
 from selfcare.accounts.errors import CustomerNotFound
 from selfcare.accounts.models import Customer
@@ -11,6 +12,9 @@ def customer_get(*, selfcare_id: str) -> Customer:
         return Customer.objects.select_related("user", "plan").get(user__username=selfcare_id)
     except Customer.DoesNotExist:
         raise CustomerNotFound(selfcare_id=selfcare_id) from None
+
+
+MAX_NAME_WORDS = 4
 
 
 def customers_find(*, term: str, number: str | None = None, limit: int = 10) -> list[Customer]:
@@ -28,7 +32,11 @@ def customers_find(*, term: str, number: str | None = None, limit: int = 10) -> 
     exact = list(customers.filter(user__username=term)[:1])
     if exact:
         return exact
-    return list(customers.filter(contract_name__icontains=term)[:limit])
+    # A name typed with spaces (山田 太郎, a full-width space too) is its words, each in the contract name,
+    # whether the name was stored with a space or without; at most MAX_NAME_WORDS words (a name is a few).
+    for word in unicodedata.normalize("NFKC", term).split()[:MAX_NAME_WORDS]:
+        customers = customers.filter(contract_name__icontains=word)
+    return list(customers[:limit])
 
 
 def customers_locked_count(*, now: dt.datetime) -> int:
