@@ -6,8 +6,9 @@ a time, on pools of 10 thousand, 1 million and 10 million numbers made by popula
 
 Each size has its database, selfcare_bench_scale_<size>, populated once and reused while
 populate.py and the migrations are unchanged. What a run allocates is taken back afterwards
-(lines, letters and applications deleted, the numbers freed), so every run starts from the
-same pool and check_invariants still passes on it; only the audit entries stay.
+(lines, letters and applications deleted, the numbers freed, the pool tally and the day counts
+given back), so every run starts from the same pool and check_invariants still passes on it; only
+the audit entries stay.
 """
 
 from __future__ import annotations
@@ -72,16 +73,28 @@ def bench_customers(name: str) -> list[int]:
     return [row[0] for row in rows]
 
 
+TIME_ZONE = "Asia/Tokyo"  # config/settings/base.py: the carrier's calendar, which the day counts follow
+
+
 def take_back(name: str, customers: list[int]) -> None:
     """Undo every allocation of the benchmark's customers, then vacuum: the pool is as populated again."""
     execute(
         name,
         "DELETE FROM letters_letter WHERE customer_id = ANY(%(c)s)",
-        "WITH gone AS (DELETE FROM orders_issuedline WHERE customer_id = ANY(%(c)s) RETURNING number) "
-        "UPDATE inventory_phonenumber p SET status = 'free' FROM gone WHERE p.number = gone.number",
+        # The tallies the applications wrote are taken back with them (check_invariants, invariant 9 and the
+        # numbers issued by day): the day counts of the applications, then the numbers held and freed again.
+        "INSERT INTO inventory_issuecount (day, numbers) "
+        "SELECT (placed_at AT TIME ZONE %(tz)s)::date, -sum(count) FROM orders_application "
+        "WHERE customer_id = ANY(%(c)s) GROUP BY 1",
+        "WITH gone AS (DELETE FROM orders_issuedline WHERE customer_id = ANY(%(c)s) RETURNING number), "
+        "freed AS (UPDATE inventory_phonenumber p SET status = 'free' FROM gone WHERE p.number = gone.number "
+        "RETURNING p.available_from) "
+        "INSERT INTO inventory_poolchange (available_from, numbers) "
+        "SELECT available_from, count(*) FROM freed GROUP BY 1 "
+        "UNION ALL SELECT NULL, -count(*) FROM freed HAVING count(*) > 0",
         "DELETE FROM orders_application WHERE customer_id = ANY(%(c)s)",
         "UPDATE accounts_customer SET numbers_added = 0 WHERE id = ANY(%(c)s)",
-        params={"c": customers},
+        params={"c": customers, "tz": TIME_ZONE},
     )
     execute(name, f"VACUUM ANALYZE {TABLES}")
 
