@@ -79,7 +79,7 @@ def test_create_customer_posts_the_initial_password_and_never_shows_it(sales, wo
     assert is_no_store(response)
     page = html(response)
     assert 'class="initial-password"' not in page
-    assert "初期パスワードはご契約住所へ郵送します（書面のキューに登録しました）" in page
+    assert "初期パスワードはご契約住所へ郵送します（郵送物を作成しました）" in page
     assert "530-0001" in page and NEW_CUSTOMER["address"] in page, "the page says where the letter goes"
     assert "セルフケアID・パスワードのご案内" in page
 

@@ -103,7 +103,7 @@ def test_given_a_pdf_made_twice_then_confirmed_then_the_letters_are_printed_once
     page = client.get("/staff/letters/letter/print/").content.decode()
     assert 'id="print-form"' not in page
     # The next step is offered: posting them, from the list of letters printed and not yet posted.
-    assert '<a href="/staff/letters/letter/?posted=printed">印刷済み・未発送のご案内へ</a>' in page
+    assert '<a href="/staff/letters/letter/?posted=printed">印刷済み・未発送の郵送物へ</a>' in page
 
 
 @pytest.mark.django_db(transaction=True)

@@ -77,7 +77,7 @@ def test_the_new_customers_page_says_the_initial_password_is_posted_and_shows_no
         },
     )
     page = html(response)
-    assert "初期パスワードはご契約住所へ郵送します（書面のキューに登録しました）" in page
+    assert "初期パスワードはご契約住所へ郵送します（郵送物を作成しました）" in page
     assert "安全な方法でお客さまにお伝えください" not in page
     assert "initial-password" not in page
 

@@ -13,6 +13,8 @@
 | putting 050 numbers into the inventory | 取り込み (050番号の取り込み, as the button 取り込む) | 取込 |
 | the customer's address (manual: ご登録メールアドレス) | 登録メールアドレス | bare メールアドレス |
 | how many letters | 通 | 件 |
+| a posted letter (rules.md, "Names on the screens") | 郵送物 (its kinds keep their titles) | ご案内, 書面 |
+| the audit log and its entries | 監査ログ | 監査記録 |
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ LOSERS = {
     "お客様セルフケア": "カスタマー・セルフケア・サービス",
     "書面解約": "書面での解約",
     "取込": "取り込み",
+    "監査記録": "監査ログ",
 }
 
 
@@ -98,3 +101,29 @@ def test_audit_action_labels_are_noun_phrases():
         assert str(ACTION_LABELS["customer.created"]) == "契約者の登録"
         sentences = [code for code, label in ACTION_LABELS.items() if str(label).endswith(("ました", "ました。"))]
     assert sentences == []
+
+
+_TITLE = re.compile(r"「[^」]*」")
+
+
+def _letter_kind_titles() -> list[str]:
+    from selfcare.letters.models import Letter
+
+    with translation.override("ja"):
+        return sorted((str(label) for _, label in Letter.Kind.choices), key=len, reverse=True)
+
+
+def test_a_letter_is_called_a_yuusoubutsu():
+    """A letter is 郵送物 on every screen: never ご案内 or 書面 (a kind of letter keeps its title, 「…のご案内」);
+    書面 stays the customer's paper form (書面での解約, 書面受付日), which is not a letter."""
+    titles = _letter_kind_titles()
+    called_otherwise = []
+    for msgid, msgstr, _ in po_entries(JA / "django.po"):
+        if not re.search(r"\bletters?\b", msgid, flags=re.IGNORECASE):
+            continue
+        text = _TITLE.sub("", msgstr)
+        for title in titles:
+            text = text.replace(title, "")
+        if "ご案内" in text or "書面" in text:
+            called_otherwise.append(msgstr)
+    assert called_otherwise == []
