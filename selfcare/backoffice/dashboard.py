@@ -87,4 +87,5 @@ def dashboard_context() -> dict[str, Any]:
         "today_from": start_of_day.isoformat(),
         "week_from": start_of_week.isoformat(),
         "issuable_by_month": _issuable_by_month(summary.free_now, releases),
+        "billing_month": clock.add_months(today.replace(day=1), -1),  # the month usually billed: the last one over
     }

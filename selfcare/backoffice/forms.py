@@ -221,6 +221,23 @@ class BillingForm(forms.Form):
         ),
     )
 
+    def clean_month(self) -> dt.date:
+        """A month is exported once it is over (rules.md, *monthly fee*): the export counts every number held to the
+        month's end, so a month not yet over would bill numbers for days still to come, cancellations not yet
+        received included."""
+        month: dt.date = self.cleaned_data["month"]
+        this_month = clock.today().replace(day=1)
+        if month >= this_month:
+            raise forms.ValidationError(
+                _(
+                    "%(month)s is not over yet: its figures would assume every number stays held to its end. "
+                    "Billing of a month can be exported from the 1st of the next month."
+                ),
+                code="month_not_over",
+                params={"month": f"{month:%Y-%m}"},
+            )
+        return month
+
     def clean_layout(self) -> str:
         return self.cleaned_data.get("layout") or self.SYSTEM
 
