@@ -361,24 +361,48 @@ def customer_password_forgotten(*, selfcare_id: str, email: str, ip: str | None)
         )
         if outcome != "letter_queued":
             return
-        # The current password keeps working: whoever knows the ID and e-mail must not lock the customer out
-        # until the letter arrives. The new one waits beside it (rules.md, *forgotten password*).
-        replaces_pending = bool(user.pending_password)
-        user.pending_password = hashed
-        user.save(update_fields=["pending_password"])
-        if replaces_pending:  # the earlier letter's password no longer works: no letter may carry it
-            _credentials_letters_supersede(customer=customer, actor=actor, why=Letter.Withdrawal.SUPERSEDED)
-        credentials_letter_queue(customer=customer, password=password)
-        audit_record(
-            actor=actor,
-            action="customer.password_letter_queued",
-            customer=customer,
-            target=user.username,
-            detail={"current_login": "kept", "replaces_pending": replaces_pending},
-        )
-        enqueue(
-            account_jobs.password_forgotten_notice_send, customer_id=customer.pk, language=translation.get_language()
-        )
+        _password_letter_queue(customer=customer, password=password, hashed=hashed, actor=actor)
+
+
+@sensitive_variables()
+def customer_password_letter_send(*, customer_id: int, actor: Actor) -> bool:
+    """Staff, for a customer who phoned about a forgotten password: a new initial password by post.
+
+    The same as a matching forgotten-password request (the letter to the contract address, the new password
+    waiting beside the current one, audited, the registered address told), for an active or suspended
+    customer alike. False, and nothing done, while a credentials letter is still waiting to be posted.
+    """
+    password = generate_password()
+    hashed = make_password(password)
+    with transaction.atomic(durable=True):
+        customer = customer_lock(customer_id=customer_id)
+        if credentials_letter_waiting(customer_id=customer.pk):
+            return False
+        _password_letter_queue(customer=customer, password=password, hashed=hashed, actor=actor)
+    return True
+
+
+@sensitive_variables()
+def _password_letter_queue(*, customer: Customer, password: str, hashed: str, actor: Actor) -> None:
+    """In the caller's transaction, the customer locked: ``password`` (``hashed``) waits beside the current one
+    and goes out on a credentials letter; audited; the registered address is told after commit."""
+    user = customer.user
+    # The current password keeps working: whoever knows the ID and e-mail must not lock the customer out
+    # until the letter arrives. The new one waits beside it (rules.md, *forgotten password*).
+    replaces_pending = bool(user.pending_password)
+    user.pending_password = hashed
+    user.save(update_fields=["pending_password"])
+    if replaces_pending:  # the earlier letter's password no longer works: no letter may carry it
+        _credentials_letters_supersede(customer=customer, actor=actor, why=Letter.Withdrawal.SUPERSEDED)
+    credentials_letter_queue(customer=customer, password=password)
+    audit_record(
+        actor=actor,
+        action="customer.password_letter_queued",
+        customer=customer,
+        target=user.username,
+        detail={"current_login": "kept", "replaces_pending": replaces_pending},
+    )
+    enqueue(account_jobs.password_forgotten_notice_send, customer_id=customer.pk, language=translation.get_language())
 
 
 CUSTOMER_EDITABLE = ("contract_name", "postal_code", "address")

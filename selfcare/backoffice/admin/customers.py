@@ -34,6 +34,7 @@ from selfcare.backoffice.forms import CustomerChangeForm, CustomerCreateForm
 from selfcare.backoffice.search import Kind, customers_found, recognise
 from selfcare.core import clock
 from selfcare.core.errors import DomainError
+from selfcare.letters.credentials import credentials_letter_waiting
 from selfcare.letters.models import Letter
 from selfcare.orders.models import Application, IssuedLine
 
@@ -145,7 +146,7 @@ class CustomerAdmin(IndexedSearchMixin, StaffAdminMixin, admin.ModelAdmin):
     list_select_related = ["user", "plan"]
     readonly_fields = ["selfcare_id", "numbers_added_total", "created_at", "locked", "password_change"]
     inlines = [LineInline, ApplicationInline, LetterInline, AuditInline]
-    actions = ["unlock", "suspend", "reactivate"]
+    actions = ["unlock", "password_letter", "suspend", "reactivate"]
     change_form_template = "backoffice/customer_change_form.html"
     fields = [
         "selfcare_id",
@@ -341,6 +342,47 @@ class CustomerAdmin(IndexedSearchMixin, StaffAdminMixin, admin.ModelAdmin):
         for customer in queryset:
             account_services.customer_unlock(customer_id=customer.pk, actor=staff_actor(request))
         messages.success(request, _("Unlocked %(n)d customers.") % {"n": queryset.count()})
+
+    @admin.action(description=_("Post a new initial password"), permissions=["unlock"])
+    def password_letter(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        """For a customer who phoned about a forgotten password: first a page of what it does, then its button."""
+        customers = list(queryset.select_related("user").order_by("user__username"))
+        waiting = {c.pk for c in customers if credentials_letter_waiting(customer_id=c.pk)}
+        if request.POST.get("post") != "yes":
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _("Post a new initial password?"),
+                "to_send": [c for c in customers if c.pk not in waiting],
+                "waiting": [c for c in customers if c.pk in waiting],
+                "ids": [c.pk for c in customers],
+                "opts": self.opts,
+                "action": "password_letter",
+            }
+            return TemplateResponse(request, "backoffice/password_letter_confirm.html", context)
+        sent: list[str] = []
+        refused: list[str] = []
+        for customer in customers:
+            queued = account_services.customer_password_letter_send(customer_id=customer.pk, actor=staff_actor(request))
+            (sent if queued else refused).append(customer.selfcare_id)
+        if sent:
+            messages.success(
+                request,
+                _(
+                    "A letter with a new initial password is queued for %(ids)s: print and post it from the letter"
+                    " queue. The customer's registered address is told."
+                )
+                % {"ids": ", ".join(sent)},
+            )
+        if refused:
+            messages.error(
+                request,
+                _(
+                    "Nothing was queued for %(ids)s: a self-care ID letter is already waiting to be posted. Post"
+                    " that one (it carries the newest password)."
+                )
+                % {"ids": ", ".join(refused)},
+            )
+        return None
 
     @admin.action(description=_("Suspend the selected customers"), permissions=["change"])
     def suspend(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
