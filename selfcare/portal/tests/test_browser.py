@@ -632,6 +632,16 @@ def test_a_refused_login_says_logins_pause_and_links_the_customer_centre(site, t
     )
     centre = page.get_by_role("main").get_by_role("link", name=re.compile(r"^[0-9-]+$"))
     expect(centre).to_have_attribute("href", re.compile(r"^tel:"))
+    lift = "お客様センターでお客様のアカウントを確認し、停止を解除できます"
+    expect(page.get_by_text(lift, exact=False)).to_be_visible()
     screenshot(page, "login-refused-phone")
     assert horizontal_overflow(page, PHONE["width"]) <= 0
+    desktop = tabs.page()
+    desktop.goto(site.url("/login/"))
+    desktop.get_by_label("セルフケアID").fill("nobody-here")
+    desktop.get_by_label("セルフケアパスワード").fill("not the right password at all")
+    button(desktop, "送信").click()
+    expect(desktop.get_by_text("最長1日", exact=False)).to_be_visible()
+    screenshot(desktop, "login-refused-desktop")
+    assert horizontal_overflow(desktop, 1366) <= 0
     assert tabs.errors == []
