@@ -7,7 +7,7 @@ import datetime as dt
 
 from selfcare.accounts.models import Customer
 from selfcare.audit.models import AuditEntry
-from selfcare.backoffice.admin.base import audit_action
+from selfcare.backoffice.admin.base import audit_action, shown_moment
 from selfcare.backoffice.audit_labels import action_label
 from selfcare.backoffice.tests.conftest import audit, changelist_action, form_data, html, ja, messages_of
 from selfcare.core import clock
@@ -71,5 +71,6 @@ def test_given_a_login_lock_that_has_run_out_then_the_list_shows_no_time(custome
 
     locked = CustomerAdmin.locked
     assert locked(None, Customer.objects.get(pk=world.acme.pk)) == "—"  # type: ignore[arg-type]
-    assert locked(None, Customer.objects.get(pk=world.beta.pk)) == world.beta.user.locked_until  # type: ignore[arg-type]
+    # Shown as the lists show a time: the carrier's local time in the site's format (not the stored UTC value).
+    assert locked(None, Customer.objects.get(pk=world.beta.pk)) == shown_moment(world.beta.user.locked_until)  # type: ignore[arg-type]
     assert response.status_code == 200
