@@ -11,8 +11,10 @@ __all__ = [
     "CancellationTooLate",
     "CustomerSuspended",
     "FormReceivedBeforeIssue",
+    "FormReceivedBeforeIssues",
     "LimitReached",
     "NothingToCancel",
+    "NumbersNotCancellable",
     "NumbersNotHeld",
     "NumbersOfSeveralCustomers",
     "PoolShort",
@@ -73,6 +75,34 @@ class FormReceivedBeforeIssue(DomainError):
         "a form received before a number was issued cannot cancel it. "
         "Check the date received and the numbers against the paper form."
     )
+
+
+class FormReceivedBeforeIssues(FormReceivedBeforeIssue):
+    """The same refusal naming every number issued after the form was received, each with its issue day."""
+
+    message = _(
+        "These numbers were issued after the form was received (%(received_on)s): %(numbers)s. "
+        "A form received before a number was issued cannot cancel it. "
+        "Check the date received and the numbers against the paper form."
+    )
+
+
+class NumbersNotCancellable(NumbersNotHeld):
+    """NumbersNotHeld saying, for each number, why: already cancelled (from when) or not this customer's."""
+
+    message = _("These numbers cannot be cancelled for this customer: %(numbers)s")
+
+
+def number_issued_on(number: str, issued_on: str) -> str:
+    return str(_("%(number)s (issued %(issued_on)s)") % {"number": number, "issued_on": issued_on})
+
+
+def number_already_cancelled(number: str, effective_on: str) -> str:
+    return str(_("%(number)s (already cancelled, from %(day)s)") % {"number": number, "day": effective_on})
+
+
+def number_not_theirs(number: str) -> str:
+    return str(_("%(number)s (not this customer's number)") % {"number": number})
 
 
 class LineNotFound(DomainError):

@@ -27,12 +27,14 @@ from selfcare.orders.errors import (
     CancellationBeforeIssue,
     CancellationTooLate,
     FormReceivedBeforeIssue,
+    FormReceivedBeforeIssues,
     LineNotFound,
     LineNotLive,
     NothingToCancel,
     NumbersNotHeld,
     NumbersOfSeveralCustomers,
     PoolShort,
+    number_issued_on,
 )
 from selfcare.orders.lock_objects import issuable_numbers_lock, uncancelled_lines_lock
 from selfcare.orders.models import Application, Cancellation, IssuedLine
@@ -261,14 +263,23 @@ def numbers_cancel(
         held = {line.number_id for line in lines if line.customer_id == customer.pk}
         if held != set(numbers):
             raise NumbersNotHeld(numbers=", ".join(format_number(n) for n in numbers if n not in held))
+        # rules.md, *cancellation*: the form cannot be for a number not yet issued; every such number is named.
+        issued_after = sorted(
+            (line.number_id, timezone.localdate(line.issued_at))
+            for line in lines
+            if received_on < timezone.localdate(line.issued_at)
+        )
+        if len(issued_after) == 1:
+            raise FormReceivedBeforeIssue(
+                number=format_number(issued_after[0][0]),
+                issued_on=issued_after[0][1].isoformat(),
+                received_on=received_on.isoformat(),
+            )
+        if issued_after:
+            named = ", ".join(number_issued_on(format_number(n), day.isoformat()) for n, day in issued_after)
+            raise FormReceivedBeforeIssues(numbers=named, received_on=received_on.isoformat())
         for line in lines:
             issued_on = timezone.localdate(line.issued_at)
-            if received_on < issued_on:  # rules.md, *cancellation*: the form cannot be for a number not yet issued
-                raise FormReceivedBeforeIssue(
-                    number=format_number(line.number_id),
-                    issued_on=issued_on.isoformat(),
-                    received_on=received_on.isoformat(),
-                )
             if effective_on < issued_on:
                 raise CancellationBeforeIssue(number=format_number(line.number_id), issued_on=issued_on.isoformat())
         cancellation = Cancellation.objects.create(

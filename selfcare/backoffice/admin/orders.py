@@ -14,6 +14,7 @@ from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from selfcare.accounts.models import Plan
@@ -29,7 +30,15 @@ from selfcare.backoffice.forms import BillingForm, CancellationForm
 from selfcare.backoffice.search import by_customer_found
 from selfcare.core.errors import DomainError
 from selfcare.inventory.models import format_number
-from selfcare.orders.errors import FormReceivedBeforeIssue
+from selfcare.orders.errors import (
+    FormReceivedBeforeIssue,
+    FormReceivedBeforeIssues,
+    NumbersNotCancellable,
+    NumbersNotHeld,
+    number_already_cancelled,
+    number_issued_on,
+    number_not_theirs,
+)
 from selfcare.orders.models import Application, Cancellation, IssuedLine
 from selfcare.orders.selectors import cancellation_lines
 from selfcare.orders.services import numbers_cancel, quarantine_end
@@ -133,7 +142,10 @@ class CancellationAdmin(IndexedSearchMixin, StaffAdminMixin, admin.ModelAdmin):
                         actor=staff_actor(request),
                     )
             except FormReceivedBeforeIssue as refusal:
-                form.add_error("received_on", str(refusal))  # beside the date to correct, every value kept
+                # Beside the date to correct, every value kept, naming every number issued after that date.
+                form.add_error("received_on", _received_before_issue(refusal, customer.pk, data))
+            except NumbersNotHeld as refusal:
+                form.add_error(None, _not_cancellable(refusal, customer.pk, data["numbers"]))
             except DomainError as refusal:
                 form.add_error(None, str(refusal))
             else:
@@ -150,12 +162,59 @@ class CancellationAdmin(IndexedSearchMixin, StaffAdminMixin, admin.ModelAdmin):
                     issuable_from=quarantine_end(data["effective_on"]),
                     last_day_in_use=data["effective_on"] - dt.timedelta(days=1),
                     quarantine_months=settings.SELFCARE_QUARANTINE_MONTHS,
-                    numbers_text=" ".join(data["numbers"]),
+                    numbers_text=" ".join(format_number(n) for n in data["numbers"]),  # 戻る refills them so
+                    # rules.md, *monthly fee*: a number cancelled with effect on its issue day was held on no day.
+                    same_day=[line.display for line in lines if line.issued_on == data["effective_on"]],
                 )
                 return TemplateResponse(request, "backoffice/cancellation_confirm.html", context)
         # This step records nothing: its button says where it leads.
         context["submit_label"] = _("Check before recording")
         return TemplateResponse(request, "backoffice/cancellation_form.html", {**context, "form": form})
+
+
+def _received_before_issue(refusal: FormReceivedBeforeIssue, customer_id: int, data: dict[str, Any]) -> str:
+    """The refusal naming every number of the form issued after it was received, not only the first."""
+    if isinstance(refusal, FormReceivedBeforeIssues):
+        return str(refusal)
+    received_on: dt.date = data["received_on"]
+    lines = IssuedLine.objects.not_cancelled().filter(customer_id=customer_id, number_id__in=data["numbers"])
+    issued_after = [
+        number_issued_on(format_number(line.number_id), f"{timezone.localdate(line.issued_at):%Y-%m-%d}")
+        for line in lines.order_by("number_id")
+        if received_on < timezone.localdate(line.issued_at)
+    ]
+    if len(issued_after) <= 1:  # the refusal names it already
+        return str(refusal)
+    return str(FormReceivedBeforeIssues(numbers=", ".join(issued_after), received_on=received_on.isoformat()))
+
+
+def cancellation_refusals(customer_id: int, numbers: list[str]) -> str:
+    """Why each of ``numbers`` cannot be cancelled for the customer: already cancelled (from when; the latest of
+    their lines) or not theirs (held by another customer, or by nobody)."""
+    cancelled = dict(
+        IssuedLine.objects.filter(customer_id=customer_id, number_id__in=numbers, cancelled_on__isnull=False)
+        .order_by("number_id", "cancelled_on")
+        .values_list("number_id", "cancelled_on")
+    )
+    return ", ".join(
+        number_already_cancelled(format_number(n), f"{cancelled[n]:%Y-%m-%d}")
+        if n in cancelled
+        else number_not_theirs(format_number(n))
+        for n in sorted(numbers)
+    )
+
+
+def _not_cancellable(refusal: NumbersNotHeld, customer_id: int, numbers: list[str]) -> str:
+    """For each number the customer does not hold, why: already cancelled (from when) or not theirs."""
+    if isinstance(refusal, NumbersNotCancellable):
+        return str(refusal)
+    held = set(
+        IssuedLine.objects.not_cancelled()
+        .filter(customer_id=customer_id, number_id__in=numbers)
+        .values_list("number_id", flat=True)
+    )
+    refused = [n for n in numbers if n not in held]
+    return str(NumbersNotCancellable(numbers=cancellation_refusals(customer_id, refused)))
 
 
 # Applications ---------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""A failed job's error in full wraps on a phone, and the second-factor page has a way out; in Chromium at 390x844
+"""A failed job's error in full wraps on a phone, the second-factor page has a way out, and a cancellation on a
+number's issue day is warned of; in Chromium at 390x844
 and 1366x768. Screenshots go to test-artifacts/screenshots/staff-detail-*.png.
 """
 
@@ -14,8 +15,9 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
-from selfcare.backoffice.tests.browser_support import staff_login
+from selfcare.backoffice.tests.browser_support import past_both_steps, staff_login
 from selfcare.backoffice.tests.conftest import _staff_user, ja, totp_token
+from selfcare.inventory.models import format_number
 from selfcare.jobs import enqueue
 from selfcare.jobs.tests import sample_jobs
 from selfcare.portal.tests.browser_support import screenshot
@@ -76,4 +78,24 @@ def test_the_second_factor_page_has_a_way_out(live_server, transactional_db, rol
         page.get_by_role("button", name="ログアウト").click()
         page.goto(f"{live_server.url}/staff/otp/")
         expect(page).to_have_url(re.compile(r"/staff/login/"))
+    assert not tabs.errors, tabs.errors
+
+
+@pytest.mark.parametrize("size", [PHONE, WIDE], ids=["390", "1366"])
+def test_a_cancellation_on_the_issue_day_is_warned_of_on_the_confirmation(busy_back_office, tabs, size):
+    base, acme = busy_back_office
+    line = acme.lines.filter(cancellation__isnull=True).order_by("-issued_at", "number_id").first()
+    issued_on = timezone.localdate(line.issued_at)
+    page = tabs.page()
+    past_both_steps(page, base)
+    page.set_viewport_size(size)
+    page.goto(f"{base}/staff/orders/cancellation/add/")
+    page.get_by_label(re.compile("^" + ja("customer") + "[:：]?$")).fill("acme-tokyo")
+    page.get_by_label(ja("numbers to cancel")).fill(line.number_id)
+    page.get_by_label(ja("form received")).fill(issued_on.isoformat())  # 解約日 blank: the same day
+    page.get_by_role("button", name=ja("Check before recording")).click()
+    expect(page.locator(".same-day-note")).to_contain_text(format_number(line.number_id))
+    expect(page.locator(".confirm-lines")).to_contain_text("なし（払い出し当日に解約）")
+    screenshot(page, f"staff-detail-cancellation-same-day-{size['width']}")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= size["width"]
     assert not tabs.errors, tabs.errors

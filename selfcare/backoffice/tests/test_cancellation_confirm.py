@@ -128,7 +128,7 @@ def test_given_numbers_the_customer_does_not_hold_then_refused_before_the_confir
     )
     assert response.status_code == 200
     assert ja("Confirm the paper cancellation") not in html(response)
-    assert "05000000003" in error_list_text(response)
+    assert ja("%(number)s (not this customer's number)", number="050-0000-0003") in error_list_text(response)
 
 
 def test_the_form_no_longer_asks_for_an_internal_id(customer_centre, world):
@@ -164,7 +164,7 @@ def test_given_a_pick_and_a_wrong_number_then_the_pick_stays_checked(customer_ce
         },
     )
 
-    assert "05000000003" in error_list_text(response)
+    assert ja("%(number)s (not this customer's number)", number="050-0000-0003") in error_list_text(response)
     assert re.search(rf'name="customer_choice" value="{world.acme.pk}" checked', html(response))
 
 
@@ -231,12 +231,16 @@ def test_given_a_form_received_before_the_numbers_issue_then_refused_beside_the_
         assert response.status_code == 200
         page = html(response)
         assert ja("Confirm the paper cancellation") not in page
+        issued = clock.today().isoformat()
+        numbers = ", ".join(
+            ja("%(number)s (issued %(issued_on)s)", number=number, issued_on=issued)
+            for number in ("050-0000-0000", "050-0000-0001")  # every such number, not only the first
+        )
         message = ja(
-            "%(number)s was issued on %(issued_on)s, after the form was received (%(received_on)s): "
-            "a form received before a number was issued cannot cancel it. "
+            "These numbers were issued after the form was received (%(received_on)s): %(numbers)s. "
+            "A form received before a number was issued cannot cancel it. "
             "Check the date received and the numbers against the paper form.",
-            number="050-0000-0000",
-            issued_on=clock.today().isoformat(),
+            numbers=numbers,
             received_on=yesterday.isoformat(),
         )
         beside_the_date = re.search(r'<ul class="errorlist" id="id_received_on_error">(.*?)</ul>', page, re.S)
