@@ -23,8 +23,10 @@ from django.utils.translation import pgettext_lazy
 from selfcare.accounts.models import Customer
 from selfcare.backoffice.customer_page import plan_label
 from selfcare.backoffice.names import role_name
+from selfcare.integrations.models import EVENTS
 from selfcare.inventory.models import format_number
 from selfcare.letters.models import Letter
+from selfcare.orders.models import IssuedLine
 
 
 def _label(text: str) -> Promise:
@@ -50,7 +52,9 @@ KEY_LABELS: dict[str, Promise] = {
     "devices": _label("authenticators removed"),
     "effective_on": _label("cancelled from"),
     "email": _label("registered e-mail"),
+    "events": _label("events notified"),
     "expires_at": _label("valid until"),
+    "for": _label("code confirms"),
     "from": _label("before"),
     "kind": _label("kind"),
     "layout": _label("layout"),
@@ -59,7 +63,7 @@ KEY_LABELS: dict[str, Promise] = {
     "letters_blanked": _label("printed letters blanked"),
     "letters_withdrawn": _label("letters whose posting was stopped"),
     "limit": _label("addition limit"),
-    "line": _label("line no."),
+    "line": _label("050 number (line)"),
     "lines": _label("lines"),
     "monthly_fee_per_number": _label("monthly fee per number (yen)"),
     "name": _label("name"),
@@ -84,6 +88,7 @@ KEY_LABELS: dict[str, Promise] = {
     "skipped": _label("numbers skipped (already known)"),
     "step": _label("step"),
     "to": _label("after"),
+    "url": _label("endpoint URL"),
     "voided": _label("code voided"),
 }
 
@@ -136,6 +141,14 @@ VALUE_LABELS: dict[str, dict[str, Promise]] = {
         "system": _label("billing system (UTF-8)"),
     },
     "kind": {str(value): label for value, label in Letter.Kind.choices},
+    "events": dict(EVENTS),  # the customer's webhook page's own words
+    # What an e-mailed code confirmed (the portal's self-service purposes).
+    "for": {
+        "api_key.create": _label("making an API key"),
+        "webhook.register": _label("registering a webhook endpoint"),
+        "webhook.rotate": _label("replacing a webhook signing secret"),
+        "sip_password.reissue": _label("reissuing an IP phone password"),
+    },
     "status": {str(value): label for value, label in Customer.Status.choices},
 }
 
@@ -165,6 +178,8 @@ def _value(key: str, value: Any, *, coded: str | None = None) -> str:
         return format_number(text)
     if key == "plan":
         return plan_label(text)
+    if key == "line":
+        return _line_number(text)
     if key == "groups":  # a staff account's roles, recorded by their stored names
         return role_name(text)
     labels = VALUE_LABELS.get(coded or key)
@@ -173,6 +188,19 @@ def _value(key: str, value: Any, *, coded: str | None = None) -> str:
     if key.endswith("_at"):
         return _moment(text)
     return text
+
+
+def _line_number(text: str) -> str:
+    """A line by the 050 number it holds (an internal line id means nothing to staff), or said to be an id."""
+    number = (
+        IssuedLine.objects.filter(pk=int(text)).values_list("number_id", flat=True).first()
+        if text.isascii() and text.isdigit() and len(text) < 19
+        else None
+    )
+    return format_number(number) if number else str(_INTERNAL_LINE) % {"id": text}
+
+
+_INTERNAL_LINE = _label("internal line id %(id)s (no number found)")
 
 
 def _moment(text: str) -> str:
