@@ -8,6 +8,7 @@ import io
 import json
 
 import pytest
+import time_machine
 from django.contrib.auth.models import Group, Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -32,6 +33,7 @@ from selfcare.letters.models import Letter
 from selfcare.orders.billing import CSV_HEADER
 from selfcare.orders.models import Cancellation, IssuedLine
 from selfcare.orders.services import quarantine_end
+from selfcare.testing import tokyo_time
 
 CUSTOMERS_URL = "/staff/accounts/customer/"
 LETTERS_URL = "/staff/letters/letter/"
@@ -270,28 +272,34 @@ def test_record_a_paper_cancellation_with_numbers_typed_with_hyphens(customer_ce
 @pytest.mark.parametrize(
     ("numbers", "expected"),
     [
-        # Beta's number, on Acme's form: not held by this customer.
+        # Beta's number, on Acme's form: not this customer's.
         (
             "050-0000-0003",
             (
-                "These numbers are not held by the customer (or are already cancelled): %(numbers)s",
-                {"numbers": "05000000003"},
+                "These numbers cannot be cancelled for this customer: %(numbers)s",
+                {"numbers": ja("%(number)s (not this customer's number)", number="050-0000-0003")},
             ),
         ),
-        # Already cancelled.
+        # Already cancelled: from when.
         (
             "050-0000-0002",
             (
-                "These numbers are not held by the customer (or are already cancelled): %(numbers)s",
-                {"numbers": "05000000002"},
+                "These numbers cannot be cancelled for this customer: %(numbers)s",
+                {
+                    "numbers": ja(
+                        "%(number)s (already cancelled, from %(day)s)",
+                        number="050-0000-0002",
+                        day=clock.today().isoformat(),
+                    )
+                },
             ),
         ),
         # Never issued, next to one Acme holds.
         (
             "050-0000-0001, 050-0000-0019",
             (
-                "These numbers are not held by the customer (or are already cancelled): %(numbers)s",
-                {"numbers": "05000000019"},
+                "These numbers cannot be cancelled for this customer: %(numbers)s",
+                {"numbers": ja("%(number)s (not this customer's number)", number="050-0000-0019")},
             ),
         ),
         ("050-1234", ("Not 050 numbers: %(bad)s", {"bad": "050-1234"})),
@@ -557,9 +565,11 @@ def test_unposted_filter(customer_centre, world):
 # Billing, plans, the audit log itself ------------------------------------------------------------
 
 
-def test_billing_export_returns_csv(sales, world):
+def test_billing_export_returns_csv(make_staff, world):
     month = clock.today().strftime("%Y-%m")
-    response = sales.post(BILLING_URL, {"month": month})
+    with time_machine.travel(tokyo_time(clock.add_months(clock.today().replace(day=1), 1), 10), tick=False):
+        sales = make_staff("sales")  # once the month is over (rules.md, monthly fee)
+        response = sales.post(BILLING_URL, {"month": month})
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert is_no_store(response)

@@ -20,6 +20,7 @@ from selfcare.backoffice.tests.conftest import _staff_user, ja, totp_token
 from selfcare.inventory.models import format_number
 from selfcare.jobs import enqueue
 from selfcare.jobs.tests import sample_jobs
+from selfcare.letters.models import Letter
 from selfcare.portal.tests.browser_support import screenshot
 from selfcare.testing import jobs_run
 
@@ -97,5 +98,24 @@ def test_a_cancellation_on_the_issue_day_is_warned_of_on_the_confirmation(busy_b
     expect(page.locator(".same-day-note")).to_contain_text(format_number(line.number_id))
     expect(page.locator(".confirm-lines")).to_contain_text("なし（払い出し当日に解約）")
     screenshot(page, f"staff-detail-cancellation-same-day-{size['width']}")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= size["width"]
+    assert not tabs.errors, tabs.errors
+
+
+@pytest.mark.parametrize("size", [PHONE, WIDE], ids=["390", "1366"])
+def test_a_stopped_letters_page_and_the_dashboards_billing_link(busy_back_office, tabs, size):
+    base, acme = busy_back_office
+    letter = Letter.objects.filter(customer=acme).order_by("pk").first()
+    Letter.objects.filter(pk=letter.pk).update(
+        print_count=1, withdrawn_at=timezone.now(), withdrawn_reason=Letter.Withdrawal.PASSWORD_CHANGED
+    )
+    page = tabs.page()
+    past_both_steps(page, base)
+    page.set_viewport_size(size)
+    expect(page.get_by_role("link", name=re.compile(ja("Billing export")))).to_be_visible()
+    screenshot(page, f"staff-detail-dashboard-{size['width']}")
+    page.goto(f"{base}/staff/letters/letter/{letter.pk}/change/")
+    expect(page.locator(".letter-stopped")).to_contain_text("シュレッダー")
+    screenshot(page, f"staff-detail-letter-stopped-{size['width']}")
     assert page.evaluate("() => document.documentElement.scrollWidth") <= size["width"]
     assert not tabs.errors, tabs.errors
