@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -30,6 +30,7 @@ from selfcare.backoffice.admin.base import (
     StaffAdminMixin,
     StaffMedia,
     no_store,
+    shown_moment,
     staff_actor,
 )
 from selfcare.backoffice.forms import ReprintForm
@@ -115,7 +116,7 @@ class LetterAdmin(IndexedSearchMixin, StaffAdminMixin, ReadOnlyMixin, admin.Mode
         """A letter withdrawn before it was posted: when, and why (its password stopped working first)."""
         if letter.withdrawn_at is None:
             return None
-        return f"{timezone.localtime(letter.withdrawn_at):%Y-%m-%d %H:%M} {letter.get_withdrawn_reason_display()}"
+        return f"{shown_moment(letter.withdrawn_at)} {letter.get_withdrawn_reason_display()}"  # as the other times
 
     @admin.action(description=_("Print the selected letters as one PDF"), permissions=["print"])
     def print_letters(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:

@@ -68,3 +68,14 @@ def test_the_page_of_an_unprinted_stopped_letter_says_not_to_print_it(customer_c
     change_password(customer, mailoutbox)
     page = html(customer_centre.get(f"{LETTERS_URL}{letter.pk}/change/"))
     assert "印刷・郵送しないでください" in page and "シュレッダー" not in page
+
+
+def test_the_list_gives_when_posting_stopped_as_every_other_time(customer_centre, printed_then_stopped):
+    from django.utils import formats, timezone
+
+    page = html(customer_centre.get(LETTERS_URL, {"posted": "stopped"}))
+    shown = formats.localize(timezone.localtime(printed_then_stopped.withdrawn_at))
+    import re
+
+    cell = re.search(r'<td class="field-posting_stopped">(.*?)</td>', page, re.S)
+    assert cell and cell.group(1).startswith(shown) and "年" in shown, (cell and cell.group(1), shown)
