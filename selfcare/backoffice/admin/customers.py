@@ -29,6 +29,7 @@ from selfcare.backoffice.admin.base import (
     no_store,
     staff_actor,
 )
+from selfcare.backoffice.audit_detail import target_text
 from selfcare.backoffice.audit_labels import action_label
 from selfcare.backoffice.forms import CustomerChangeForm, CustomerCreateForm
 from selfcare.backoffice.search import Kind, customers_found, recognise
@@ -93,7 +94,7 @@ class AuditInline(ReadOnlyMixin, admin.TabularInline):
         "actor_label",
         "ip_address",
         "action_label",
-        "target",
+        "target_display",
         "detail_lines",
     )
     readonly_fields = fields
@@ -102,6 +103,11 @@ class AuditInline(ReadOnlyMixin, admin.TabularInline):
     @admin.display(description=_("action"))
     def action_label(self, entry: AuditEntry) -> str:
         return action_label(entry.action, entry.detail)
+
+    @admin.display(description=_("target"))
+    def target_display(self, entry: AuditEntry) -> str:
+        """As the audit log shows it: a number as 050-xxxx-xxxx, a webhook or letter in words."""
+        return target_text(entry.target)
 
     extra = 0
     ordering = ["-at"]
